@@ -1,0 +1,568 @@
+#include "krige/codec.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace krige {
+namespace {
+
+// Reads a JSON object field by field, collecting every problem instead of stopping at the
+// first, so that a bad spec is answered with all of its problems at once.
+class Reader {
+ public:
+  Reader(const Json& j, std::string path, std::vector<FieldProblem>& problems)
+      : j_(j), path_(std::move(path)), problems_(problems) {
+    if (!j_.is_object()) Problem("", "must be an object");
+  }
+
+  bool ok() const { return j_.is_object(); }
+  std::string Path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  void Problem(const std::string& key, std::string message) {
+    problems_.push_back({key.empty() ? path_ : Path(key), std::move(message)});
+  }
+  bool Has(const std::string& key) const { return ok() && j_.contains(key) && !j_[key].is_null(); }
+  const Json& At(const std::string& key) const { return j_.at(key); }
+
+  void String(const std::string& key, std::string& out, bool required = false) {
+    if (!Has(key)) {
+      if (required) Problem(key, "is required");
+      return;
+    }
+    if (!At(key).is_string()) return Problem(key, "must be a string");
+    out = At(key).get<std::string>();
+  }
+  void Number(const std::string& key, double& out, bool required = false) {
+    if (!Has(key)) {
+      if (required) Problem(key, "is required");
+      return;
+    }
+    if (!At(key).is_number()) return Problem(key, "must be a number");
+    out = At(key).get<double>();
+  }
+  template <typename Int>
+  void Integer(const std::string& key, Int& out, bool required = false) {
+    if (!Has(key)) {
+      if (required) Problem(key, "is required");
+      return;
+    }
+    const Json& v = At(key);
+    if (v.is_number_integer()) {
+      if (std::is_unsigned<Int>::value && v.is_number_integer() && !v.is_number_unsigned() &&
+          v.get<std::int64_t>() < 0)
+        return Problem(key, "must be >= 0");
+      out = v.get<Int>();
+      return;
+    }
+    if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>() &&
+        std::fabs(v.get<double>()) < 9e15) {
+      out = static_cast<Int>(v.get<double>());
+      return;
+    }
+    Problem(key, "must be an integer");
+  }
+  void Bool(const std::string& key, bool& out) {
+    if (!Has(key)) return;
+    if (!At(key).is_boolean()) return Problem(key, "must be true or false");
+    out = At(key).get<bool>();
+  }
+  void StringList(const std::string& key, std::vector<std::string>& out) {
+    if (!Has(key)) return;
+    const Json& v = At(key);
+    if (v.is_string()) {
+      out = {v.get<std::string>()};
+      return;
+    }
+    if (!v.is_array()) return Problem(key, "must be a list of strings");
+    out.clear();
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string()) {
+        Problem(key + "[" + std::to_string(i) + "]", "must be a string");
+        continue;
+      }
+      out.push_back(v[i].get<std::string>());
+    }
+  }
+  void Values(const std::string& key, std::vector<ParamValue>& out) {
+    if (!Has(key)) return;
+    const Json& v = At(key);
+    if (!v.is_array()) return Problem(key, "must be a list");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      try {
+        out.push_back(ParamValueFromJson(v[i]));
+      } catch (const Error& e) {
+        Problem(key + "[" + std::to_string(i) + "]", e.what());
+      }
+    }
+  }
+  // Reports keys this reader does not know: a typo should not silently change nothing.
+  void AllowOnly(std::initializer_list<const char*> keys) {
+    if (!ok()) return;
+    for (const auto& item : j_.items()) {
+      bool known = false;
+      for (const char* k : keys) known = known || item.key() == k;
+      if (!known) Problem(item.key(), "unknown field");
+    }
+  }
+
+ private:
+  const Json& j_;
+  std::string path_;
+  std::vector<FieldProblem>& problems_;
+};
+
+ParamSpec ParamFromJson(const std::string& name, const Json& j, std::vector<FieldProblem>& out) {
+  ParamSpec p;
+  p.name = name;
+  Reader r(j, "space." + name, out);
+  if (!r.ok()) return p;
+  r.AllowOnly({"type", "low", "high", "log", "step", "values", "grid_points", "when"});
+  std::string type;
+  r.String("type", type, true);
+  if (type == "float") {
+    p.type = ParamType::kFloat;
+  } else if (type == "int") {
+    p.type = ParamType::kInt;
+  } else if (type == "categorical") {
+    p.type = ParamType::kCategorical;
+  } else if (!type.empty()) {
+    r.Problem("type", "must be float, int or categorical");
+    return p;
+  }
+  if (p.type == ParamType::kCategorical) {
+    r.Values("values", p.choices);
+    if (!r.Has("values")) r.Problem("values", "is required for a categorical parameter");
+    for (const char* key : {"low", "high", "log", "step", "grid_points"})
+      if (r.Has(key)) r.Problem(key, "does not apply to a categorical parameter");
+  } else if (!type.empty()) {
+    r.Number("low", p.low, true);
+    r.Number("high", p.high, true);
+    r.Bool("log", p.log);
+    r.Number("step", p.step);
+    r.Integer("grid_points", p.grid_points);
+    r.Values("values", p.values);
+  }
+  if (r.Has("when")) {
+    const Json& w = r.At("when");
+    if (!w.is_object() || w.size() != 1) {
+      r.Problem("when", "must be {parent: value} or {parent: [values]}");
+    } else {
+      Condition c;
+      c.parent = w.begin().key();
+      const Json& vals = w.begin().value();
+      try {
+        if (vals.is_array()) {
+          for (const auto& v : vals) c.values.push_back(ParamValueFromJson(v));
+        } else {
+          c.values.push_back(ParamValueFromJson(vals));
+        }
+        p.when = std::move(c);
+      } catch (const Error& e) {
+        r.Problem("when", e.what());
+      }
+    }
+  }
+  return p;
+}
+
+TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
+  TrainingSpec t;
+  Reader r(j, "training", out);
+  if (!r.ok()) return t;
+  r.AllowOnly({"kind", "dataset", "target", "task", "model", "folds", "stratified", "repeats",
+               "shuffle_seed", "preprocessing", "metrics", "params", "command",
+               "timeout_seconds"});
+  r.String("kind", t.kind);
+  if (t.kind == "cv") {
+    r.String("dataset", t.dataset, true);
+    r.String("target", t.target);
+    std::string task = "classification";
+    r.String("task", task);
+    if (task == "classification") {
+      t.task = Task::kClassification;
+    } else if (task == "regression") {
+      t.task = Task::kRegression;
+    } else {
+      r.Problem("task", "must be classification or regression");
+    }
+    t.stratified = t.task == Task::kClassification;
+    r.String("model", t.model, true);
+    r.Integer("folds", t.folds);
+    r.Bool("stratified", t.stratified);
+    r.Integer("repeats", t.repeats);
+    r.Integer("shuffle_seed", t.shuffle_seed);
+    r.StringList("preprocessing", t.preprocessing);
+    r.StringList("metrics", t.metrics);
+  } else {
+    r.StringList("command", t.command);
+    r.Number("timeout_seconds", t.timeout_seconds);
+  }
+  if (r.Has("params")) {
+    try {
+      t.fixed = ParamsFromJson(r.At("params"));
+    } catch (const Error& e) {
+      r.Problem("params", e.what());
+    }
+  }
+  return t;
+}
+
+std::string_view GoalName(Goal g) { return g == Goal::kMaximize ? "maximize" : "minimize"; }
+
+std::string_view ParamTypeName(ParamType t) {
+  switch (t) {
+    case ParamType::kFloat:
+      return "float";
+    case ParamType::kInt:
+      return "int";
+    case ParamType::kCategorical:
+      return "categorical";
+  }
+  return "float";
+}
+
+Json ValuesToJson(const std::vector<ParamValue>& values) {
+  Json out = Json::array();
+  for (const auto& v : values) out.push_back(ToJson(v));
+  return out;
+}
+
+}  // namespace
+
+Json ToJson(const ParamValue& value) {
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return *i;
+  if (const auto* d = std::get_if<double>(&value)) return *d;
+  return std::get<std::string>(value);
+}
+
+ParamValue ParamValueFromJson(const Json& j) {
+  if (j.is_number_integer()) return j.get<std::int64_t>();
+  if (j.is_number_float()) {
+    const double d = j.get<double>();
+    if (!std::isfinite(d)) throw Error(ErrorCode::kInvalidArgument, "must be finite");
+    return d;
+  }
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_boolean()) return std::string(j.get<bool>() ? "true" : "false");
+  throw Error(ErrorCode::kInvalidArgument, "must be a number or a string");
+}
+
+Json ToJson(const Params& params) {
+  Json out = Json::object();
+  for (const auto& [name, value] : params) out[name] = ToJson(value);
+  return out;
+}
+
+Params ParamsFromJson(const Json& j) {
+  if (!j.is_object()) throw Error(ErrorCode::kInvalidArgument, "params must be an object");
+  Params out;
+  for (const auto& item : j.items()) {
+    try {
+      out[item.key()] = ParamValueFromJson(item.value());
+    } catch (const Error& e) {
+      throw Error(ErrorCode::kInvalidArgument, item.key() + ": " + e.what(), item.key());
+    }
+  }
+  return out;
+}
+
+Json ToJson(const ParamSpec& p) {
+  Json j;
+  j["type"] = ParamTypeName(p.type);
+  if (p.type == ParamType::kCategorical) {
+    j["values"] = ValuesToJson(p.choices);
+  } else {
+    j["low"] = p.low;
+    j["high"] = p.high;
+    if (p.log) j["log"] = true;
+    if (p.step > 0) j["step"] = p.step;
+    if (p.grid_points > 0) j["grid_points"] = p.grid_points;
+    if (!p.values.empty()) j["values"] = ValuesToJson(p.values);
+  }
+  if (p.when) {
+    j["when"] = Json::object();
+    j["when"][p.when->parent] = ValuesToJson(p.when->values);
+  }
+  return j;
+}
+
+Json ToJson(const SearchSpace& space) {
+  Json j = Json::object();
+  for (const auto& p : space.params()) j[p.name] = ToJson(p);
+  return j;
+}
+
+Json ToJson(const TrainingSpec& t) {
+  Json j;
+  j["kind"] = t.kind;
+  if (t.kind == "cv") {
+    j["dataset"] = t.dataset;
+    j["target"] = t.target;
+    j["task"] = t.task == Task::kClassification ? "classification" : "regression";
+    j["model"] = t.model;
+    j["folds"] = t.folds;
+    j["stratified"] = t.stratified;
+    j["repeats"] = t.repeats;
+    j["shuffle_seed"] = t.shuffle_seed;
+    j["preprocessing"] = t.preprocessing;
+    j["metrics"] = t.metrics;
+  } else {
+    j["command"] = t.command;
+    j["timeout_seconds"] = t.timeout_seconds;
+  }
+  if (!t.fixed.empty()) j["params"] = ToJson(t.fixed);
+  return j;
+}
+
+Json ToJson(const ExperimentSpec& s) {
+  Json j;
+  j["name"] = s.name;
+  j["objective"] = {{"metric", s.objective.metric}, {"goal", GoalName(s.objective.goal)}};
+  j["tuner"] = {{"name", s.tuner.name}, {"seed", s.tuner.seed}};
+  if (!s.tuner.options.empty()) j["tuner"]["options"] = s.tuner.options;
+  j["max_trials"] = s.max_trials;
+  j["parallelism"] = s.parallelism;
+  j["max_attempts"] = s.max_attempts;
+  j["space"] = ToJson(s.space);
+  j["training"] = ToJson(s.training);
+  return j;
+}
+
+TrainingSpec TrainingFromJson(const Json& j) {
+  std::vector<FieldProblem> problems;
+  TrainingSpec t = TrainingFromReader(j, problems);
+  if (!problems.empty()) throw ValidationError(std::move(problems));
+  return t;
+}
+
+ExperimentSpec SpecFromJson(const Json& j) {
+  std::vector<FieldProblem> problems;
+  ExperimentSpec s;
+  Reader r(j, "", problems);
+  if (!r.ok()) throw ValidationError(std::vector<FieldProblem>{{"", "the spec must be a JSON object"}});
+  r.AllowOnly({"name", "objective", "tuner", "max_trials", "parallelism", "max_attempts", "space",
+               "training"});
+  r.String("name", s.name, true);
+  if (r.Has("objective")) {
+    Reader o(r.At("objective"), "objective", problems);
+    if (o.ok()) {
+      o.AllowOnly({"metric", "goal"});
+      o.String("metric", s.objective.metric, true);
+      s.objective.goal =
+          MetricIsGreaterBetter(s.objective.metric) ? Goal::kMaximize : Goal::kMinimize;
+      std::string goal;
+      o.String("goal", goal);
+      if (goal == "maximize") {
+        s.objective.goal = Goal::kMaximize;
+      } else if (goal == "minimize") {
+        s.objective.goal = Goal::kMinimize;
+      } else if (!goal.empty()) {
+        o.Problem("goal", "must be maximize or minimize");
+      }
+    }
+  } else {
+    r.Problem("objective", "is required");
+  }
+  if (r.Has("tuner")) {
+    Reader t(r.At("tuner"), "tuner", problems);
+    if (t.ok()) {
+      t.AllowOnly({"name", "seed", "options"});
+      t.String("name", s.tuner.name);
+      t.Integer("seed", s.tuner.seed);
+      if (t.Has("options")) {
+        const Json& opts = t.At("options");
+        if (!opts.is_object()) {
+          t.Problem("options", "must be an object of numbers");
+        } else {
+          for (const auto& item : opts.items()) {
+            if (!item.value().is_number())
+              t.Problem("options." + item.key(), "must be a number");
+            else
+              s.tuner.options[item.key()] = item.value().get<double>();
+          }
+        }
+      }
+    }
+  }
+  r.Integer("max_trials", s.max_trials);
+  r.Integer("parallelism", s.parallelism);
+  r.Integer("max_attempts", s.max_attempts);
+  if (r.Has("space")) {
+    const Json& sp = r.At("space");
+    if (!sp.is_object()) {
+      r.Problem("space", "must be an object of parameters");
+    } else {
+      std::vector<ParamSpec> params;
+      for (const auto& item : sp.items())
+        params.push_back(ParamFromJson(item.key(), item.value(), problems));
+      s.space = SearchSpace(std::move(params));
+    }
+  } else {
+    r.Problem("space", "is required");
+  }
+  if (r.Has("training")) {
+    s.training = TrainingFromReader(r.At("training"), problems);
+  } else {
+    r.Problem("training", "is required");
+  }
+  // Semantic checks only on fields that decoded; skip the ones already reported.
+  for (auto& p : Validate(s)) {
+    bool already = false;
+    for (const auto& q : problems)
+      already = already || p.field == q.field || p.field.rfind(q.field + ".", 0) == 0;
+    if (!already) problems.push_back(std::move(p));
+  }
+  if (!problems.empty()) throw ValidationError(std::move(problems));
+  return s;
+}
+
+Json ToJson(const StepScores& s) { return {{"step", s.step}, {"values", s.values}}; }
+
+StepScores StepScoresFromJson(const Json& j) {
+  StepScores s;
+  s.step = j.at("step").get<int>();
+  s.values = j.at("values").get<std::map<std::string, double>>();
+  return s;
+}
+
+std::string_view TrialStateName(TrialState state) {
+  switch (state) {
+    case TrialState::kQueued:
+      return "queued";
+    case TrialState::kRunning:
+      return "running";
+    case TrialState::kCompleted:
+      return "completed";
+    case TrialState::kFailed:
+      return "failed";
+    case TrialState::kPruned:
+      return "pruned";
+  }
+  return "queued";
+}
+
+TrialState TrialStateFromName(std::string_view name) {
+  for (auto s : {TrialState::kQueued, TrialState::kRunning, TrialState::kCompleted,
+                 TrialState::kFailed, TrialState::kPruned})
+    if (TrialStateName(s) == name) return s;
+  throw Error(ErrorCode::kInvalidArgument, "unknown trial state \"" + std::string(name) + "\"");
+}
+
+std::string_view ExperimentStateName(ExperimentState state) {
+  switch (state) {
+    case ExperimentState::kRunning:
+      return "running";
+    case ExperimentState::kPaused:
+      return "paused";
+    case ExperimentState::kCompleted:
+      return "completed";
+    case ExperimentState::kStopped:
+      return "stopped";
+    case ExperimentState::kFailed:
+      return "failed";
+  }
+  return "running";
+}
+
+ExperimentState ExperimentStateFromName(std::string_view name) {
+  for (auto s : {ExperimentState::kRunning, ExperimentState::kPaused, ExperimentState::kCompleted,
+                 ExperimentState::kStopped, ExperimentState::kFailed})
+    if (ExperimentStateName(s) == name) return s;
+  throw Error(ErrorCode::kInvalidArgument, "unknown experiment state \"" + std::string(name) + "\"");
+}
+
+Json ToJson(const Trial& t) {
+  Json j;
+  j["id"] = t.id;
+  j["experiment_id"] = t.experiment_id;
+  j["number"] = t.number;
+  j["params"] = ToJson(t.params);
+  j["state"] = TrialStateName(t.state);
+  j["attempt"] = t.attempt;
+  j["worker"] = t.worker;
+  j["value"] = t.value ? Json(*t.value) : Json();
+  j["metrics"] = t.metrics;
+  j["steps"] = Json::array();
+  for (const auto& s : t.steps) j["steps"].push_back(ToJson(s));
+  j["error"] = t.error;
+  j["created_at"] = t.created_at;
+  j["started_at"] = t.started_at;
+  j["finished_at"] = t.finished_at;
+  return j;
+}
+
+Trial TrialFromJson(const Json& j) {
+  Trial t;
+  t.id = j.at("id").get<std::int64_t>();
+  t.experiment_id = j.value("experiment_id", std::int64_t{0});
+  t.number = j.value("number", 0);
+  t.params = ParamsFromJson(j.at("params"));
+  t.state = TrialStateFromName(j.at("state").get<std::string>());
+  t.attempt = j.value("attempt", 1);
+  t.worker = j.value("worker", "");
+  if (j.contains("value") && j["value"].is_number()) t.value = j["value"].get<double>();
+  if (j.contains("metrics")) t.metrics = j["metrics"].get<std::map<std::string, double>>();
+  if (j.contains("steps"))
+    for (const auto& s : j["steps"]) t.steps.push_back(StepScoresFromJson(s));
+  t.error = j.value("error", "");
+  t.created_at = j.value("created_at", "");
+  t.started_at = j.value("started_at", "");
+  t.finished_at = j.value("finished_at", "");
+  return t;
+}
+
+Json ToJson(const TrialCounts& c) {
+  return {{"queued", c.queued},       {"running", c.running}, {"completed", c.completed},
+          {"failed", c.failed},       {"pruned", c.pruned},   {"total", c.total()}};
+}
+
+Json ToJson(const Experiment& e) {
+  Json j;
+  j["id"] = e.id;
+  j["name"] = e.spec.name;
+  j["state"] = ExperimentStateName(e.state);
+  j["spec"] = ToJson(e.spec);
+  j["trials"] = ToJson(e.counts);
+  j["best"] = e.best ? ToJson(*e.best) : Json();
+  j["created_at"] = e.created_at;
+  j["finished_at"] = e.finished_at;
+  return j;
+}
+
+Experiment ExperimentFromJson(const Json& j) {
+  Experiment e;
+  e.id = j.at("id").get<std::int64_t>();
+  e.spec = SpecFromJson(j.at("spec"));
+  e.state = ExperimentStateFromName(j.at("state").get<std::string>());
+  const Json& c = j.at("trials");
+  e.counts.queued = c.value("queued", 0);
+  e.counts.running = c.value("running", 0);
+  e.counts.completed = c.value("completed", 0);
+  e.counts.failed = c.value("failed", 0);
+  e.counts.pruned = c.value("pruned", 0);
+  if (j.contains("best") && j["best"].is_object()) e.best = TrialFromJson(j["best"]);
+  e.created_at = j.value("created_at", "");
+  e.finished_at = j.value("finished_at", "");
+  return e;
+}
+
+Json ParseJson(const std::string& text) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw Error(ErrorCode::kInvalidArgument, std::string("malformed JSON: ") + e.what());
+  }
+}
+
+ExperimentSpec LoadSpecFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorCode::kNotFound, "cannot read spec file " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{') return SpecFromJson(ParseJson(text));
+  return SpecFromJson(YamlToJson(text));
+}
+
+}  // namespace krige

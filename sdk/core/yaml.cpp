@@ -1,0 +1,64 @@
+// YAML spec files are read into the same JSON document the REST API takes, so there is one
+// decoder (SpecFromJson) and one set of error messages for both.
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <regex>
+
+#include "krige/codec.hpp"
+
+namespace krige {
+namespace {
+
+Json ScalarToJson(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted: always a string
+  static const std::regex kInt(R"([-+]?[0-9]+)");
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
+    return nullptr;
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  if (std::regex_match(text, kInt)) {
+    errno = 0;
+    const long long v = std::strtoll(text.c_str(), nullptr, 10);
+    if (errno == 0) return static_cast<std::int64_t>(v);
+  }
+  if (std::regex_match(text, kFloat)) return std::strtod(text.c_str(), nullptr);
+  return text;
+}
+
+Json NodeToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      return ScalarToJson(node);
+    case YAML::NodeType::Sequence: {
+      Json out = Json::array();
+      for (const auto& item : node) out.push_back(NodeToJson(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      Json out = Json::object();
+      for (const auto& item : node) out[item.first.as<std::string>()] = NodeToJson(item.second);
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Json YamlToJson(const std::string& yaml_text) {
+  try {
+    return NodeToJson(YAML::Load(yaml_text));
+  } catch (const YAML::Exception& e) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "malformed YAML at line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+}  // namespace krige

@@ -1,0 +1,72 @@
+// ExperimentSpec: what a user submits (YAML file or JSON body; the keys are the same).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "krige/error.hpp"
+#include "krige/params.hpp"
+#include "krige/space.hpp"
+
+namespace krige {
+
+enum class Goal { kMinimize, kMaximize };
+
+struct Objective {
+  std::string metric;  // e.g. "accuracy"; the value a trial is ranked by
+  Goal goal = Goal::kMaximize;
+};
+
+struct TunerSpec {
+  std::string name = "random";
+  std::uint64_t seed = 0;
+  std::map<std::string, double> options;  // tuner-specific knobs (e.g. gp: n_initial)
+};
+
+enum class Task { kClassification, kRegression };
+
+// How a worker evaluates one configuration.
+struct TrainingSpec {
+  std::string kind = "cv";  // "cv": built-in cross-validated training; "command": any program
+
+  // kind == cv
+  std::string dataset;  // a path readable by the worker, or "sha256:<hex>" of an uploaded dataset
+  std::string target = "target";
+  Task task = Task::kClassification;
+  std::string model;  // logistic_regression, ridge, ...
+  int folds = 5;
+  bool stratified = true;  // classification only
+  int repeats = 1;
+  std::uint64_t shuffle_seed = 0;
+  std::vector<std::string> preprocessing = {"standardize"};
+  std::vector<std::string> metrics;  // reported besides the objective
+  Params fixed;                      // hyperparameters not searched
+
+  // kind == command
+  std::vector<std::string> command;
+  double timeout_seconds = 0;  // 0: no limit
+};
+
+struct ExperimentSpec {
+  std::string name;
+  Objective objective;
+  TunerSpec tuner;
+  int max_trials = 20;
+  int parallelism = 1;
+  int max_attempts = 3;  // a trial whose worker is lost is retried up to this many attempts
+  SearchSpace space;
+  TrainingSpec training;
+};
+
+// Every problem in the spec, each with its field path; empty when the spec is valid.
+std::vector<FieldProblem> Validate(const ExperimentSpec& spec);
+
+// Names known to the built-in worker (used by validation and the worker alike).
+const std::vector<std::string>& KnownModels();
+const std::vector<std::string>& KnownMetrics();
+// True when a larger value of `metric` is better.
+bool MetricIsGreaterBetter(const std::string& metric);
+
+}  // namespace krige

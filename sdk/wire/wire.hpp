@@ -1,0 +1,89 @@
+// Coordinator <-> worker messages (DESIGN.md §7). Frames after the ROUTER's routing id and the
+// empty delimiter: "KRIGE1", <type>, <json body>. Pure encode/decode, no sockets.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "krige/params.hpp"
+#include "krige/spec.hpp"
+#include "krige/trial.hpp"
+
+namespace krige::wire {
+
+inline constexpr const char* kProtocol = "KRIGE1";
+
+struct TrialRef {
+  std::int64_t trial_id = 0;
+  int attempt = 0;
+  bool operator==(const TrialRef& o) const { return trial_id == o.trial_id && attempt == o.attempt; }
+};
+
+// worker -> coordinator, on connect: who it is and how many trials it runs at once.
+struct Hello {
+  std::string worker_id;
+  int slots = 1;
+  std::string hostname;
+  std::string version;
+};
+// worker -> coordinator: `slots` more trials can start now.
+struct Ready {
+  int slots = 1;
+};
+// coordinator -> worker: run this trial.
+struct Assign {
+  TrialRef trial;
+  std::int64_t experiment_id = 0;
+  int number = 0;
+  Params params;
+  TrainingSpec training;
+  Objective objective;
+};
+// worker -> coordinator, every second: alive, and these trials are running.
+struct Heartbeat {
+  std::vector<TrialRef> running;
+};
+// worker -> coordinator: intermediate scores (a fold, a step).
+struct Report {
+  TrialRef trial;
+  StepScores scores;
+};
+// coordinator -> worker: stop this trial, it is pruned (or its experiment stopped).
+struct Prune {
+  TrialRef trial;
+};
+// worker -> coordinator: the trial finished; resent until acknowledged.
+struct Result {
+  TrialRef trial;
+  double value = 0;
+  std::map<std::string, double> metrics;
+  std::vector<StepScores> steps;
+  double seconds = 0;
+};
+// worker -> coordinator: the trial failed (training error, bad parameters); resent until ACK.
+struct Fail {
+  TrialRef trial;
+  std::string error;
+};
+// coordinator -> worker: a RESULT/FAIL is durably recorded (or was stale and discarded).
+struct Ack {
+  TrialRef trial;
+  bool accepted = true;
+};
+// worker -> coordinator: shutting down; its running trials can be requeued at once.
+struct Bye {};
+
+using Message = std::variant<Hello, Ready, Assign, Heartbeat, Report, Prune, Result, Fail, Ack, Bye>;
+
+const char* TypeName(const Message& message);
+
+// [kProtocol, type, body]
+std::vector<std::string> Encode(const Message& message);
+// Throws krige::Error(kInvalidArgument) for a wrong protocol tag, an unknown type, or a body
+// that does not decode; callers count and drop such messages.
+Message Decode(const std::vector<std::string>& frames);
+
+}  // namespace krige::wire

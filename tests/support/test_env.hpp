@@ -1,0 +1,69 @@
+// Test helpers shared by the pg and e2e suites: a database per test, and child processes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace krige::testing {
+
+// Paths handed to tests by CMake (tests/CMakeLists.txt).
+std::string BinDir();     // built programs
+std::string SourceDir();  // the repository (examples/, migrations/)
+
+// A fresh, empty database in the ctest run's throwaway cluster; dropped by the destructor.
+class TestDatabase {
+ public:
+  TestDatabase();
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+  const std::string& url() const { return url_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string admin_url_;
+  std::string name_;
+  std::string url_;
+};
+
+// A child process whose stdout and stderr go to a log file; killed (SIGKILL) by the destructor.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Kill(int signal);
+  // Waits for the exit; returns the exit code (128+signal when killed), or -1 on timeout.
+  int Wait(std::chrono::milliseconds timeout);
+  bool Running();
+  // Polls the log for a line containing `needle`; returns that line, or "" on timeout.
+  std::string WaitForLine(const std::string& needle, std::chrono::milliseconds timeout) const;
+  std::string Log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_path_;
+  int status_ = -1;
+};
+
+// A unique scratch directory under $TMPDIR, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs a command through /bin/sh, returns (exit code, stdout).
+std::pair<int, std::string> RunCommand(const std::string& command);
+
+}  // namespace krige::testing

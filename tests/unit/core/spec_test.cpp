@@ -1,0 +1,148 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "krige/codec.hpp"
+#include "krige/spec.hpp"
+#include "test_env.hpp"
+
+namespace krige {
+namespace {
+
+using ::testing::Contains;
+using ::testing::Field;
+using ::testing::HasSubstr;
+
+const char* kGoodYaml = R"(
+name: logistic on breast cancer
+objective: {metric: accuracy, goal: maximize}
+tuner: {name: random, seed: 7}
+max_trials: 30
+parallelism: 2
+space:
+  C: {type: float, low: 1e-3, high: 1e3, log: true}
+  penalty: {type: categorical, values: [l1, l2]}
+  iters: {type: int, low: 10, high: 100, step: 10}
+training:
+  dataset: data/breast_cancer.csv
+  model: logistic_regression
+  folds: 5
+  metrics: [f1, roc_auc]
+)";
+
+std::vector<FieldProblem> ProblemsOf(const Json& j) {
+  try {
+    SpecFromJson(j);
+  } catch (const ValidationError& e) {
+    return e.problems();
+  }
+  return {};
+}
+
+TEST(SpecTest, YamlDecodesToTheSpec) {
+  const ExperimentSpec s = SpecFromJson(YamlToJson(kGoodYaml));
+  EXPECT_EQ(s.name, "logistic on breast cancer");
+  EXPECT_EQ(s.objective.goal, Goal::kMaximize);
+  EXPECT_EQ(s.tuner.seed, 7u);
+  EXPECT_EQ(s.max_trials, 30);
+  ASSERT_EQ(s.space.size(), 3u);
+  const ParamSpec* c = s.space.Find("C");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->log);
+  EXPECT_DOUBLE_EQ(c->low, 1e-3);
+  EXPECT_EQ(s.space.Find("penalty")->choices.size(), 2u);
+  EXPECT_EQ(s.space.Find("iters")->type, ParamType::kInt);
+  EXPECT_EQ(s.training.folds, 5);
+  EXPECT_TRUE(s.training.stratified);
+  EXPECT_EQ(s.training.metrics, (std::vector<std::string>{"f1", "roc_auc"}));
+}
+
+TEST(SpecTest, JsonRoundTripIsLossless) {
+  const ExperimentSpec s = SpecFromJson(YamlToJson(kGoodYaml));
+  const Json once = ToJson(s);
+  EXPECT_EQ(ToJson(SpecFromJson(once)), once);
+}
+
+TEST(SpecTest, GoalDefaultsFromTheMetric) {
+  Json j = YamlToJson(kGoodYaml);
+  j["objective"] = {{"metric", "rmse"}};
+  j["training"]["task"] = "regression";
+  j["training"]["model"] = "ridge";
+  j["training"]["metrics"] = {"r2"};
+  EXPECT_EQ(SpecFromJson(j).objective.goal, Goal::kMinimize);
+}
+
+TEST(SpecTest, EveryProblemIsReportedWithItsPath) {
+  Json j = YamlToJson(kGoodYaml);
+  j["space"]["C"]["low"] = 0;
+  j["space"]["penalty"]["values"] = Json::array();
+  j["max_trials"] = 0;
+  j["training"]["model"] = "magic";
+  j["tuner"]["seed"] = "seven";
+  j["typo"] = 1;
+  const auto problems = ProblemsOf(j);
+  auto fields = std::vector<std::string>{};
+  for (const auto& p : problems) fields.push_back(p.field);
+  EXPECT_THAT(fields, Contains("space.C.low"));
+  EXPECT_THAT(fields, Contains("space.penalty.values"));
+  EXPECT_THAT(fields, Contains("max_trials"));
+  EXPECT_THAT(fields, Contains("training.model"));
+  EXPECT_THAT(fields, Contains("tuner.seed"));
+  EXPECT_THAT(fields, Contains("typo"));
+  EXPECT_THAT(problems, Contains(FieldProblem{"space.C.low", "must be > 0 for log scale"}));
+}
+
+TEST(SpecTest, ConditionsAreChecked) {
+  Json j = YamlToJson(kGoodYaml);
+  j["space"]["degree"] = {{"type", "int"}, {"low", 2}, {"high", 5}, {"when", {{"penalty", "l3"}}}};
+  j["space"]["gamma"] = {{"type", "float"}, {"low", 1}, {"high", 2}, {"when", {{"nope", "x"}}}};
+  const auto problems = ProblemsOf(j);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "space.degree.when")));
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::message, HasSubstr("l3 is not a value"))));
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "space.gamma.when")));
+}
+
+TEST(SpecTest, ObjectiveMustSuitTheTask) {
+  Json j = YamlToJson(kGoodYaml);
+  j["objective"]["metric"] = "rmse";
+  const auto problems = ProblemsOf(j);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "objective.metric");
+}
+
+TEST(SpecTest, MalformedYamlNamesTheLine) {
+  try {
+    YamlToJson("name: x\nspace: {C: [1, 2\n");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(e.what(), HasSubstr("line"));
+  }
+}
+
+TEST(SpecTest, SpaceContainsRespectsConditions) {
+  Json j = YamlToJson(kGoodYaml);
+  j["space"]["degree"] = {{"type", "int"}, {"low", 2}, {"high", 5}, {"when", {{"penalty", "l1"}}}};
+  const ExperimentSpec s = SpecFromJson(j);
+  Params p{{"C", 1.0}, {"penalty", std::string("l2")}, {"iters", std::int64_t{20}}};
+  EXPECT_TRUE(s.space.Contains(p));
+  p["degree"] = std::int64_t{3};
+  EXPECT_FALSE(s.space.Contains(p)) << "degree is inactive when penalty == l2";
+  p["penalty"] = std::string("l1");
+  EXPECT_TRUE(s.space.Contains(p));
+  p["iters"] = std::int64_t{25};
+  EXPECT_FALSE(s.space.Contains(p)) << "25 is off the step-10 lattice";
+}
+
+TEST(SpecTest, EveryExampleSpecIsValid) {
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::SourceDir() + "/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++seen;
+    EXPECT_NO_THROW(LoadSpecFile(entry.path().string())) << entry.path();
+  }
+  EXPECT_GT(seen, 0);
+}
+
+}  // namespace
+}  // namespace krige

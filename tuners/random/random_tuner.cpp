@@ -1,0 +1,86 @@
+#include "random/random_tuner.hpp"
+
+#include <cmath>
+#include <random>
+#include <set>
+
+namespace krige::tuners {
+namespace {
+
+ParamValue Draw(const ParamSpec& p, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  switch (p.type) {
+    case ParamType::kCategorical: {
+      std::uniform_int_distribution<std::size_t> pick(0, p.choices.size() - 1);
+      return p.choices[pick(rng)];
+    }
+    case ParamType::kInt: {
+      const double step = p.step > 0 ? p.step : 1;
+      const auto count = static_cast<std::int64_t>(std::floor((p.high - p.low) / step)) + 1;
+      if (p.log) {
+        // Log-uniform over [low - 0.5, high + 0.5] then snapped, as Optuna does for log ints.
+        const double lo = std::log(std::max(p.low - 0.5, 1e-12)), hi = std::log(p.high + 0.5);
+        const double x = std::exp(lo + unit(rng) * (hi - lo));
+        auto k = static_cast<std::int64_t>(std::llround((x - p.low) / step));
+        k = std::min(std::max<std::int64_t>(k, 0), count - 1);
+        return static_cast<std::int64_t>(p.low + k * step);
+      }
+      std::uniform_int_distribution<std::int64_t> pick(0, count - 1);
+      return static_cast<std::int64_t>(p.low + pick(rng) * step);
+    }
+    case ParamType::kFloat: {
+      const double u = unit(rng);
+      if (p.log) return std::exp(std::log(p.low) + u * (std::log(p.high) - std::log(p.low)));
+      double x = p.low + u * (p.high - p.low);
+      if (p.step > 0) x = std::min(p.high, p.low + std::round((x - p.low) / p.step) * p.step);
+      return x;
+    }
+  }
+  return 0.0;
+}
+
+class RandomTuner : public Tuner {
+ public:
+  explicit RandomTuner(TunerContext context) : context_(std::move(context)) {}
+
+  std::vector<Suggestion> Suggest(const History& history, int n) const override {
+    std::set<Params> taken;
+    for (const auto& o : history.completed) taken.insert(o.params);
+    taken.insert(history.failed.begin(), history.failed.end());
+    taken.insert(history.pending.begin(), history.pending.end());
+    std::vector<Suggestion> out;
+    std::uint64_t k = history.size();
+    for (int i = 0; i < n; ++i, ++k) {
+      // Redraw on a duplicate (possible in small discrete spaces); give up after a while.
+      Params params = SampleUniform(context_.space, DeriveSeed(context_.seed, k));
+      for (std::uint64_t retry = 1; taken.count(params) && retry < 64; ++retry)
+        params = SampleUniform(context_.space, DeriveSeed(context_.seed, k + (retry << 40)));
+      if (taken.count(params)) break;  // the space looks exhausted
+      taken.insert(params);
+      out.push_back({std::move(params), ""});
+    }
+    return out;
+  }
+
+ private:
+  TunerContext context_;
+};
+
+}  // namespace
+
+Params SampleUniform(const SearchSpace& space, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Params params;
+  // Parents come before children in space order, so activity is decided on drawn values.
+  for (const auto& p : space.params()) {
+    const ParamValue v = Draw(p, rng);  // drawn even when inactive: keeps streams aligned
+    if (space.IsActive(p, params)) params[p.name] = v;
+  }
+  return params;
+}
+
+std::unique_ptr<Tuner> MakeRandomTuner(const TunerContext& context) {
+  return std::make_unique<RandomTuner>(context);
+}
+
+}  // namespace krige::tuners
