@@ -5,7 +5,9 @@
 namespace krige::wire {
 namespace {
 
-Json RefJson(const TrialRef& r) { return {{"trial_id", r.trial_id}, {"attempt", r.attempt}}; }
+Json RefJson(const TrialRef& r) {
+  return {{"trial_id", r.trial_id}, {"attempt", r.attempt}};
+}
 TrialRef RefFrom(const Json& j) {
   return {j.at("trial_id").get<std::int64_t>(), j.at("attempt").get<int>()};
 }
@@ -16,7 +18,9 @@ Json Body(const Hello& m) {
           {"hostname", m.hostname},
           {"version", m.version}};
 }
-Json Body(const Ready& m) { return {{"slots", m.slots}}; }
+Json Body(const Ready& m) {
+  return {{"slots", m.slots}};
+}
 Json Body(const Assign& m) {
   Json j = RefJson(m.trial);
   j["experiment_id"] = m.experiment_id;
@@ -30,14 +34,16 @@ Json Body(const Assign& m) {
 Json Body(const Heartbeat& m) {
   Json running = Json::array();
   for (const auto& r : m.running) running.push_back(RefJson(r));
-  return {{"running", running}};
+  return {{"slots", m.slots}, {"running", running}};
 }
 Json Body(const Report& m) {
   Json j = RefJson(m.trial);
   j["scores"] = ToJson(m.scores);
   return j;
 }
-Json Body(const Prune& m) { return RefJson(m.trial); }
+Json Body(const Prune& m) {
+  return RefJson(m.trial);
+}
 Json Body(const Result& m) {
   Json j = RefJson(m.trial);
   j["value"] = m.value;
@@ -57,18 +63,40 @@ Json Body(const Ack& m) {
   j["accepted"] = m.accepted;
   return j;
 }
-Json Body(const Bye&) { return Json::object(); }
+Json Body(const Bye&) {
+  return Json::object();
+}
 
-const char* Name(const Hello&) { return "HELLO"; }
-const char* Name(const Ready&) { return "READY"; }
-const char* Name(const Assign&) { return "ASSIGN"; }
-const char* Name(const Heartbeat&) { return "HEARTBEAT"; }
-const char* Name(const Report&) { return "REPORT"; }
-const char* Name(const Prune&) { return "PRUNE"; }
-const char* Name(const Result&) { return "RESULT"; }
-const char* Name(const Fail&) { return "FAIL"; }
-const char* Name(const Ack&) { return "ACK"; }
-const char* Name(const Bye&) { return "BYE"; }
+const char* Name(const Hello&) {
+  return "HELLO";
+}
+const char* Name(const Ready&) {
+  return "READY";
+}
+const char* Name(const Assign&) {
+  return "ASSIGN";
+}
+const char* Name(const Heartbeat&) {
+  return "HEARTBEAT";
+}
+const char* Name(const Report&) {
+  return "REPORT";
+}
+const char* Name(const Prune&) {
+  return "PRUNE";
+}
+const char* Name(const Result&) {
+  return "RESULT";
+}
+const char* Name(const Fail&) {
+  return "FAIL";
+}
+const char* Name(const Ack&) {
+  return "ACK";
+}
+const char* Name(const Bye&) {
+  return "BYE";
+}
 
 Message DecodeBody(const std::string& type, const Json& j) {
   if (type == "HELLO") {
@@ -100,6 +128,7 @@ Message DecodeBody(const std::string& type, const Json& j) {
   }
   if (type == "HEARTBEAT") {
     Heartbeat m;
+    m.slots = j.at("slots").get<int>();
     for (const auto& r : j.at("running")) m.running.push_back(RefFrom(r));
     return m;
   }

@@ -19,7 +19,9 @@ inline constexpr const char* kProtocol = "KRIGE1";
 struct TrialRef {
   std::int64_t trial_id = 0;
   int attempt = 0;
-  bool operator==(const TrialRef& o) const { return trial_id == o.trial_id && attempt == o.attempt; }
+  bool operator==(const TrialRef& o) const {
+    return trial_id == o.trial_id && attempt == o.attempt;
+  }
 };
 
 // worker -> coordinator, on connect: who it is and how many trials it runs at once.
@@ -42,8 +44,10 @@ struct Assign {
   TrainingSpec training;
   Objective objective;
 };
-// worker -> coordinator, every second: alive, and these trials are running.
+// worker -> coordinator, every second: alive, its capacity, and the trials it is running.
+// Carrying the capacity lets a restarted coordinator adopt a worker it never saw a HELLO from.
 struct Heartbeat {
+  int slots = 1;
   std::vector<TrialRef> running;
 };
 // worker -> coordinator: intermediate scores (a fold, a step).
@@ -76,7 +80,8 @@ struct Ack {
 // worker -> coordinator: shutting down; its running trials can be requeued at once.
 struct Bye {};
 
-using Message = std::variant<Hello, Ready, Assign, Heartbeat, Report, Prune, Result, Fail, Ack, Bye>;
+using Message =
+    std::variant<Hello, Ready, Assign, Heartbeat, Report, Prune, Result, Fail, Ack, Bye>;
 
 const char* TypeName(const Message& message);
 

@@ -19,10 +19,16 @@ TEST(WireTest, EveryMessageRoundTrips) {
   result.value = 0.75;
   result.metrics = {{"r2", 0.75}};
   result.steps = {{0, {{"r2", 0.7}}}, {1, {{"r2", 0.8}}}};
-  const std::vector<Message> messages = {
-      Hello{"w1", 2, "host", "0.1"}, Ready{2}, assign, Heartbeat{{{42, 2}, {43, 1}}},
-      Report{{42, 2}, {1, {{"acc", 0.9}}}}, Prune{{42, 2}}, result, Fail{{42, 2}, "boom"},
-      Ack{{42, 2}, false}, Bye{}};
+  const std::vector<Message> messages = {Hello{"w1", 2, "host", "0.1"},
+                                         Ready{2},
+                                         assign,
+                                         Heartbeat{2, {{42, 2}, {43, 1}}},
+                                         Report{{42, 2}, {1, {{"acc", 0.9}}}},
+                                         Prune{{42, 2}},
+                                         result,
+                                         Fail{{42, 2}, "boom"},
+                                         Ack{{42, 2}, false},
+                                         Bye{}};
   for (const auto& m : messages) {
     const auto frames = Encode(m);
     const Message back = Decode(frames);

@@ -1,0 +1,27 @@
+// PostgreSQL implementation of the repositories (libpqxx). The composition root opens the
+// database, applies the migrations and hands the repositories to the services.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "krige/storage/repositories.hpp"
+
+namespace krige::storage::pg {
+
+// A pool of connections with every statement prepared; thread-safe, shared by repositories.
+class Database;
+
+// Connects once to check the URL; throws Error(kUnavailable) with libpq's reason.
+std::shared_ptr<Database> OpenDatabase(const std::string& url, int pool_size = 8);
+
+// Applies migrations/ not yet applied, each in its own transaction, under an advisory lock
+// (several servers may start at once). Returns the names applied now.
+std::vector<std::string> ApplyMigrations(Database& db);
+
+std::unique_ptr<ExperimentRepository> MakeExperimentRepository(std::shared_ptr<Database> db);
+std::unique_ptr<TrialRepository> MakeTrialRepository(std::shared_ptr<Database> db);
+std::unique_ptr<WorkerRepository> MakeWorkerRepository(std::shared_ptr<Database> db);
+
+}  // namespace krige::storage::pg

@@ -1,0 +1,103 @@
+// The coordinator's view of its store. The service layer depends on these interfaces; the
+// PostgreSQL implementation lives in coordinator/storage/pg/ (the only place with SQL).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "krige/service/experiment_service.hpp"
+#include "krige/spec.hpp"
+#include "krige/trial.hpp"
+
+namespace krige::storage {
+
+// One attempt of one trial: what the wire protocol names.
+struct TrialKey {
+  std::int64_t trial_id = 0;
+  int attempt = 0;
+};
+
+// What happened to a RESULT or FAIL.
+enum class Recorded {
+  kAccepted,   // recorded now
+  kDuplicate,  // the same attempt was recorded before (a resend): acknowledge again
+  kStale,      // an older attempt, or a trial no longer running: discarded
+};
+
+struct RecordOutcome {
+  Recorded recorded = Recorded::kStale;
+  std::int64_t experiment_id = 0;
+  bool experiment_finished = false;  // this record completed the experiment
+};
+
+enum class Requeued { kRequeued, kFailed, kNotRunning };
+
+struct RequeueOutcome {
+  Requeued result = Requeued::kNotRunning;
+  std::int64_t experiment_id = 0;
+  bool experiment_finished = false;
+};
+
+// Thread-safe; every method is one transaction. Throws krige::Error: kNotFound for unknown
+// ids, kUnavailable when the database cannot be reached, kInternal otherwise.
+class ExperimentRepository {
+ public:
+  virtual ~ExperimentRepository() = default;
+  virtual Experiment Create(const ExperimentSpec& spec) = 0;
+  virtual std::optional<Experiment> Get(std::int64_t id) = 0;
+  virtual service::ExperimentPage List(const service::ExperimentQuery& query) = 0;
+  // Experiments the scheduler serves, oldest first.
+  virtual std::vector<Experiment> ListRunning() = 0;
+  // Completes a running experiment with no active trials when it has used its budget, or
+  // unconditionally when `exhausted` (its tuner has nothing more to propose).
+  virtual bool FinishIfDone(std::int64_t id, bool exhausted) = 0;
+  virtual void SetState(std::int64_t id, ExperimentState state) = 0;
+  virtual bool Ping() = 0;
+};
+
+class TrialRepository {
+ public:
+  virtual ~TrialRepository() = default;
+  // A new trial (next number), running on `worker`, attempt 1.
+  virtual Trial CreateRunning(std::int64_t experiment_id, const Params& params,
+                              const std::string& worker) = 0;
+  // The lowest-numbered queued (requeued) trial of the experiment, now running on `worker`.
+  virtual std::optional<Trial> ClaimQueued(std::int64_t experiment_id,
+                                           const std::string& worker) = 0;
+  // Idempotent on (trial_id, attempt); stores the final metrics and per-step scores, keeps
+  // the experiment's best trial, completes the experiment at its budget.
+  virtual RecordOutcome Complete(const TrialKey& key, double value,
+                                 const std::map<std::string, double>& metrics,
+                                 const std::vector<StepScores>& steps) = 0;
+  virtual RecordOutcome Fail(const TrialKey& key, const std::string& error) = 0;
+  // The attempt's worker is lost: back to queued with attempt + 1, or failed for good once
+  // max_attempts attempts were made.
+  virtual RequeueOutcome Requeue(const TrialKey& key, int max_attempts,
+                                 const std::string& reason) = 0;
+  // An intermediate score; ignored unless the attempt is the running one.
+  virtual void RecordStep(const TrialKey& key, const StepScores& scores) = 0;
+
+  virtual std::optional<Trial> Get(std::int64_t trial_id) = 0;
+  virtual service::TrialPage List(std::int64_t experiment_id, const service::TrialQuery& q) = 0;
+  virtual std::optional<Trial> Best(std::int64_t experiment_id) = 0;
+  // Every trial of the experiment (no per-step scores): rebuilds the tuner's history.
+  virtual std::vector<Trial> ListAll(std::int64_t experiment_id) = 0;
+};
+
+struct WorkerInfo {
+  std::string id;
+  std::string hostname;
+  int slots = 1;
+  std::string version;
+};
+
+class WorkerRepository {
+ public:
+  virtual ~WorkerRepository() = default;
+  virtual void Seen(const WorkerInfo& worker) = 0;
+  virtual void MarkLost(const std::string& worker_id) = 0;
+};
+
+}  // namespace krige::storage

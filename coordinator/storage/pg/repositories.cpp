@@ -1,0 +1,429 @@
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "krige/codec.hpp"
+#include "krige/storage/pg.hpp"
+#include "pg/database.hpp"
+
+namespace krige::storage::pg {
+namespace {
+
+using service::ExperimentPage;
+using service::ExperimentQuery;
+using service::TrialPage;
+using service::TrialQuery;
+
+constexpr int kTrialColumnCount = 13;
+
+Trial RowToTrial(const pqxx::row& r, int first) {
+  Trial t;
+  t.id = r[first + 0].as<std::int64_t>();
+  t.experiment_id = r[first + 1].as<std::int64_t>();
+  t.number = r[first + 2].as<int>();
+  t.params = ParamsFromJson(Json::parse(r[first + 3].as<std::string>()));
+  t.state = TrialStateFromName(r[first + 4].as<std::string>());
+  t.attempt = r[first + 5].as<int>();
+  t.worker = r[first + 6].as<std::string>();
+  if (!r[first + 7].is_null()) t.value = r[first + 7].as<double>();
+  t.metrics = Json::parse(r[first + 8].as<std::string>()).get<std::map<std::string, double>>();
+  t.error = r[first + 9].as<std::string>();
+  t.created_at = r[first + 10].as<std::string>();
+  t.started_at = r[first + 11].as<std::string>();
+  t.finished_at = r[first + 12].as<std::string>();
+  return t;
+}
+
+void LoadSteps(pqxx::transaction_base& w, Trial& t) {
+  std::map<int, StepScores> steps;
+  for (const auto& row : w.exec_prepared("trial_steps", t.id)) {
+    const int step = row[1].as<int>();
+    steps[step].step = step;
+    steps[step].values[row[0].as<std::string>()] = row[2].as<double>();
+  }
+  t.steps.clear();
+  for (auto& [step, scores] : steps) t.steps.push_back(std::move(scores));
+}
+
+Experiment RowToExperiment(const pqxx::row& r) {
+  Experiment e;
+  e.id = r[0].as<std::int64_t>();
+  e.spec = SpecFromJson(Json::parse(r[1].as<std::string>()));
+  e.state = ExperimentStateFromName(r[2].as<std::string>());
+  e.created_at = r[3].as<std::string>();
+  e.finished_at = r[4].as<std::string>();
+  e.counts.queued = r[5].as<int>();
+  e.counts.running = r[6].as<int>();
+  e.counts.completed = r[7].as<int>();
+  e.counts.failed = r[8].as<int>();
+  e.counts.pruned = r[9].as<int>();
+  if (!r[10].is_null()) e.best = RowToTrial(r, 10);
+  return e;
+}
+
+// Optional text parameter: NULL when absent.
+const char* StateParam(const std::optional<TrialState>& s) {
+  return s ? TrialStateName(*s).data() : nullptr;
+}
+
+std::string FormatDouble(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+bool FinishIfDone(pqxx::transaction_base& w, std::int64_t experiment_id, bool exhausted) {
+  return !w.exec_prepared("experiment_finish_if_done", experiment_id, exhausted).empty();
+}
+
+class PgExperimentRepository : public ExperimentRepository {
+ public:
+  explicit PgExperimentRepository(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+
+  Experiment Create(const ExperimentSpec& spec) override {
+    const auto id = db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const auto row = w.exec_prepared1(
+          "experiment_insert", spec.name, ToJson(spec).dump(), spec.objective.metric,
+          spec.objective.goal == Goal::kMaximize ? "maximize" : "minimize", spec.tuner.name,
+          spec.max_trials, spec.parallelism);
+      w.commit();
+      return row[0].as<std::int64_t>();
+    });
+    return *Get(id);
+  }
+
+  std::optional<Experiment> Get(std::int64_t id) override {
+    return db_->Run([&](pqxx::connection& c) -> std::optional<Experiment> {
+      pqxx::read_transaction w(c);
+      const auto result = w.exec_prepared("experiment_get", id);
+      if (result.empty()) return std::nullopt;
+      Experiment e = RowToExperiment(result[0]);
+      if (e.best) LoadSteps(w, *e.best);
+      return e;
+    });
+  }
+
+  ExperimentPage List(const ExperimentQuery& q) override {
+    std::int64_t before = std::numeric_limits<std::int64_t>::max();
+    if (!q.cursor.empty()) {
+      try {
+        before = std::stoll(q.cursor);
+      } catch (const std::exception&) {
+        throw Error(ErrorCode::kInvalidArgument, "malformed cursor", "cursor");
+      }
+    }
+    const int limit = std::max(1, std::min(q.limit, 500));
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction w(c);
+      const char* state = q.state ? ExperimentStateName(*q.state).data() : nullptr;
+      ExperimentPage page;
+      for (const auto& row : w.exec_prepared("experiment_list", state, before, limit + 1)) {
+        if (static_cast<int>(page.experiments.size()) == limit) {
+          page.next_cursor = std::to_string(page.experiments.back().id);
+          break;
+        }
+        page.experiments.push_back(RowToExperiment(row));
+      }
+      return page;
+    });
+  }
+
+  std::vector<Experiment> ListRunning() override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction w(c);
+      std::vector<Experiment> out;
+      for (const auto& row : w.exec_prepared("experiment_running"))
+        out.push_back(RowToExperiment(row));
+      return out;
+    });
+  }
+
+  bool FinishIfDone(std::int64_t id, bool exhausted) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const bool done = pg::FinishIfDone(w, id, exhausted);
+      w.commit();
+      return done;
+    });
+  }
+
+  void SetState(std::int64_t id, ExperimentState state) override {
+    db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      if (w.exec_prepared("experiment_set_state", id, ExperimentStateName(state).data()).empty())
+        throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(id));
+      w.commit();
+    });
+  }
+
+  bool Ping() override {
+    try {
+      return db_->Run([](pqxx::connection& c) {
+        pqxx::nontransaction w(c);
+        return w.exec1("SELECT 1")[0].as<int>() == 1;
+      });
+    } catch (const Error&) {
+      return false;
+    }
+  }
+
+ private:
+  std::shared_ptr<Database> db_;
+};
+
+class PgTrialRepository : public TrialRepository {
+ public:
+  explicit PgTrialRepository(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+
+  Trial CreateRunning(std::int64_t experiment_id, const Params& params,
+                      const std::string& worker) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const auto number = w.exec_prepared("experiment_next_number", experiment_id);
+      if (number.empty())
+        throw Error(ErrorCode::kFailedPrecondition,
+                    "experiment " + std::to_string(experiment_id) + " is not running");
+      const auto row = w.exec_prepared1("trial_insert_running", experiment_id,
+                                        number[0][0].as<int>(), ToJson(params).dump(), worker);
+      w.commit();
+      return RowToTrial(row, 0);
+    });
+  }
+
+  std::optional<Trial> ClaimQueued(std::int64_t experiment_id, const std::string& worker) override {
+    return db_->Run([&](pqxx::connection& c) -> std::optional<Trial> {
+      pqxx::work w(c);
+      const auto result = w.exec_prepared("trial_claim_queued", experiment_id, worker);
+      w.commit();
+      if (result.empty()) return std::nullopt;
+      return RowToTrial(result[0], 0);
+    });
+  }
+
+  RecordOutcome Complete(const TrialKey& key, double value,
+                         const std::map<std::string, double>& metrics,
+                         const std::vector<StepScores>& steps) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const auto updated =
+          w.exec_prepared("trial_complete", key.trial_id, key.attempt, value, Json(metrics).dump());
+      if (updated.empty()) return Previous(w, key, TrialState::kCompleted);
+      RecordOutcome out;
+      out.recorded = Recorded::kAccepted;
+      out.experiment_id = updated[0][0].as<std::int64_t>();
+      Json rows = Json::array();
+      for (const auto& s : steps)
+        for (const auto& [name, v] : s.values)
+          if (std::isfinite(v)) rows.push_back({{"key", name}, {"step", s.step}, {"value", v}});
+      if (!rows.empty()) w.exec_prepared0("trial_steps_upsert", key.trial_id, rows.dump());
+      w.exec_prepared0("experiment_update_best", out.experiment_id, key.trial_id, value);
+      out.experiment_finished = pg::FinishIfDone(w, out.experiment_id, false);
+      w.commit();
+      return out;
+    });
+  }
+
+  RecordOutcome Fail(const TrialKey& key, const std::string& error) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const auto updated = w.exec_prepared("trial_fail", key.trial_id, key.attempt, error);
+      if (updated.empty()) return Previous(w, key, TrialState::kFailed);
+      RecordOutcome out;
+      out.recorded = Recorded::kAccepted;
+      out.experiment_id = updated[0][0].as<std::int64_t>();
+      out.experiment_finished = pg::FinishIfDone(w, out.experiment_id, false);
+      w.commit();
+      return out;
+    });
+  }
+
+  RequeueOutcome Requeue(const TrialKey& key, int max_attempts,
+                         const std::string& reason) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      RequeueOutcome out;
+      const auto updated =
+          w.exec_prepared("trial_requeue", key.trial_id, key.attempt, max_attempts, reason);
+      if (updated.empty()) return out;
+      out.experiment_id = updated[0][1].as<std::int64_t>();
+      if (updated[0][0].as<std::string>() == "failed") {
+        out.result = Requeued::kFailed;
+        out.experiment_finished = pg::FinishIfDone(w, out.experiment_id, false);
+      } else {
+        out.result = Requeued::kRequeued;
+      }
+      w.commit();
+      return out;
+    });
+  }
+
+  void RecordStep(const TrialKey& key, const StepScores& scores) override {
+    Json values = Json::object();
+    for (const auto& [name, v] : scores.values)
+      if (std::isfinite(v)) values[name] = v;
+    db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      w.exec_prepared0("trial_report", key.trial_id, key.attempt, scores.step, values.dump());
+      w.commit();
+    });
+  }
+
+  std::optional<Trial> Get(std::int64_t trial_id) override {
+    return db_->Run([&](pqxx::connection& c) -> std::optional<Trial> {
+      pqxx::read_transaction w(c);
+      const auto result = w.exec_prepared("trial_get", trial_id);
+      if (result.empty()) return std::nullopt;
+      Trial t = RowToTrial(result[0], 0);
+      LoadSteps(w, t);
+      return t;
+    });
+  }
+
+  std::optional<Trial> Best(std::int64_t experiment_id) override {
+    return db_->Run([&](pqxx::connection& c) -> std::optional<Trial> {
+      pqxx::read_transaction w(c);
+      const auto result = w.exec_prepared("trial_best", experiment_id);
+      if (result.empty()) return std::nullopt;
+      Trial t = RowToTrial(result[0], 0);
+      LoadSteps(w, t);
+      return t;
+    });
+  }
+
+  std::vector<Trial> ListAll(std::int64_t experiment_id) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction w(c);
+      std::vector<Trial> out;
+      for (const auto& row : w.exec_prepared("trial_all", experiment_id))
+        out.push_back(RowToTrial(row, 0));
+      return out;
+    });
+  }
+
+  TrialPage List(std::int64_t experiment_id, const TrialQuery& q) override {
+    const int limit = std::max(1, std::min(q.limit, 1000));
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction w(c);
+      const auto direction = w.exec_prepared("trial_direction", experiment_id);
+      if (direction.empty())
+        throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(experiment_id));
+      const char* state = StateParam(q.state);
+      TrialPage page;
+      auto take = [&](const pqxx::result& rows) {
+        for (const auto& row : rows) page.trials.push_back(RowToTrial(row, 0));
+      };
+      if (q.sort == service::TrialSort::kNumber) {
+        int after = q.descending ? std::numeric_limits<int>::max() : -1;
+        if (!q.cursor.empty()) after = ParseNumberCursor(q.cursor);
+        take(w.exec_prepared(q.descending ? "trials_number_desc" : "trials_number_asc",
+                             experiment_id, state, after, limit + 1));
+        if (static_cast<int>(page.trials.size()) > limit) {
+          page.trials.pop_back();
+          page.next_cursor = "n:" + std::to_string(page.trials.back().number);
+        }
+        return page;
+      }
+      // By value, best first; then the trials without a value.
+      const bool maximize = direction[0][0].as<std::string>() == "maximize";
+      bool in_values = q.cursor.empty() || q.cursor.rfind("v:", 0) == 0;
+      if (in_values) {
+        double from = maximize ? std::numeric_limits<double>::infinity()
+                               : -std::numeric_limits<double>::infinity();
+        int after = -1;
+        if (!q.cursor.empty()) ParseValueCursor(q.cursor, from, after);
+        take(w.exec_prepared(maximize ? "trials_value_desc" : "trials_value_asc", experiment_id,
+                             state, from, after, limit + 1));
+      }
+      if (static_cast<int>(page.trials.size()) > limit) {
+        page.trials.pop_back();
+        const Trial& last = page.trials.back();
+        page.next_cursor = "v:" + FormatDouble(*last.value) + ":" + std::to_string(last.number);
+        return page;
+      }
+      const int after_null = in_values ? -1 : ParseNumberCursor(q.cursor);
+      const int room = limit - static_cast<int>(page.trials.size());
+      const std::size_t before = page.trials.size();
+      take(w.exec_prepared("trials_value_null", experiment_id, state, after_null, room + 1));
+      if (static_cast<int>(page.trials.size() - before) > room) {
+        page.trials.pop_back();
+        page.next_cursor = "n:" + std::to_string(page.trials.back().number);
+      }
+      return page;
+    });
+  }
+
+ private:
+  static RecordOutcome Previous(pqxx::transaction_base& w, const TrialKey& key,
+                                TrialState recorded_state) {
+    RecordOutcome out;
+    const auto row = w.exec_prepared("trial_state", key.trial_id);
+    if (row.empty()) return out;
+    out.experiment_id = row[0][2].as<std::int64_t>();
+    if (row[0][1].as<int>() == key.attempt &&
+        row[0][0].as<std::string>() == TrialStateName(recorded_state))
+      out.recorded = Recorded::kDuplicate;
+    return out;
+  }
+
+  static int ParseNumberCursor(const std::string& cursor) {
+    try {
+      if (cursor.rfind("n:", 0) == 0) return std::stoi(cursor.substr(2));
+    } catch (const std::exception&) {
+    }
+    throw Error(ErrorCode::kInvalidArgument, "malformed cursor", "cursor");
+  }
+
+  static void ParseValueCursor(const std::string& cursor, double& value, int& number) {
+    const auto colon = cursor.rfind(':');
+    try {
+      if (colon != std::string::npos && colon > 2) {
+        value = std::stod(cursor.substr(2, colon - 2));
+        number = std::stoi(cursor.substr(colon + 1));
+        return;
+      }
+    } catch (const std::exception&) {
+    }
+    throw Error(ErrorCode::kInvalidArgument, "malformed cursor", "cursor");
+  }
+
+  std::shared_ptr<Database> db_;
+};
+
+class PgWorkerRepository : public WorkerRepository {
+ public:
+  explicit PgWorkerRepository(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+
+  void Seen(const WorkerInfo& worker) override {
+    db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      w.exec_prepared0("worker_seen", worker.id, worker.hostname, worker.slots, worker.version);
+      w.commit();
+    });
+  }
+
+  void MarkLost(const std::string& worker_id) override {
+    db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      w.exec_prepared0("worker_lost", worker_id);
+      w.commit();
+    });
+  }
+
+ private:
+  std::shared_ptr<Database> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<ExperimentRepository> MakeExperimentRepository(std::shared_ptr<Database> db) {
+  return std::make_unique<PgExperimentRepository>(std::move(db));
+}
+std::unique_ptr<TrialRepository> MakeTrialRepository(std::shared_ptr<Database> db) {
+  return std::make_unique<PgTrialRepository>(std::move(db));
+}
+std::unique_ptr<WorkerRepository> MakeWorkerRepository(std::shared_ptr<Database> db) {
+  return std::make_unique<PgWorkerRepository>(std::move(db));
+}
+
+}  // namespace krige::storage::pg

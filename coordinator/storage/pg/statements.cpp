@@ -1,0 +1,142 @@
+// Every SQL statement krige runs on its hot paths, named and prepared on each connection.
+#include "pg/statements.hpp"
+#include "pg/database.hpp"
+
+namespace krige::storage::pg {
+namespace {
+
+#define KRIGE_TS(col) \
+  "coalesce(to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '')"
+
+}  // namespace
+
+const char* const kTrialColumns =
+    "t.id, t.experiment_id, t.number, t.params::text, t.state, t.attempt, coalesce(t.worker, ''), "
+    "t.value, t.metrics::text, t.error, " KRIGE_TS("t.created_at") ", " KRIGE_TS(
+        "t.started_at") ", " KRIGE_TS("t.finished_at");
+
+namespace {
+
+const std::string kTrialCols = kTrialColumns;
+
+const std::string kExperimentSelect =
+    "SELECT e.id, e.spec::text, e.state, " KRIGE_TS("e.created_at") ", " KRIGE_TS(
+        "e.finished_at") ", c.queued, c.running, c.completed, c.failed, c.pruned, " +
+    std::string(kTrialColumns) +
+    " FROM experiments e"
+    " LEFT JOIN LATERAL (SELECT"
+    "   count(*) FILTER (WHERE state = 'queued') AS queued,"
+    "   count(*) FILTER (WHERE state = 'running') AS running,"
+    "   count(*) FILTER (WHERE state = 'completed') AS completed,"
+    "   count(*) FILTER (WHERE state = 'failed') AS failed,"
+    "   count(*) FILTER (WHERE state = 'pruned') AS pruned"
+    "   FROM trials WHERE experiment_id = e.id) c ON true"
+    " LEFT JOIN trials t ON t.id = e.best_trial_id ";
+
+const std::string kStateFilter = " AND ($2::text IS NULL OR t.state = $2)";
+
+}  // namespace
+
+void PrepareStatements(pqxx::connection& c) {
+  // experiments
+  c.prepare("experiment_insert",
+            "INSERT INTO experiments (name, spec, objective, direction, tuner, max_trials, "
+            "parallelism) VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7) RETURNING id");
+  c.prepare("experiment_get", kExperimentSelect + "WHERE e.id = $1");
+  c.prepare("experiment_list", kExperimentSelect +
+                                   "WHERE ($1::text IS NULL OR e.state = $1) AND e.id < $2 "
+                                   "ORDER BY e.id DESC LIMIT $3");
+  c.prepare("experiment_running", kExperimentSelect + "WHERE e.state = 'running' ORDER BY e.id");
+  c.prepare("experiment_finish_if_done",
+            "UPDATE experiments SET state = 'completed', finished_at = now() "
+            "WHERE id = $1 AND state = 'running' AND (trials_created >= max_trials OR $2) "
+            "AND NOT EXISTS (SELECT 1 FROM trials WHERE experiment_id = $1 "
+            "AND state IN ('queued', 'running')) RETURNING id");
+  c.prepare("experiment_set_state",
+            "UPDATE experiments SET state = $2, finished_at = CASE WHEN $2 IN ('completed', "
+            "'stopped', 'failed') THEN now() ELSE NULL END WHERE id = $1 RETURNING id");
+  c.prepare("experiment_update_best",
+            "UPDATE experiments e SET best_trial_id = $2 WHERE e.id = $1 AND ("
+            "e.best_trial_id IS NULL OR EXISTS (SELECT 1 FROM trials b WHERE b.id = "
+            "e.best_trial_id AND CASE WHEN e.direction = 'maximize' THEN $3 > b.value "
+            "ELSE $3 < b.value END))");
+  c.prepare("experiment_next_number",
+            "UPDATE experiments SET trials_created = trials_created + 1 WHERE id = $1 AND "
+            "state = 'running' RETURNING trials_created - 1");
+
+  // trials
+  c.prepare("trial_insert_running",
+            "INSERT INTO trials AS t (experiment_id, number, params, state, attempt, worker, "
+            "started_at) VALUES ($1, $2, $3::jsonb, 'running', 1, $4, now()) RETURNING " +
+                kTrialCols);
+  c.prepare("trial_claim_queued",
+            "UPDATE trials AS t SET state = 'running', worker = $2, started_at = now() "
+            "WHERE t.id = (SELECT id FROM trials WHERE experiment_id = $1 AND state = 'queued' "
+            "ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " +
+                kTrialCols);
+  c.prepare("trial_complete",
+            "UPDATE trials SET state = 'completed', value = $3, metrics = $4::jsonb, "
+            "finished_at = now(), error = '' WHERE id = $1 AND attempt = $2 AND state = 'running' "
+            "RETURNING experiment_id");
+  c.prepare("trial_fail",
+            "UPDATE trials SET state = 'failed', error = $3, finished_at = now() "
+            "WHERE id = $1 AND attempt = $2 AND state = 'running' RETURNING experiment_id");
+  c.prepare("trial_requeue",
+            "UPDATE trials SET "
+            "state = CASE WHEN attempt >= $3 THEN 'failed' ELSE 'queued' END, "
+            "attempt = CASE WHEN attempt >= $3 THEN attempt ELSE attempt + 1 END, "
+            "error = $4, worker = CASE WHEN attempt >= $3 THEN worker ELSE NULL END, "
+            "started_at = CASE WHEN attempt >= $3 THEN started_at ELSE NULL END, "
+            "finished_at = CASE WHEN attempt >= $3 THEN now() ELSE NULL END "
+            "WHERE id = $1 AND attempt = $2 AND state = 'running' RETURNING state, experiment_id");
+  c.prepare("trial_state", "SELECT state, attempt, experiment_id FROM trials WHERE id = $1");
+  c.prepare("trial_steps_upsert",
+            "INSERT INTO trial_metrics (trial_id, key, step, value) "
+            "SELECT $1, r.key, r.step, r.value FROM jsonb_to_recordset($2::jsonb) "
+            "AS r(key text, step integer, value double precision) "
+            "ON CONFLICT (trial_id, key, step) DO UPDATE SET value = EXCLUDED.value, ts = now()");
+  c.prepare("trial_report",
+            "INSERT INTO trial_metrics (trial_id, key, step, value) "
+            "SELECT $1, r.key, $3, r.value::double precision FROM jsonb_each_text($4::jsonb) r "
+            "WHERE EXISTS (SELECT 1 FROM trials WHERE id = $1 AND attempt = $2 AND state = "
+            "'running') ON CONFLICT (trial_id, key, step) DO UPDATE SET value = EXCLUDED.value, "
+            "ts = now()");
+  c.prepare("trial_steps",
+            "SELECT key, step, value FROM trial_metrics WHERE trial_id = $1 ORDER BY step, key");
+  c.prepare("trial_get", "SELECT " + kTrialCols + " FROM trials t WHERE t.id = $1");
+  c.prepare("trial_all",
+            "SELECT " + kTrialCols + " FROM trials t WHERE t.experiment_id = $1 ORDER BY t.number");
+  c.prepare("trial_best", "SELECT " + kTrialCols +
+                              " FROM experiments e JOIN trials t ON t.id = e.best_trial_id "
+                              "WHERE e.id = $1");
+  c.prepare("trial_direction", "SELECT direction FROM experiments WHERE id = $1");
+  // Keyset pagination: by number either way; by value best first, then the trials without
+  // a value (queued, running, failed) by number.
+  c.prepare("trials_number_asc", "SELECT " + kTrialCols +
+                                     " FROM trials t WHERE t.experiment_id = $1" + kStateFilter +
+                                     " AND t.number > $3 ORDER BY t.number LIMIT $4");
+  c.prepare("trials_number_desc", "SELECT " + kTrialCols +
+                                      " FROM trials t WHERE t.experiment_id = $1" + kStateFilter +
+                                      " AND t.number < $3 ORDER BY t.number DESC LIMIT $4");
+  c.prepare("trials_value_desc",
+            "SELECT " + kTrialCols + " FROM trials t WHERE t.experiment_id = $1" + kStateFilter +
+                " AND t.value IS NOT NULL AND (t.value < $3 OR (t.value = $3 AND t.number > $4)) "
+                "ORDER BY t.value DESC, t.number LIMIT $5");
+  c.prepare("trials_value_asc",
+            "SELECT " + kTrialCols + " FROM trials t WHERE t.experiment_id = $1" + kStateFilter +
+                " AND t.value IS NOT NULL AND (t.value > $3 OR (t.value = $3 AND t.number > $4)) "
+                "ORDER BY t.value, t.number LIMIT $5");
+  c.prepare("trials_value_null", "SELECT " + kTrialCols +
+                                     " FROM trials t WHERE t.experiment_id = $1" + kStateFilter +
+                                     " AND t.value IS NULL AND t.number > $3 "
+                                     "ORDER BY t.number LIMIT $4");
+
+  // workers
+  c.prepare("worker_seen",
+            "INSERT INTO workers (id, hostname, slots, version) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, slots = "
+            "EXCLUDED.slots, version = EXCLUDED.version, last_seen = now(), state = 'alive'");
+  c.prepare("worker_lost", "UPDATE workers SET state = 'lost', last_seen = now() WHERE id = $1");
+}
+
+}  // namespace krige::storage::pg

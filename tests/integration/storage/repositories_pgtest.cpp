@@ -1,0 +1,138 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "krige/codec.hpp"
+#include "krige/storage/pg.hpp"
+#include "test_env.hpp"
+
+namespace krige::storage {
+namespace {
+
+ExperimentSpec Spec(int max_trials, const char* metric = "accuracy") {
+  const bool regression = std::string(metric) == "rmse";
+  return SpecFromJson(Json{{"name", "pg test"},
+                           {"objective", {{"metric", metric}}},
+                           {"max_trials", max_trials},
+                           {"space", {{"C", {{"type", "float"}, {"low", 0.1}, {"high", 10}}}}},
+                           {"training",
+                            {{"dataset", "d.csv"},
+                             {"task", regression ? "regression" : "classification"},
+                             {"model", regression ? "ridge" : "logistic_regression"}}}});
+}
+
+class RepositoriesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = pg::OpenDatabase(database_.url());
+    ASSERT_EQ(pg::ApplyMigrations(*db_).size(), 1u);
+    experiments_ = pg::MakeExperimentRepository(db_);
+    trials_ = pg::MakeTrialRepository(db_);
+  }
+
+  testing::TestDatabase database_;
+  std::shared_ptr<pg::Database> db_;
+  std::unique_ptr<ExperimentRepository> experiments_;
+  std::unique_ptr<TrialRepository> trials_;
+};
+
+TEST_F(RepositoriesTest, MigrationsApplyOnce) {
+  EXPECT_TRUE(pg::ApplyMigrations(*db_).empty());
+}
+
+TEST_F(RepositoriesTest, ExperimentRoundTrips) {
+  const Experiment created = experiments_->Create(Spec(3));
+  const auto got = experiments_->Get(created.id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(ToJson(got->spec), ToJson(Spec(3)));
+  EXPECT_EQ(got->state, ExperimentState::kRunning);
+  EXPECT_EQ(got->counts.total(), 0);
+  EXPECT_FALSE(got->best);
+  EXPECT_FALSE(experiments_->Get(created.id + 100));
+}
+
+TEST_F(RepositoriesTest, ResultsAreIdempotentAndStaleAttemptsDiscarded) {
+  const Experiment e = experiments_->Create(Spec(2));
+  const Trial t = trials_->CreateRunning(e.id, {{"C", 1.0}}, "w1");
+  EXPECT_EQ(t.number, 0);
+  EXPECT_EQ(t.attempt, 1);
+  EXPECT_EQ(t.state, TrialState::kRunning);
+
+  // Worker lost: attempt 2 is queued; a late result of attempt 1 is discarded.
+  EXPECT_EQ(trials_->Requeue({t.id, 1}, 3, "lost").result, Requeued::kRequeued);
+  EXPECT_EQ(trials_->Complete({t.id, 1}, 0.5, {}, {}).recorded, Recorded::kStale);
+  const auto claimed = trials_->ClaimQueued(e.id, "w2");
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->id, t.id);
+  EXPECT_EQ(claimed->attempt, 2);
+  EXPECT_FALSE(trials_->ClaimQueued(e.id, "w2"));
+
+  const std::vector<StepScores> folds = {{0, {{"accuracy", 0.8}}}, {1, {{"accuracy", 0.9}}}};
+  EXPECT_EQ(trials_->Complete({t.id, 2}, 0.85, {{"accuracy", 0.85}}, folds).recorded,
+            Recorded::kAccepted);
+  EXPECT_EQ(trials_->Complete({t.id, 2}, 0.85, {{"accuracy", 0.85}}, folds).recorded,
+            Recorded::kDuplicate);
+  const auto stored = trials_->Get(t.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->state, TrialState::kCompleted);
+  EXPECT_EQ(stored->value, 0.85);
+  ASSERT_EQ(stored->steps.size(), 2u);
+  EXPECT_EQ(stored->steps[1].values.at("accuracy"), 0.9);
+  EXPECT_EQ(experiments_->Get(e.id)->state, ExperimentState::kRunning);
+
+  // The second (last) trial completes the experiment; the best is kept by direction.
+  const Trial t2 = trials_->CreateRunning(e.id, {{"C", 2.0}}, "w1");
+  const auto outcome = trials_->Complete({t2.id, 1}, 0.7, {}, {});
+  EXPECT_TRUE(outcome.experiment_finished);
+  const auto done = experiments_->Get(e.id);
+  EXPECT_EQ(done->state, ExperimentState::kCompleted);
+  EXPECT_EQ(done->counts.completed, 2);
+  ASSERT_TRUE(done->best);
+  EXPECT_EQ(done->best->id, t.id);
+  EXPECT_THROW(trials_->CreateRunning(e.id, {{"C", 3.0}}, "w1"), Error);
+}
+
+TEST_F(RepositoriesTest, RetriesAreBounded) {
+  const Experiment e = experiments_->Create(Spec(1));
+  const Trial t = trials_->CreateRunning(e.id, {{"C", 1.0}}, "w1");
+  EXPECT_EQ(trials_->Requeue({t.id, 1}, 2, "lost").result, Requeued::kRequeued);
+  ASSERT_TRUE(trials_->ClaimQueued(e.id, "w2"));
+  const auto last = trials_->Requeue({t.id, 2}, 2, "lost again");
+  EXPECT_EQ(last.result, Requeued::kFailed);
+  EXPECT_TRUE(last.experiment_finished);
+  EXPECT_EQ(trials_->Get(t.id)->error, "lost again");
+}
+
+TEST_F(RepositoriesTest, TrialPagesByValueCoverEveryTrialOnce) {
+  const Experiment e = experiments_->Create(Spec(50, "rmse"));  // minimize
+  std::vector<double> values;
+  for (int i = 0; i < 23; ++i) {
+    const Trial t = trials_->CreateRunning(e.id, {{"C", 1.0 + i}}, "w");
+    if (i % 4 == 3) continue;      // left running: no value
+    const double v = (i * 7) % 5;  // ties on purpose
+    trials_->Complete({t.id, 1}, v, {}, {});
+  }
+  service::TrialQuery q;
+  q.sort = service::TrialSort::kValue;
+  q.limit = 4;
+  std::vector<Trial> seen;
+  for (int pages = 0; pages < 20; ++pages) {
+    const auto page = trials_->List(e.id, q);
+    seen.insert(seen.end(), page.trials.begin(), page.trials.end());
+    if (page.next_cursor.empty()) break;
+    q.cursor = page.next_cursor;
+  }
+  ASSERT_EQ(seen.size(), 23u);
+  std::set<int> numbers;
+  for (const auto& t : seen) numbers.insert(t.number);
+  EXPECT_EQ(numbers.size(), 23u);
+  for (std::size_t i = 1; i < seen.size(); ++i) {
+    if (!seen[i].value) continue;
+    ASSERT_TRUE(seen[i - 1].value) << "valued trials come first";
+    EXPECT_LE(*seen[i - 1].value, *seen[i].value) << "minimize: ascending";
+  }
+  EXPECT_EQ(trials_->Best(e.id)->value, 0.0);
+}
+
+}  // namespace
+}  // namespace krige::storage
