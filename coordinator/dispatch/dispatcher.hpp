@@ -1,0 +1,39 @@
+// The ZeroMQ side of the coordinator: one ROUTER socket, owned by one I/O thread. Incoming
+// frames are decoded and handed to a callback (which only enqueues); outgoing messages are
+// queued by any thread and written by the I/O thread. Malformed messages are counted and
+// dropped, never fatal.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "scheduler.hpp"
+
+namespace krige::dispatch {
+
+using MessageHandler = std::function<void(std::string worker_id, wire::Message message,
+                                          service::Clock::time_point received)>;
+
+class Dispatcher : public service::Outbox {
+ public:
+  // endpoint: e.g. "tcp://127.0.0.1:5555", or "tcp://127.0.0.1:*" for a free port.
+  Dispatcher(std::string endpoint, MessageHandler handler);
+  ~Dispatcher() override;
+
+  // Binds and starts the I/O thread; returns the bound endpoint with its real port.
+  std::string Start();
+  void Stop();
+
+  // Thread-safe.
+  void Send(const std::string& worker_id, const wire::Message& message) override;
+  std::uint64_t malformed() const { return malformed_.load(); }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<std::uint64_t> malformed_{0};
+};
+
+}  // namespace krige::dispatch

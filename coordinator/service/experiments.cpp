@@ -1,0 +1,44 @@
+#include "experiments.hpp"
+
+namespace krige::service {
+
+StoredExperimentService::StoredExperimentService(storage::ExperimentRepository& experiments,
+                                                 storage::TrialRepository& trials,
+                                                 std::function<void(std::int64_t)> on_created)
+    : experiments_(experiments), trials_(trials), on_created_(std::move(on_created)) {}
+
+Experiment StoredExperimentService::Create(const ExperimentSpec& spec) {
+  if (auto problems = Validate(spec); !problems.empty()) throw ValidationError(std::move(problems));
+  Experiment e = experiments_.Create(spec);
+  if (on_created_) on_created_(e.id);
+  return e;
+}
+
+ExperimentPage StoredExperimentService::List(const ExperimentQuery& query) {
+  return experiments_.List(query);
+}
+
+Experiment StoredExperimentService::Get(std::int64_t id) {
+  auto e = experiments_.Get(id);
+  if (!e) throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(id), "id");
+  return *e;
+}
+
+TrialPage StoredExperimentService::Trials(std::int64_t experiment_id, const TrialQuery& query) {
+  return trials_.List(experiment_id, query);
+}
+
+std::optional<Trial> StoredExperimentService::Best(std::int64_t experiment_id) {
+  Get(experiment_id);  // 404 for an unknown experiment, not "no best yet"
+  return trials_.Best(experiment_id);
+}
+
+Trial StoredExperimentService::GetTrial(std::int64_t trial_id) {
+  auto t = trials_.Get(trial_id);
+  if (!t) throw Error(ErrorCode::kNotFound, "no trial " + std::to_string(trial_id), "id");
+  return *t;
+}
+
+bool StoredExperimentService::Healthy() { return experiments_.Ping(); }
+
+}  // namespace krige::service

@@ -1,0 +1,32 @@
+// ExperimentService over the repositories: what the REST API calls.
+#pragma once
+
+#include <functional>
+
+#include "krige/service/experiment_service.hpp"
+#include "krige/storage/repositories.hpp"
+
+namespace krige::service {
+
+class StoredExperimentService : public ExperimentService {
+ public:
+  // on_created: told the id of every new experiment (the scheduler starts serving it).
+  StoredExperimentService(storage::ExperimentRepository& experiments,
+                          storage::TrialRepository& trials,
+                          std::function<void(std::int64_t)> on_created);
+
+  Experiment Create(const ExperimentSpec& spec) override;
+  ExperimentPage List(const ExperimentQuery& query) override;
+  Experiment Get(std::int64_t id) override;
+  TrialPage Trials(std::int64_t experiment_id, const TrialQuery& query) override;
+  std::optional<Trial> Best(std::int64_t experiment_id) override;
+  Trial GetTrial(std::int64_t trial_id) override;
+  bool Healthy() override;
+
+ private:
+  storage::ExperimentRepository& experiments_;
+  storage::TrialRepository& trials_;
+  std::function<void(std::int64_t)> on_created_;
+};
+
+}  // namespace krige::service

@@ -1,0 +1,351 @@
+#include "scheduler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+#include "krige/codec.hpp"
+
+namespace krige::service {
+
+struct Scheduler::ExperimentSlot {
+  Experiment experiment;
+  std::unique_ptr<tuners::Tuner> tuner;
+  tuners::History history;                      // completed and failed
+  std::map<std::int64_t, Params> pending;       // queued or running trials
+  int running = 0;
+  int queued = 0;
+  int created = 0;
+  bool exhausted = false;  // the tuner has nothing more to propose
+};
+
+struct Scheduler::WorkerSlot {
+  int slots = 0;
+  Clock::time_point last_seen;
+  std::map<std::int64_t, Assignment> trials;  // by trial id
+  int free() const { return slots - static_cast<int>(trials.size()); }
+};
+
+Scheduler::Scheduler(storage::ExperimentRepository& experiments, storage::TrialRepository& trials,
+                     storage::WorkerRepository& workers, const tuners::Registry& tuners,
+                     Outbox& outbox, SchedulerOptions options)
+    : experiments_(experiments),
+      trials_(trials),
+      worker_store_(workers),
+      tuners_(tuners),
+      outbox_(outbox),
+      options_(options) {}
+
+Scheduler::~Scheduler() = default;
+
+void Scheduler::AddExperiment(const Experiment& experiment) {
+  if (running_.count(experiment.id)) return;
+  auto slot = std::make_unique<ExperimentSlot>();
+  slot->experiment = experiment;
+  tuners::TunerContext context;
+  context.space = experiment.spec.space;
+  context.goal = experiment.spec.objective.goal;
+  context.seed = experiment.spec.tuner.seed;
+  context.options = experiment.spec.tuner.options;
+  slot->tuner = tuners_.Create(experiment.spec.tuner.name, context);
+  running_[experiment.id] = std::move(slot);
+}
+
+void Scheduler::Recover(Clock::time_point now) {
+  for (const Experiment& e : experiments_.ListRunning()) {
+    try {
+      AddExperiment(e);
+    } catch (const Error& error) {
+      spdlog::error("experiment {}: cannot resume: {}", e.id, error.what());
+      experiments_.SetState(e.id, ExperimentState::kFailed);
+      continue;
+    }
+    ExperimentSlot& slot = *running_[e.id];
+    for (Trial& t : trials_.ListAll(e.id)) {
+      ++slot.created;
+      switch (t.state) {
+        case TrialState::kCompleted:
+          slot.history.completed.push_back({t.params, t.value.value_or(0.0)});
+          break;
+        case TrialState::kFailed:
+        case TrialState::kPruned:
+          slot.history.failed.push_back(t.params);
+          break;
+        case TrialState::kQueued:
+          ++slot.queued;
+          slot.pending[t.id] = t.params;
+          break;
+        case TrialState::kRunning: {
+          ++slot.running;
+          slot.pending[t.id] = t.params;
+          // Its worker may still be at work: give it one lease to show up.
+          WorkerSlot& w = TouchWorker(t.worker, 0, now);
+          w.trials[t.id] = {t.attempt, e.id, now};
+          owner_[t.id] = t.worker;
+          break;
+        }
+      }
+    }
+    spdlog::info("resumed experiment {} ({}): {} trials, {} running, {} queued", e.id,
+                 e.spec.name, slot.created, slot.running, slot.queued);
+  }
+}
+
+void Scheduler::OnExperimentCreated(std::int64_t experiment_id, Clock::time_point now) {
+  const auto experiment = experiments_.Get(experiment_id);
+  if (!experiment || experiment->state != ExperimentState::kRunning) return;
+  try {
+    AddExperiment(*experiment);
+  } catch (const Error& error) {
+    spdlog::error("experiment {}: {}", experiment_id, error.what());
+    experiments_.SetState(experiment_id, ExperimentState::kFailed);
+    return;
+  }
+  FillAll(now);
+}
+
+Scheduler::WorkerSlot& Scheduler::TouchWorker(const std::string& id, int slots,
+                                              Clock::time_point now) {
+  auto& slot = workers_[id];
+  if (!slot) slot = std::make_unique<WorkerSlot>();
+  if (slots > 0) slot->slots = slots;
+  slot->last_seen = now;
+  return *slot;
+}
+
+void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& message,
+                          Clock::time_point now) {
+  if (const auto* hello = std::get_if<wire::Hello>(&message)) {
+    TouchWorker(worker_id, hello->slots, now);
+    worker_store_.Seen({worker_id, hello->hostname, hello->slots, hello->version});
+    spdlog::info("worker {} joined ({} slots, host {})", worker_id, hello->slots,
+                 hello->hostname);
+    Fill(worker_id, now);
+  } else if (std::get_if<wire::Ready>(&message)) {
+    TouchWorker(worker_id, 0, now);
+    Fill(worker_id, now);
+  } else if (const auto* beat = std::get_if<wire::Heartbeat>(&message)) {
+    const bool known = workers_.count(worker_id) > 0;
+    WorkerSlot& w = TouchWorker(worker_id, beat->slots, now);
+    if (!known) {
+      worker_store_.Seen({worker_id, "", beat->slots, ""});
+      spdlog::info("worker {} adopted from its heartbeat ({} slots)", worker_id, beat->slots);
+    }
+    for (const auto& ref : beat->running) {
+      const auto it = w.trials.find(ref.trial_id);
+      if (it != w.trials.end() && it->second.attempt == ref.attempt) {
+        it->second.last_listed = now;
+      } else {
+        // Not this worker's (any more): a requeued attempt. Stop wasting the slot.
+        outbox_.Send(worker_id, wire::Prune{ref});
+      }
+    }
+    Fill(worker_id, now);
+  } else if (const auto* report = std::get_if<wire::Report>(&message)) {
+    TouchWorker(worker_id, 0, now);
+    trials_.RecordStep({report->trial.trial_id, report->trial.attempt}, report->scores);
+  } else if (const auto* result = std::get_if<wire::Result>(&message)) {
+    TouchWorker(worker_id, 0, now);
+    OnResult(worker_id, *result, now);
+  } else if (const auto* fail = std::get_if<wire::Fail>(&message)) {
+    TouchWorker(worker_id, 0, now);
+    OnFail(worker_id, *fail, now);
+  } else if (std::get_if<wire::Bye>(&message)) {
+    DropWorker(worker_id, "worker left");
+    FillAll(now);
+  } else {
+    spdlog::warn("worker {} sent {}, which only the coordinator sends", worker_id,
+                 wire::TypeName(message));
+  }
+}
+
+void Scheduler::OnResult(const std::string& worker_id, const wire::Result& result,
+                         Clock::time_point now) {
+  const storage::TrialKey key{result.trial.trial_id, result.trial.attempt};
+  storage::RecordOutcome outcome;
+  std::optional<double> value;
+  if (!std::isfinite(result.value)) {
+    outcome = trials_.Fail(key, "the objective is not a finite number");
+  } else {
+    outcome = trials_.Complete(key, result.value, result.metrics, result.steps);
+    value = result.value;
+  }
+  // Only now, with the result durable, may the worker forget it.
+  outbox_.Send(worker_id, wire::Ack{result.trial, outcome.recorded != storage::Recorded::kStale});
+  if (outcome.recorded == storage::Recorded::kAccepted) Finished(result.trial, outcome, value);
+  Fill(worker_id, now);
+}
+
+void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
+                       Clock::time_point now) {
+  const auto outcome = trials_.Fail({fail.trial.trial_id, fail.trial.attempt}, fail.error);
+  outbox_.Send(worker_id, wire::Ack{fail.trial, outcome.recorded != storage::Recorded::kStale});
+  if (outcome.recorded == storage::Recorded::kAccepted) {
+    spdlog::info("trial {} failed: {}", fail.trial.trial_id, fail.error);
+    Finished(fail.trial, outcome, std::nullopt);
+  }
+  Fill(worker_id, now);
+}
+
+void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome& outcome,
+                         const std::optional<double>& value) {
+  const auto owner = owner_.find(ref.trial_id);
+  if (owner != owner_.end()) {
+    const auto w = workers_.find(owner->second);
+    if (w != workers_.end()) w->second->trials.erase(ref.trial_id);
+    owner_.erase(owner);
+  }
+  const auto it = running_.find(outcome.experiment_id);
+  if (it == running_.end()) return;
+  ExperimentSlot& slot = *it->second;
+  const auto pending = slot.pending.find(ref.trial_id);
+  if (pending != slot.pending.end()) {
+    if (value) {
+      slot.history.completed.push_back({pending->second, *value});
+    } else {
+      slot.history.failed.push_back(pending->second);
+    }
+    slot.pending.erase(pending);
+    --slot.running;
+  }
+  if (outcome.experiment_finished) {
+    spdlog::info("experiment {} completed", outcome.experiment_id);
+    Forget(outcome.experiment_id);
+  } else if (slot.exhausted && slot.pending.empty()) {
+    if (experiments_.FinishIfDone(outcome.experiment_id, true)) Forget(outcome.experiment_id);
+  }
+}
+
+void Scheduler::Forget(std::int64_t experiment_id) { running_.erase(experiment_id); }
+
+void Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
+                       const std::string& reason) {
+  auto& worker = *workers_.at(worker_id);
+  const Assignment a = worker.trials.at(trial_id);
+  worker.trials.erase(trial_id);
+  owner_.erase(trial_id);
+  const auto it = running_.find(a.experiment_id);
+  const int max_attempts = it != running_.end() ? it->second->experiment.spec.max_attempts : 1;
+  const auto outcome = trials_.Requeue({trial_id, a.attempt}, max_attempts, reason);
+  if (it == running_.end() || outcome.result == storage::Requeued::kNotRunning) return;
+  ExperimentSlot& slot = *it->second;
+  --slot.running;
+  if (outcome.result == storage::Requeued::kRequeued) {
+    ++slot.queued;
+    spdlog::warn("trial {} requeued as attempt {}: {}", trial_id, a.attempt + 1, reason);
+  } else {
+    spdlog::warn("trial {} failed after {} attempts: {}", trial_id, a.attempt, reason);
+    slot.history.failed.push_back(slot.pending[trial_id]);
+    slot.pending.erase(trial_id);
+    if (outcome.experiment_finished) Forget(a.experiment_id);
+  }
+}
+
+void Scheduler::DropWorker(const std::string& worker_id, const std::string& reason) {
+  const auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  std::vector<std::int64_t> trials;
+  for (const auto& [id, assignment] : it->second->trials) trials.push_back(id);
+  for (const auto id : trials) Expire(worker_id, id, reason);
+  workers_.erase(worker_id);
+  worker_store_.MarkLost(worker_id);
+  spdlog::warn("worker {} dropped: {}", worker_id, reason);
+}
+
+void Scheduler::Tick(Clock::time_point now) {
+  std::vector<std::string> lost;
+  std::vector<std::pair<std::string, std::int64_t>> expired;
+  for (const auto& [id, worker] : workers_) {
+    if (now - worker->last_seen > options_.lease) {
+      lost.push_back(id);
+      continue;
+    }
+    for (const auto& [trial_id, a] : worker->trials)
+      if (now - a.last_listed > options_.lease) expired.emplace_back(id, trial_id);
+  }
+  for (const auto& [worker_id, trial_id] : expired)
+    Expire(worker_id, trial_id, "the worker stopped reporting this trial");
+  for (const auto& id : lost) DropWorker(id, "no heartbeat within the lease");
+  FillAll(now);
+}
+
+void Scheduler::FillAll(Clock::time_point now) {
+  std::vector<std::string> ids;
+  for (const auto& [id, worker] : workers_)
+    if (worker->free() > 0) ids.push_back(id);
+  for (const auto& id : ids) Fill(id, now);
+}
+
+void Scheduler::Fill(const std::string& worker_id, Clock::time_point now) {
+  const auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  WorkerSlot& worker = *it->second;
+  while (worker.free() > 0 && AssignOne(worker_id, worker, now)) {
+  }
+}
+
+bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker,
+                          Clock::time_point now) {
+  // Round robin: start after the experiment served last, wrap around once.
+  std::vector<ExperimentSlot*> order;
+  for (auto it = running_.upper_bound(next_turn_); it != running_.end(); ++it)
+    order.push_back(it->second.get());
+  for (auto it = running_.begin(); it != running_.end() && it->first <= next_turn_; ++it)
+    order.push_back(it->second.get());
+
+  for (ExperimentSlot* slot : order) {
+    const ExperimentSpec& spec = slot->experiment.spec;
+    if (slot->running >= spec.parallelism) continue;
+    std::optional<Trial> trial;
+    if (slot->queued > 0) {
+      trial = trials_.ClaimQueued(slot->experiment.id, worker_id);
+      if (trial) {
+        --slot->queued;
+      } else {
+        slot->queued = 0;  // out of sync: the store is the truth
+      }
+    }
+    if (!trial) {
+      if (slot->created >= spec.max_trials || slot->exhausted) continue;
+      tuners::History history = slot->history;
+      for (const auto& [id, params] : slot->pending) history.pending.push_back(params);
+      std::vector<tuners::Suggestion> suggestions;
+      try {
+        suggestions = slot->tuner->Suggest(history, 1);
+      } catch (const std::exception& e) {
+        spdlog::error("experiment {}: the tuner failed: {}", slot->experiment.id, e.what());
+        suggestions.clear();
+      }
+      if (suggestions.empty()) {
+        slot->exhausted = true;
+        spdlog::info("experiment {}: the search space is exhausted", slot->experiment.id);
+        if (slot->pending.empty() && experiments_.FinishIfDone(slot->experiment.id, true)) {
+          Forget(slot->experiment.id);
+          return true;  // the map changed: start over
+        }
+        continue;
+      }
+      if (!suggestions[0].note.empty())
+        spdlog::info("experiment {}: {}", slot->experiment.id, suggestions[0].note);
+      trial = trials_.CreateRunning(slot->experiment.id, suggestions[0].params, worker_id);
+      ++slot->created;
+      slot->pending[trial->id] = trial->params;
+    }
+    ++slot->running;
+    worker.trials[trial->id] = {trial->attempt, slot->experiment.id, now};
+    owner_[trial->id] = worker_id;
+    next_turn_ = slot->experiment.id;
+    wire::Assign assign;
+    assign.trial = {trial->id, trial->attempt};
+    assign.experiment_id = slot->experiment.id;
+    assign.number = trial->number;
+    assign.params = trial->params;
+    assign.training = spec.training;
+    assign.objective = spec.objective;
+    outbox_.Send(worker_id, assign);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace krige::service

@@ -1,0 +1,87 @@
+// The scheduler: hands trials to workers within each experiment's parallelism, fairly across
+// experiments, records results and reclaims the trials of lost workers. Single-threaded: the
+// coordinator's scheduler thread owns it (SchedulerLoop); it never touches a socket, it only
+// gives messages to an Outbox.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "krige/storage/repositories.hpp"
+#include "krige/tuners/tuner.hpp"
+#include "wire/wire.hpp"
+
+namespace krige::service {
+
+using Clock = std::chrono::steady_clock;
+
+// Where the scheduler's messages go (the ZeroMQ dispatcher, or a test's recorder).
+class Outbox {
+ public:
+  virtual ~Outbox() = default;
+  virtual void Send(const std::string& worker_id, const wire::Message& message) = 0;
+};
+
+struct SchedulerOptions {
+  // A trial not listed in its worker's heartbeats for this long is requeued (attempt + 1);
+  // a worker silent for this long is forgotten.
+  std::chrono::milliseconds lease{10000};
+};
+
+class Scheduler {
+ public:
+  Scheduler(storage::ExperimentRepository& experiments, storage::TrialRepository& trials,
+            storage::WorkerRepository& workers, const tuners::Registry& tuners, Outbox& outbox,
+            SchedulerOptions options);
+  ~Scheduler();
+
+  // Rebuilds the in-memory state from the store after a (re)start: running experiments, their
+  // histories, and the trials that were running (their leases start now).
+  void Recover(Clock::time_point now);
+  void OnMessage(const std::string& worker_id, const wire::Message& message, Clock::time_point now);
+  void OnExperimentCreated(std::int64_t experiment_id, Clock::time_point now);
+  // Expires leases and hands out work; call a few times per second.
+  void Tick(Clock::time_point now);
+
+  std::size_t workers() const { return workers_.size(); }
+
+ private:
+  struct ExperimentSlot;
+  struct WorkerSlot;
+  struct Assignment {
+    int attempt = 0;
+    std::int64_t experiment_id = 0;
+    Clock::time_point last_listed;
+  };
+
+  void AddExperiment(const Experiment& experiment);
+  WorkerSlot& TouchWorker(const std::string& id, int slots, Clock::time_point now);
+  void Fill(const std::string& worker_id, Clock::time_point now);
+  void FillAll(Clock::time_point now);
+  bool AssignOne(const std::string& worker_id, WorkerSlot& worker, Clock::time_point now);
+  void OnResult(const std::string& worker_id, const wire::Result& result, Clock::time_point now);
+  void OnFail(const std::string& worker_id, const wire::Fail& fail, Clock::time_point now);
+  void Finished(const wire::TrialRef& ref, const storage::RecordOutcome& outcome,
+                const std::optional<double>& value);
+  void Expire(const std::string& worker_id, std::int64_t trial_id, const std::string& reason);
+  void DropWorker(const std::string& worker_id, const std::string& reason);
+  void Forget(std::int64_t experiment_id);
+
+  storage::ExperimentRepository& experiments_;
+  storage::TrialRepository& trials_;
+  storage::WorkerRepository& worker_store_;
+  const tuners::Registry& tuners_;
+  Outbox& outbox_;
+  SchedulerOptions options_;
+
+  std::map<std::int64_t, std::unique_ptr<ExperimentSlot>> running_;  // by id: oldest first
+  std::map<std::string, std::unique_ptr<WorkerSlot>> workers_;
+  std::map<std::int64_t, std::string> owner_;  // running trial -> worker
+  std::int64_t next_turn_ = 0;                 // round robin over experiments
+};
+
+}  // namespace krige::service

@@ -1,0 +1,82 @@
+#include "scheduler_loop.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace krige::service {
+namespace {
+
+constexpr auto kTickInterval = std::chrono::milliseconds(250);
+
+}  // namespace
+
+SchedulerLoop::SchedulerLoop(Scheduler& scheduler) : scheduler_(scheduler) {}
+
+SchedulerLoop::~SchedulerLoop() { Stop(); }
+
+void SchedulerLoop::Start() {
+  scheduler_.Recover(Clock::now());
+  thread_ = std::thread([this] { Run(); });
+}
+
+void SchedulerLoop::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SchedulerLoop::PostMessage(std::string worker_id, wire::Message message,
+                                Clock::time_point received) {
+  Post(MessageEvent{std::move(worker_id), std::move(message), received});
+}
+
+void SchedulerLoop::PostExperimentCreated(std::int64_t experiment_id) {
+  Post(CreatedEvent{experiment_id});
+}
+
+void SchedulerLoop::Post(Event event) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    inbox_.push_back(std::move(event));
+  }
+  wake_.notify_one();
+}
+
+void SchedulerLoop::Run() {
+  auto next_tick = Clock::now() + kTickInterval;
+  for (;;) {
+    std::deque<Event> batch;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_until(lock, next_tick, [&] { return stopping_ || !inbox_.empty(); });
+      if (stopping_) return;
+      batch.swap(inbox_);
+    }
+    for (auto& event : batch) {
+      // A failing store call (database down) must not kill the thread: the worker resends
+      // unacknowledged results and the next tick retries the rest.
+      try {
+        if (auto* m = std::get_if<MessageEvent>(&event)) {
+          scheduler_.OnMessage(m->worker_id, m->message, m->received);
+        } else {
+          scheduler_.OnExperimentCreated(std::get<CreatedEvent>(event).experiment_id,
+                                         Clock::now());
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("scheduler: {}", e.what());
+      }
+    }
+    if (Clock::now() >= next_tick) {
+      try {
+        scheduler_.Tick(Clock::now());
+      } catch (const std::exception& e) {
+        spdlog::error("scheduler tick: {}", e.what());
+      }
+      next_tick = Clock::now() + kTickInterval;
+    }
+  }
+}
+
+}  // namespace krige::service

@@ -1,0 +1,50 @@
+// The scheduler's thread and its inbox. The ZeroMQ loop and the HTTP handlers post events;
+// this thread alone touches the Scheduler, so a slow tuner fit never blocks message I/O, and
+// lease decisions use the time each message was received, not when it was processed.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include "scheduler.hpp"
+
+namespace krige::service {
+
+class SchedulerLoop {
+ public:
+  explicit SchedulerLoop(Scheduler& scheduler);
+  ~SchedulerLoop();  // stops and joins
+
+  void Start();  // recovers state from the store, then runs
+  void Stop();
+
+  // Thread-safe.
+  void PostMessage(std::string worker_id, wire::Message message, Clock::time_point received);
+  void PostExperimentCreated(std::int64_t experiment_id);
+
+ private:
+  struct MessageEvent {
+    std::string worker_id;
+    wire::Message message;
+    Clock::time_point received;
+  };
+  struct CreatedEvent {
+    std::int64_t experiment_id;
+  };
+  using Event = std::variant<MessageEvent, CreatedEvent>;
+
+  void Run();
+  void Post(Event event);
+
+  Scheduler& scheduler_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Event> inbox_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace krige::service

@@ -1,0 +1,80 @@
+// The worker runtime: connects to a coordinator, receives trials and runs them with an
+// Objective — krige's built-in cross-validation, a command, or a user's own C++ function.
+//
+//   krige::WorkerOptions options;
+//   options.connect = "tcp://coordinator:5555";
+//   krige::Worker worker(options, [](const krige::TrialContext& trial) {
+//     double loss = Train(trial.params);  // report intermediate scores with trial.Report(...)
+//     return krige::TrialOutput{loss, {{"loss", loss}}, {}};
+//   });
+//   worker.Run();  // until Stop() (e.g. from a signal handler thread)
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "krige/params.hpp"
+#include "krige/spec.hpp"
+#include "krige/trial.hpp"
+
+namespace krige {
+
+// What an objective gets. Report() and ShouldStop() may be called from the objective's thread.
+struct TrialContext {
+  std::int64_t trial_id = 0;
+  int attempt = 0;
+  int number = 0;
+  Params params;
+  TrainingSpec training;
+  Objective objective;
+  std::function<void(const StepScores&)> report;  // an intermediate score (fold, epoch)
+  const std::atomic<bool>* stop = nullptr;         // set when the trial is pruned or stopped
+
+  void Report(const StepScores& scores) const {
+    if (report) report(scores);
+  }
+  bool ShouldStop() const { return stop && stop->load(); }
+};
+
+struct TrialOutput {
+  double value = 0;                       // the objective
+  std::map<std::string, double> metrics;  // final metrics
+  std::vector<StepScores> steps;          // per-fold / per-step scores
+};
+
+// Runs one trial; throws to fail it (the exception's message becomes the trial's error).
+using ObjectiveFn = std::function<TrialOutput(const TrialContext&)>;
+
+struct WorkerOptions {
+  std::string connect;  // the coordinator's ZeroMQ endpoint, e.g. tcp://127.0.0.1:5555
+  int slots = 1;        // trials run at once
+  std::string id;       // empty: hostname-pid-random
+  std::chrono::milliseconds heartbeat{1000};
+  std::chrono::milliseconds resend{2000};  // unacknowledged results are sent again
+};
+
+class Worker {
+ public:
+  Worker(WorkerOptions options, ObjectiveFn objective);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Blocks until Stop(). Each trial runs on its own thread; the calling thread owns the socket.
+  void Run();
+  // Thread-safe and async-signal-unsafe: call from a normal thread. Running trials are told to
+  // stop; Run() says BYE and returns once they ended.
+  void Stop();
+  const std::string& id() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace krige

@@ -1,0 +1,233 @@
+#include "krige/worker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "wire/wire.hpp"
+
+namespace krige {
+namespace {
+
+std::string DefaultId() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%06x", rd() & 0xffffff);
+  return std::string(host) + "-" + std::to_string(::getpid()) + "-" + suffix;
+}
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+struct Worker::Impl {
+  struct Running {
+    wire::TrialRef ref;
+    std::atomic<bool> stop{false};
+    std::thread thread;
+    bool done = false;  // guarded by mutex
+  };
+  struct Unacked {
+    wire::TrialRef ref;
+    wire::Message message;
+    Clock::time_point sent;
+  };
+
+  WorkerOptions options;
+  ObjectiveFn objective;
+  std::atomic<bool> stopping{false};
+
+  std::mutex mutex;                                // guards below
+  std::deque<wire::Message> outgoing;              // from trial threads
+  std::map<std::int64_t, std::unique_ptr<Running>> running;
+  std::map<std::int64_t, Unacked> unacked;         // by trial id
+
+  void RunTrial(Running& slot, wire::Assign assign) {
+    TrialContext context;
+    context.trial_id = assign.trial.trial_id;
+    context.attempt = assign.trial.attempt;
+    context.number = assign.number;
+    context.params = std::move(assign.params);
+    context.training = std::move(assign.training);
+    context.objective = assign.objective;
+    context.stop = &slot.stop;
+    const wire::TrialRef ref = assign.trial;
+    context.report = [this, ref](const StepScores& scores) {
+      std::lock_guard<std::mutex> lock(mutex);
+      wire::Report report;
+      report.trial = ref;
+      report.scores = scores;
+      outgoing.emplace_back(std::in_place_type<wire::Report>, std::move(report));
+    };
+    const auto start = Clock::now();
+    std::string error;
+    try {
+      TrialOutput out = objective(context);
+      wire::Result result;
+      result.trial = ref;
+      result.value = out.value;
+      result.metrics = std::move(out.metrics);
+      result.steps = std::move(out.steps);
+      result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      std::lock_guard<std::mutex> lock(mutex);
+      outgoing.emplace_back(std::move(result));
+      slot.done = true;
+      return;
+    } catch (const std::exception& e) {
+      error = e.what();
+    } catch (...) {
+      error = "unknown error";
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    outgoing.emplace_back(wire::Fail{ref, error});
+    slot.done = true;
+  }
+};
+
+Worker::Worker(WorkerOptions options, ObjectiveFn objective) : impl_(std::make_unique<Impl>()) {
+  if (options.id.empty()) options.id = DefaultId();
+  if (options.slots < 1) throw Error(ErrorCode::kInvalidArgument, "slots must be >= 1", "slots");
+  impl_->options = std::move(options);
+  impl_->objective = std::move(objective);
+}
+
+Worker::~Worker() {
+  Stop();
+  for (auto& [id, slot] : impl_->running)
+    if (slot->thread.joinable()) slot->thread.join();
+}
+
+const std::string& Worker::id() const { return impl_->options.id; }
+
+void Worker::Stop() { impl_->stopping = true; }
+
+void Worker::Run() {
+  Impl& w = *impl_;
+  zmq::context_t context(1);
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::routing_id, w.options.id);
+  socket.set(zmq::sockopt::linger, 1000);
+  socket.connect(w.options.connect);
+
+  auto send = [&](const wire::Message& m) {
+    zmq::multipart_t msg;
+    msg.addstr("");
+    for (auto& f : wire::Encode(m)) msg.addstr(std::move(f));
+    msg.send(socket);
+  };
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  send(wire::Hello{w.options.id, w.options.slots, host, "0.1.0"});
+  send(wire::Ready{w.options.slots});
+  spdlog::info("worker {} connecting to {} with {} slots", w.options.id, w.options.connect,
+               w.options.slots);
+
+  auto next_beat = Clock::now();
+  std::uint64_t malformed = 0;
+  for (;;) {
+    const bool stopping = w.stopping.load();
+    // Finished trials, reports and results from the trial threads.
+    std::deque<wire::Message> out;
+    int freed = 0;
+    {
+      std::lock_guard<std::mutex> lock(w.mutex);
+      out.swap(w.outgoing);
+      for (auto it = w.running.begin(); it != w.running.end();) {
+        if (it->second->done) {
+          it->second->thread.join();
+          it = w.running.erase(it);
+          ++freed;
+        } else {
+          ++it;
+        }
+      }
+      if (stopping)
+        for (auto& [id, slot] : w.running) slot->stop = true;
+    }
+    for (auto& m : out) {
+      if (const auto* r = std::get_if<wire::Result>(&m)) {
+        w.unacked[r->trial.trial_id] = {r->trial, m, Clock::now()};
+      } else if (const auto* f = std::get_if<wire::Fail>(&m)) {
+        w.unacked[f->trial.trial_id] = {f->trial, m, Clock::now()};
+      }
+      send(m);
+    }
+    if (freed > 0 && !stopping) send(wire::Ready{freed});
+
+    const auto now = Clock::now();
+    if (now >= next_beat) {
+      wire::Heartbeat beat;
+      beat.slots = w.options.slots;
+      {
+        std::lock_guard<std::mutex> lock(w.mutex);
+        for (const auto& [id, slot] : w.running) beat.running.push_back(slot->ref);
+      }
+      // A finished but unacknowledged trial is still ours: keep its lease.
+      for (const auto& [id, u] : w.unacked) beat.running.push_back(u.ref);
+      send(beat);
+      for (auto& [id, u] : w.unacked) {
+        if (now - u.sent >= w.options.resend) {
+          send(u.message);
+          u.sent = now;
+        }
+      }
+      next_beat = now + w.options.heartbeat;
+    }
+
+    if (stopping) {
+      std::lock_guard<std::mutex> lock(w.mutex);
+      if (w.running.empty() && w.outgoing.empty()) break;
+    }
+
+    zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 1, std::chrono::milliseconds(50));
+    if (!(items[0].revents & ZMQ_POLLIN)) continue;
+    for (;;) {
+      zmq::multipart_t msg;
+      if (!msg.recv(socket, static_cast<int>(zmq::recv_flags::dontwait))) break;
+      std::vector<std::string> frames;
+      while (!msg.empty()) frames.push_back(msg.popstr());
+      if (!frames.empty() && frames.front().empty()) frames.erase(frames.begin());
+      wire::Message m;
+      try {
+        m = wire::Decode(frames);
+      } catch (const std::exception& e) {
+        if (++malformed <= 10) spdlog::warn("dropped a malformed message: {}", e.what());
+        continue;
+      }
+      if (auto* assign = std::get_if<wire::Assign>(&m)) {
+        if (stopping) continue;  // the coordinator requeues it when our lease ends
+        std::lock_guard<std::mutex> lock(w.mutex);
+        if (w.running.count(assign->trial.trial_id)) continue;  // a duplicate ASSIGN
+        auto slot = std::make_unique<Impl::Running>();
+        slot->ref = assign->trial;
+        Impl::Running& ref = *slot;
+        spdlog::info("trial {} (attempt {}): {}", assign->trial.trial_id, assign->trial.attempt,
+                     assign->params.size());
+        slot->thread = std::thread(
+            [&w, &ref, a = std::move(*assign)]() mutable { w.RunTrial(ref, std::move(a)); });
+        w.running[ref.ref.trial_id] = std::move(slot);
+      } else if (const auto* ack = std::get_if<wire::Ack>(&m)) {
+        const auto it = w.unacked.find(ack->trial.trial_id);
+        if (it != w.unacked.end()) w.unacked.erase(it);
+      } else if (const auto* prune = std::get_if<wire::Prune>(&m)) {
+        std::lock_guard<std::mutex> lock(w.mutex);
+        const auto it = w.running.find(prune->trial.trial_id);
+        if (it != w.running.end() && it->second->ref.attempt == prune->trial.attempt)
+          it->second->stop = true;
+      }
+    }
+  }
+  send(wire::Bye{});
+  spdlog::info("worker {} stopped", w.options.id);
+}
+
+}  // namespace krige

@@ -1,0 +1,47 @@
+// krige-worker: runs trials for a coordinator. Composition root: the worker runtime and the
+// built-in objectives.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "krige/worker.hpp"
+#include "objectives/cv_objective.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"krige-worker: runs krige trials"};
+  krige::WorkerOptions options;
+  std::string log_level = "info";
+  app.add_option("--connect", options.connect, "coordinator endpoint, e.g. tcp://127.0.0.1:5555")
+      ->required()
+      ->envname("KRIGE_CONNECT");
+  app.add_option("--slots", options.slots, "trials run at once")->check(CLI::Range(1, 1024));
+  app.add_option("--id", options.id, "worker id (default: host-pid-random)");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  // Signals are taken by a dedicated thread, so Stop() runs in normal context.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  try {
+    krige::Worker worker(options, krige::objectives::MakeCvObjective());
+    std::thread waiter([&] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      spdlog::info("signal {}: stopping", sig);
+      worker.Stop();
+    });
+    waiter.detach();
+    worker.Run();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  return 0;
+}
