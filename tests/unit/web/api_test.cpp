@@ -1,0 +1,313 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fake_experiment_service.hpp"
+#include "krige/codec.hpp"
+#include "krige/web/api.hpp"
+
+namespace krige::web {
+namespace {
+
+const char* kGoodSpec = R"({
+  "name": "logistic on breast cancer",
+  "objective": {"metric": "accuracy", "goal": "maximize"},
+  "tuner": {"name": "random", "seed": 7},
+  "max_trials": 30,
+  "space": {
+    "C": {"type": "float", "low": 0.001, "high": 1000, "log": true},
+    "penalty": {"type": "categorical", "values": ["l1", "l2"]}
+  },
+  "training": {"dataset": "data/breast_cancer.csv", "model": "logistic_regression"}
+})";
+
+class ApiTest : public ::testing::Test {
+ protected:
+  ApiTest() { RegisterApi(router_, service_); }
+
+  http::Response Call(std::string method, std::string path,
+                      std::map<std::string, std::string> query = {}, std::string body = {}) {
+    http::Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.query = std::move(query);
+    r.body = std::move(body);
+    return router_.Dispatch(std::move(r));
+  }
+  Json Body(const http::Response& r) { return Json::parse(r.body); }
+
+  std::int64_t CreateGood(const std::string& name) {
+    Json spec = Json::parse(kGoodSpec);
+    spec["name"] = name;
+    const http::Response r = Call("POST", "/api/v1/experiments", {}, spec.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Body(r)["id"].get<std::int64_t>();
+  }
+
+  testing::FakeExperimentService service_;
+  http::Router router_;
+};
+
+TEST_F(ApiTest, CreateReturns201AndTheExperiment) {
+  const http::Response r = Call("POST", "/api/v1/experiments", {}, kGoodSpec);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.headers.at("Location"), "/api/v1/experiments/1");
+  const Json body = Body(r);
+  EXPECT_EQ(body["id"], 1);
+  EXPECT_EQ(body["name"], "logistic on breast cancer");
+  EXPECT_EQ(body["state"], "running");
+  EXPECT_EQ(body["spec"], ToJson(SpecFromJson(Json::parse(kGoodSpec))));
+  EXPECT_EQ(body["trials"]["total"], 0);
+  EXPECT_TRUE(body["best"].is_null());
+}
+
+struct BadSpec {
+  const char* label;
+  std::function<std::string()> body;
+  const char* expected;  // the exact response body
+};
+
+void PrintTo(const BadSpec& spec, std::ostream* os) {
+  *os << spec.label;
+}
+
+class BadSpecTest : public ApiTest, public ::testing::WithParamInterface<BadSpec> {};
+
+TEST_P(BadSpecTest, Is400ListingEveryProblem) {
+  const http::Response r = Call("POST", "/api/v1/experiments", {}, GetParam().body());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Body(r), Json::parse(GetParam().expected)) << r.body;
+  EXPECT_EQ(service_.List({}).experiments.size(), 0u);  // nothing stored
+}
+
+std::function<std::string()> Edit(std::function<void(Json&)> edit) {
+  return [edit] {
+    Json j = Json::parse(kGoodSpec);
+    edit(j);
+    return j.dump();
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    FiveSpecsAndMalformedJson, BadSpecTest,
+    ::testing::Values(BadSpec{"missing_required", Edit([](Json& j) {
+                                j.erase("name");
+                                j.erase("objective");
+                              }),
+                              R"js({"error":{"code":"invalid_argument",
+                    "message":"name: is required; objective: is required",
+                    "field":"name",
+                    "problems":[{"field":"name","message":"is required"},
+                                {"field":"objective","message":"is required"}]}})js"},
+                      BadSpec{"bad_bounds", Edit([](Json& j) {
+                                j["space"]["C"]["low"] = 0;
+                                j["max_trials"] = 0;
+                              }),
+                              R"js({"error":{"code":"invalid_argument",
+                    "message":"max_trials: must be between 1 and 1000000; space.C.low: must be > 0 for log scale",
+                    "field":"max_trials",
+                    "problems":[{"field":"max_trials","message":"must be between 1 and 1000000"},
+                                {"field":"space.C.low","message":"must be > 0 for log scale"}]}})js"},
+                      BadSpec{"wrong_types_and_unknown_field", Edit([](Json& j) {
+                                j["tunr"] = "gp";
+                                j["tuner"]["seed"] = "seven";
+                                j["space"]["penalty"]["values"] = "l1";
+                              }),
+                              R"js({"error":{"code":"invalid_argument",
+                    "message":"tunr: unknown field; tuner.seed: must be an integer; space.penalty.values: must be a list",
+                    "field":"tunr",
+                    "problems":[{"field":"tunr","message":"unknown field"},
+                                {"field":"tuner.seed","message":"must be an integer"},
+                                {"field":"space.penalty.values","message":"must be a list"}]}})js"},
+                      BadSpec{"bad_training", Edit([](Json& j) {
+                                j["training"]["model"] = "magic";
+                                j["training"]["folds"] = 1;
+                                j["training"]["metrics"] = {"rmse"};
+                              }),
+                              R"js({"error":{"code":"invalid_argument",
+                    "message":"training.model: unknown model \"magic\" (known: logistic_regression, ridge); training.folds: must be between 2 and 100; training.metrics[0]: \"rmse\" is not a classification metric (known: accuracy, balanced_accuracy, f1, precision, recall, roc_auc, log_loss)",
+                    "field":"training.model",
+                    "problems":[{"field":"training.model","message":"unknown model \"magic\" (known: logistic_regression, ridge)"},
+                                {"field":"training.folds","message":"must be between 2 and 100"},
+                                {"field":"training.metrics[0]","message":"\"rmse\" is not a classification metric (known: accuracy, balanced_accuracy, f1, precision, recall, roc_auc, log_loss)"}]}})js"},
+                      BadSpec{"not_an_object", [] { return std::string("[1, 2]"); },
+                              R"js({"error":{"code":"invalid_argument",
+                    "message":"the spec must be a JSON object",
+                    "problems":[{"field":"","message":"the spec must be a JSON object"}]}})js"},
+                      BadSpec{"malformed_json", [] { return std::string(R"({"name": "x",)"); },
+                              R"js({"error":{"code":"invalid_argument",
+                    "message":"malformed JSON: [json.exception.parse_error.101] parse error at line 1, column 14: syntax error while parsing object key - unexpected end of input; expected string literal"}})js"}),
+    [](const auto& info) { return std::string(info.param.label); });
+
+TEST_F(ApiTest, ListIsNewestFirstWithCursorPaging) {
+  for (const char* name : {"a", "b", "c", "d", "e"}) CreateGood(name);
+  const http::Response first = Call("GET", "/api/v1/experiments", {{"limit", "2"}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  const Json page1 = Body(first);
+  ASSERT_EQ(page1["experiments"].size(), 2u);
+  EXPECT_EQ(page1["experiments"][0]["name"], "e");
+  EXPECT_EQ(page1["experiments"][1]["name"], "d");
+  ASSERT_FALSE(page1["next_cursor"].get<std::string>().empty());
+
+  std::vector<std::string> names;
+  std::string cursor = page1["next_cursor"];
+  while (!cursor.empty()) {
+    const Json page =
+        Body(Call("GET", "/api/v1/experiments", {{"limit", "2"}, {"cursor", cursor}}));
+    for (const auto& e : page["experiments"]) names.push_back(e["name"]);
+    cursor = page["next_cursor"];
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"c", "b", "a"}));
+}
+
+TEST_F(ApiTest, ListDecodesTheQuery) {
+  ASSERT_EQ(Call("GET", "/api/v1/experiments", {{"state", "paused"}, {"limit", "500"}}).status,
+            200);
+  const auto q = service_.last_experiment_query();
+  EXPECT_EQ(q.state, ExperimentState::kPaused);
+  EXPECT_EQ(q.limit, 500);
+  ASSERT_EQ(Call("GET", "/api/v1/experiments").status, 200);
+  EXPECT_EQ(service_.last_experiment_query().limit, 50);
+  EXPECT_FALSE(service_.last_experiment_query().state.has_value());
+}
+
+TEST_F(ApiTest, BadListQueryNamesTheField) {
+  const struct {
+    std::map<std::string, std::string> query;
+    const char* field;
+  } cases[] = {{{{"limit", "abc"}}, "limit"},  {{{"limit", "0"}}, "limit"},
+               {{{"limit", "501"}}, "limit"},  {{{"limit", "5x"}}, "limit"},
+               {{{"state", "nope"}}, "state"}, {{{"cursor", "zzz"}}, "cursor"}};
+  for (const auto& c : cases) {
+    const http::Response r = Call("GET", "/api/v1/experiments", c.query);
+    EXPECT_EQ(r.status, 400) << c.field;
+    EXPECT_EQ(Body(r)["error"]["code"], "invalid_argument");
+    EXPECT_EQ(Body(r)["error"]["field"], c.field) << r.body;
+  }
+  EXPECT_EQ(Body(Call("GET", "/api/v1/experiments", {{"limit", "abc"}})),
+            Json::parse(R"js({"error":{"code":"invalid_argument","field":"limit",
+                "message":"limit must be an integer between 1 and 500, got \"abc\""}})js"));
+}
+
+TEST_F(ApiTest, GetExperiment) {
+  const auto id = CreateGood("one");
+  service_.AddTrial(id, TrialState::kCompleted, 0.9, {{"C", 1.5}});
+  const http::Response r = Call("GET", "/api/v1/experiments/" + std::to_string(id));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Body(r)["name"], "one");
+  EXPECT_EQ(Body(r)["trials"]["completed"], 1);
+  EXPECT_EQ(Body(r)["best"]["value"], 0.9);
+}
+
+TEST_F(ApiTest, GetUnknownExperimentIs404) {
+  const http::Response r = Call("GET", "/api/v1/experiments/99");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(
+      Body(r),
+      Json::parse(R"js({"error":{"code":"not_found","message":"experiment 99 not found"}})js"));
+}
+
+TEST_F(ApiTest, NonNumericIdIs400NamingId) {
+  for (const char* path : {"/api/v1/experiments/abc", "/api/v1/experiments/-1",
+                           "/api/v1/experiments/0", "/api/v1/experiments/1x/trials",
+                           "/api/v1/experiments/99999999999999999999/best", "/api/v1/trials/x"}) {
+    const http::Response r = Call("GET", path);
+    EXPECT_EQ(r.status, 400) << path;
+    EXPECT_EQ(Body(r)["error"]["field"], "id") << path;
+  }
+  EXPECT_EQ(Body(Call("GET", "/api/v1/experiments/abc")),
+            Json::parse(R"js({"error":{"code":"invalid_argument","field":"id",
+                "message":"id must be a positive integer, got \"abc\""}})js"));
+}
+
+TEST_F(ApiTest, TrialsListSortsFiltersAndPages) {
+  const auto id = CreateGood("t");
+  service_.AddTrial(id, TrialState::kCompleted, 0.5);
+  service_.AddTrial(id, TrialState::kFailed, std::nullopt);
+  service_.AddTrial(id, TrialState::kCompleted, 0.8);
+  service_.AddTrial(id, TrialState::kRunning, std::nullopt);
+  const std::string path = "/api/v1/experiments/" + std::to_string(id) + "/trials";
+
+  const Json by_number = Body(Call("GET", path));
+  ASSERT_EQ(by_number["trials"].size(), 4u);
+  EXPECT_EQ(by_number["trials"][0]["number"], 0);
+  EXPECT_EQ(by_number["next_cursor"], "");
+
+  const Json newest = Body(Call("GET", path, {{"sort", "-number"}}));
+  EXPECT_EQ(newest["trials"][0]["number"], 3);
+  EXPECT_TRUE(service_.last_trial_query().descending);
+
+  const Json by_value = Body(Call("GET", path, {{"sort", "value"}, {"state", "completed"}}));
+  ASSERT_EQ(by_value["trials"].size(), 2u);
+  EXPECT_EQ(by_value["trials"][0]["value"], 0.8);
+  EXPECT_EQ(service_.last_trial_query().sort, service::TrialSort::kValue);
+  EXPECT_EQ(service_.last_trial_query().state, TrialState::kCompleted);
+
+  const Json page1 = Body(Call("GET", path, {{"limit", "3"}}));
+  ASSERT_EQ(page1["trials"].size(), 3u);
+  const Json page2 = Body(Call("GET", path, {{"limit", "3"}, {"cursor", page1["next_cursor"]}}));
+  ASSERT_EQ(page2["trials"].size(), 1u);
+  EXPECT_EQ(page2["trials"][0]["number"], 3);
+  EXPECT_EQ(page2["next_cursor"], "");
+}
+
+TEST_F(ApiTest, BadTrialsQueryNamesTheField) {
+  const auto id = CreateGood("t");
+  const std::string path = "/api/v1/experiments/" + std::to_string(id) + "/trials";
+  const struct {
+    std::map<std::string, std::string> query;
+    const char* field;
+  } cases[] = {{{{"limit", "abc"}}, "limit"},
+               {{{"limit", "1001"}}, "limit"},
+               {{{"state", "nope"}}, "state"},
+               {{{"sort", "x"}}, "sort"}};
+  for (const auto& c : cases) {
+    const http::Response r = Call("GET", path, c.query);
+    EXPECT_EQ(r.status, 400) << c.field;
+    EXPECT_EQ(Body(r)["error"]["field"], c.field) << r.body;
+  }
+  EXPECT_EQ(Body(Call("GET", path, {{"sort", "x"}})),
+            Json::parse(R"js({"error":{"code":"invalid_argument","field":"sort",
+                "message":"sort must be number, -number or value, got \"x\""}})js"));
+  EXPECT_EQ(Body(Call("GET", path, {{"state", "nope"}})),
+            Json::parse(R"js({"error":{"code":"invalid_argument","field":"state",
+                "message":"unknown trial state \"nope\" (known: queued, running, completed, failed, pruned)"}})js"));
+  EXPECT_EQ(Call("GET", "/api/v1/experiments/42/trials").status, 404);
+}
+
+TEST_F(ApiTest, BestIs404UntilATrialCompletes) {
+  const auto id = CreateGood("b");
+  const std::string path = "/api/v1/experiments/" + std::to_string(id) + "/best";
+  const http::Response none = Call("GET", path);
+  EXPECT_EQ(none.status, 404);
+  EXPECT_EQ(Body(none), Json::parse(R"js({"error":{"code":"not_found",
+      "message":"experiment 1 has no completed trial yet"}})js"));
+  service_.AddTrial(id, TrialState::kCompleted, 0.7, {{"C", 2.0}, {"penalty", std::string("l2")}});
+  service_.AddTrial(id, TrialState::kCompleted, 0.75, {{"C", 3.0}, {"penalty", std::string("l1")}});
+  const http::Response best = Call("GET", path);
+  ASSERT_EQ(best.status, 200);
+  EXPECT_EQ(Body(best)["value"], 0.75);
+  EXPECT_EQ(Body(best)["params"], Json::parse(R"({"C":3.0,"penalty":"l1"})"));
+}
+
+TEST_F(ApiTest, GetTrial) {
+  const auto id = CreateGood("g");
+  const Trial t = service_.AddTrial(id, TrialState::kCompleted, 0.6, {{"C", 1.0}});
+  const http::Response r = Call("GET", "/api/v1/trials/" + std::to_string(t.id));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Body(r), ToJson(t));
+  EXPECT_EQ(Call("GET", "/api/v1/trials/77").status, 404);
+}
+
+TEST_F(ApiTest, Healthz) {
+  const http::Response ok = Call("GET", "/healthz");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(Body(ok), Json::parse(R"({"status":"ok"})"));
+  service_.SetHealthy(false);
+  const http::Response down = Call("GET", "/healthz");
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(Body(down)["error"]["code"], "unavailable");
+}
+
+}  // namespace
+}  // namespace krige::web

@@ -1,0 +1,248 @@
+// The real server on 127.0.0.1, port chosen by the OS, spoken to over a real socket.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "fake_experiment_service.hpp"
+#include "krige/http/server.hpp"
+#include "krige/web/api.hpp"
+#include "krige/web/dashboard.hpp"
+#include "test_http_client.hpp"
+
+namespace krige::http {
+namespace {
+
+using Json = nlohmann::json;
+using krige::testing::HttpConnection;
+using krige::testing::HttpReply;
+
+constexpr std::size_t kBodyLimit = 4096;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto router = std::make_shared<Router>();
+    web::RegisterApi(*router, service_);
+    web::RegisterDashboard(*router);
+    router->Add("POST", "/echo", [](const Request& r) {
+      Json headers = Json::object();
+      for (const auto& [k, v] : r.headers) headers[k] = v;
+      Response response;
+      response.body = Json{
+          {"method", r.method},
+          {"path", r.path},
+          {"query", r.query},
+          {"body", r.body},
+          {"headers",
+           headers}}.dump();
+      return response;
+    });
+    router->Add("GET", "/slow", [this](const Request&) {
+      // Blocks a handler thread until the test releases it (bounded, so a failure cannot hang).
+      release_.wait_for(std::chrono::seconds(20));
+      Response response;
+      response.body = R"({"slow":true})";
+      return response;
+    });
+    ServerOptions options;
+    options.body_limit = kBodyLimit;
+    options.handler_threads = 4;
+    server_ = std::make_unique<Server>(options, router);
+    port_ = server_->Start();
+    ASSERT_NE(port_, 0);
+  }
+  void TearDown() override {
+    release_promise_.set_value();
+    server_.reset();
+  }
+
+  krige::testing::FakeExperimentService service_;
+  std::promise<void> release_promise_;
+  std::shared_future<void> release_ = release_promise_.get_future().share();
+  std::unique_ptr<Server> server_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(ServerTest, ServesHealthz) {
+  HttpConnection c(port_);
+  ASSERT_TRUE(c.Send(HttpConnection::Get("/healthz")));
+  const auto reply = c.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->headers.at("content-type"), "application/json");
+  EXPECT_EQ(Json::parse(reply->body), Json::parse(R"({"status":"ok"})"));
+}
+
+TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  HttpConnection c(port_);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(c.Send(HttpConnection::Get("/healthz")));
+    const auto reply = c.Receive();
+    ASSERT_TRUE(reply) << "request " << i;
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->headers.count("connection"), 0u);  // HTTP/1.1 default: keep-alive
+  }
+  // Pipelined: two requests in one write, answered in order.
+  ASSERT_TRUE(
+      c.Send(HttpConnection::Get("/api/v1/experiments/9") + HttpConnection::Get("/healthz")));
+  const auto first = c.Receive();
+  const auto second = c.Receive();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->status, 404);
+  EXPECT_EQ(second->status, 200);
+}
+
+TEST_F(ServerTest, ConnectionCloseIsHonoured) {
+  HttpConnection c(port_);
+  ASSERT_TRUE(c.Send(HttpConnection::Get("/healthz", "Connection: close\r\n")));
+  const auto reply = c.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->headers.at("connection"), "close");
+  EXPECT_TRUE(c.WaitClosed());
+}
+
+TEST_F(ServerTest, DecodesQueryHeadersAndBody) {
+  HttpConnection c(port_);
+  ASSERT_TRUE(
+      c.Send("POST /echo?name=a%20b+c&x=%3D HTTP/1.1\r\nHost: h\r\nX-Krige-Test: Yes\r\n"
+             "Content-Length: 5\r\n\r\nhello"));
+  const auto reply = c.Receive();
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  const Json echo = Json::parse(reply->body);
+  EXPECT_EQ(echo["method"], "POST");
+  EXPECT_EQ(echo["path"], "/echo");
+  EXPECT_EQ(echo["query"], Json::parse(R"({"name":"a b c","x":"="})"));
+  EXPECT_EQ(echo["body"], "hello");
+  EXPECT_EQ(echo["headers"]["x-krige-test"], "Yes");
+}
+
+TEST_F(ServerTest, BodyAtTheLimitIsAccepted) {
+  HttpConnection c(port_);
+  ASSERT_TRUE(c.Send(HttpConnection::Post("/echo", std::string(kBodyLimit, 'a'))));
+  const auto reply = c.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+}
+
+TEST_F(ServerTest, OversizeBodyIs413InTheErrorShape) {
+  HttpConnection c(port_);
+  // Sent whole, as a client would; the server must answer, not reset the connection.
+  c.Send(HttpConnection::Post("/api/v1/experiments", std::string(64 * kBodyLimit, 'x')));
+  const auto reply = c.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+  EXPECT_EQ(Json::parse(reply->body), Json::parse(R"({"error":{"code":"payload_too_large",
+                "message":"the request body exceeds 4096 bytes"}})"));
+  EXPECT_EQ(reply->headers.at("connection"), "close");
+  EXPECT_TRUE(c.WaitClosed());
+  EXPECT_EQ(service_.List({}).experiments.size(), 0u);
+}
+
+TEST_F(ServerTest, MalformedRequestIs400) {
+  HttpConnection c(port_);
+  ASSERT_TRUE(c.Send("THIS IS NOT HTTP\r\n\r\n"));
+  const auto reply = c.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_EQ(Json::parse(reply->body)["error"]["code"], "invalid_argument");
+  EXPECT_TRUE(c.WaitClosed());
+}
+
+TEST_F(ServerTest, SlowHandlerDoesNotBlockOtherConnections) {
+  HttpConnection slow(port_, std::chrono::seconds(20));
+  ASSERT_TRUE(slow.Send(HttpConnection::Get("/slow")));
+  // Give the slow request time to reach its handler.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  // Were handlers run on the I/O thread, this would time out: /slow holds it until released.
+  HttpConnection fast(port_, std::chrono::seconds(5));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(fast.Send(HttpConnection::Get("/healthz")));
+    const auto reply = fast.Receive();
+    ASSERT_TRUE(reply) << "healthz blocked behind a slow handler";
+    EXPECT_EQ(reply->status, 200);
+  }
+
+  release_promise_.set_value();
+  release_promise_ = std::promise<void>();  // TearDown sets this one
+  const auto reply = slow.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, R"({"slow":true})");
+}
+
+TEST_F(ServerTest, ApiRoundTripOverTheSocket) {
+  HttpConnection c(port_);
+  const std::string spec = R"({"name":"over the wire","objective":{"metric":"accuracy"},
+      "space":{"C":{"type":"float","low":0.1,"high":10}},
+      "training":{"dataset":"d.csv","model":"logistic_regression"}})";
+  ASSERT_TRUE(c.Send(HttpConnection::Post("/api/v1/experiments", spec)));
+  const auto created = c.Receive();
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  EXPECT_EQ(created->headers.at("location"), "/api/v1/experiments/1");
+  ASSERT_TRUE(c.Send(HttpConnection::Get("/api/v1/experiments?limit=abc")));
+  const auto bad = c.Receive();
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(Json::parse(bad->body)["error"]["field"], "limit");
+  ASSERT_TRUE(c.Send(HttpConnection::Get("/api/v1/experiments?state=running&limit=10")));
+  const auto list = c.Receive();
+  ASSERT_TRUE(list);
+  EXPECT_EQ(Json::parse(list->body)["experiments"][0]["name"], "over the wire");
+}
+
+TEST_F(ServerTest, ServesTheDashboard) {
+  HttpConnection c(port_);
+  const struct {
+    const char* path;
+    const char* type;
+  } assets[] = {{"/", "text/html; charset=utf-8"},
+                {"/app/app.js", "text/javascript; charset=utf-8"},
+                {"/app/style.css", "text/css; charset=utf-8"}};
+  for (const auto& a : assets) {
+    ASSERT_TRUE(c.Send(HttpConnection::Get(a.path)));
+    const auto reply = c.Receive();
+    ASSERT_TRUE(reply) << a.path;
+    EXPECT_EQ(reply->status, 200) << a.path;
+    EXPECT_EQ(reply->headers.at("content-type"), a.type);
+    EXPECT_FALSE(reply->body.empty());
+  }
+}
+
+TEST(ServerLifecycleTest, StopWithAnIdleKeepAliveConnectionReturns) {
+  auto router = std::make_shared<Router>();
+  router->Add("GET", "/x", [](const Request&) { return Response{}; });
+  Server server(ServerOptions{}, router);
+  const std::uint16_t port = server.Start();
+  HttpConnection c(port);
+  ASSERT_TRUE(c.Send(HttpConnection::Get("/x")));
+  ASSERT_TRUE(c.Receive());
+  const auto start = std::chrono::steady_clock::now();
+  server.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(c.WaitClosed());
+  server.Stop();  // idempotent
+}
+
+TEST(ServerLifecycleTest, BindFailureIsUnavailable) {
+  auto router = std::make_shared<Router>();
+  Server first(ServerOptions{}, router);
+  ServerOptions taken;
+  taken.port = first.Start();
+  Server second(taken, router);
+  try {
+    second.Start();
+    FAIL() << "bound a port already in use";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnavailable);
+  }
+}
+
+}  // namespace
+}  // namespace krige::http

@@ -1,0 +1,24 @@
+// The handlers behind the route table in api.cpp, one file per resource. Each decodes the
+// request, makes one service call and encodes the answer; failures are thrown as krige::Error
+// and mapped by the Router.
+#pragma once
+
+#include "krige/http/router.hpp"
+#include "krige/service/experiment_service.hpp"
+
+namespace krige::web {
+
+// experiments.cpp
+http::Handler CreateExperiment(service::ExperimentService& service);
+http::Handler ListExperiments(service::ExperimentService& service);
+http::Handler GetExperiment(service::ExperimentService& service);
+http::Handler GetBestTrial(service::ExperimentService& service);
+
+// trials.cpp
+http::Handler ListTrials(service::ExperimentService& service);
+http::Handler GetTrial(service::ExperimentService& service);
+
+// health.cpp
+http::Handler Health(service::ExperimentService& service);
+
+}  // namespace krige::web

@@ -1,0 +1,49 @@
+// /api/v1/experiments/{id}/trials and /api/v1/trials/{id}.
+#include "decode.hpp"
+#include "handlers.hpp"
+#include "krige/error.hpp"
+
+namespace krige::web {
+
+http::Handler ListTrials(service::ExperimentService& service) {
+  return [&service](const http::Request& request) {
+    const std::int64_t experiment_id = PathId(request, "id");
+    service::TrialQuery query;
+    if (const auto state = QueryParam(request, "state")) {
+      try {
+        query.state = TrialStateFromName(*state);
+      } catch (const Error& e) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    std::string(e.what()) + " (known: queued, running, completed, failed, pruned)",
+                    "state");
+      }
+    }
+    if (const auto sort = QueryParam(request, "sort")) {
+      if (*sort == "number") {
+        query.sort = service::TrialSort::kNumber;
+      } else if (*sort == "-number") {
+        query.sort = service::TrialSort::kNumber;
+        query.descending = true;
+      } else if (*sort == "value") {
+        query.sort = service::TrialSort::kValue;
+      } else {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "sort must be number, -number or value, got \"" + *sort + "\"", "sort");
+      }
+    }
+    query.limit = QueryInt(request, "limit", 1, 1000, query.limit);
+    query.cursor = QueryParam(request, "cursor").value_or("");
+    const service::TrialPage page = service.Trials(experiment_id, query);
+    Json trials = Json::array();
+    for (const auto& t : page.trials) trials.push_back(ToJson(t));
+    return JsonResponse(200, {{"trials", std::move(trials)}, {"next_cursor", page.next_cursor}});
+  };
+}
+
+http::Handler GetTrial(service::ExperimentService& service) {
+  return [&service](const http::Request& request) {
+    return JsonResponse(200, ToJson(service.GetTrial(PathId(request, "id"))));
+  };
+}
+
+}  // namespace krige::web

@@ -1,0 +1,48 @@
+// The HTTP/1.1 server: one I/O thread accepts connections and reads/writes messages; the
+// Router's handlers run on a separate pool of handler threads (they do blocking database
+// work), and each response is posted back to its connection's strand.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "krige/http/router.hpp"
+
+namespace krige::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";    // address to bind
+  std::uint16_t port = 0;            // 0: the OS picks; Start() returns the bound port
+  int handler_threads = 4;           // threads running the Router's handlers
+  std::size_t body_limit = 1 << 20;  // larger request bodies are answered 413
+};
+
+// Keep-alive connections; 30 s timeout on every read and write; malformed requests get a
+// 400 and oversize bodies a 413, both in the error shape, then the connection is closed.
+//
+// Thread-safety: Start() and Stop() from one owning thread. The Router is shared, read-only.
+class Server {
+ public:
+  Server(ServerOptions options, std::shared_ptr<const Router> router);
+  ~Server();  // Stop()s
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and starts the threads; returns the bound port. Throws krige::Error
+  // (unavailable) when the address cannot be bound, std::logic_error when already started.
+  std::uint16_t Start();
+
+  // Stops accepting, closes connections, waits for running handlers to finish and joins all
+  // threads. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  ServerOptions options_;
+  std::shared_ptr<const Router> router_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace krige::http

@@ -1,0 +1,89 @@
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "krige/error.hpp"
+#include "krige/http/router.hpp"
+
+namespace krige::http {
+namespace {
+
+// "/a/b/" -> {"a", "b", ""}; "/" and "" -> {}.
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (path.empty()) return out;
+  while (true) {
+    const auto slash = path.find('/');
+    out.emplace_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+bool IsCapture(const std::string& segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
+void Router::Add(std::string method, std::string pattern, Handler handler) {
+  Route route{std::move(method), SplitPath(pattern), std::move(handler)};
+  for (const auto& r : routes_)
+    if (r.method == route.method && r.segments == route.segments)
+      throw std::logic_error("route added twice: " + route.method + " " + pattern);
+  routes_.push_back(std::move(route));
+}
+
+Response Router::Dispatch(Request request) const {
+  std::vector<std::string> segments = SplitPath(request.path);
+  for (auto& s : segments) s = PercentDecode(s, false);
+
+  const Route* best = nullptr;
+  std::vector<bool> best_shape;  // capture flags; literal (false) sorts first, so it wins
+  std::vector<std::string> allowed;
+  for (const auto& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    std::vector<bool> shape(segments.size());
+    bool match = true;
+    for (std::size_t i = 0; i < segments.size() && match; ++i) {
+      shape[i] = IsCapture(route.segments[i]);
+      match = shape[i] ? !segments[i].empty() : route.segments[i] == segments[i];
+    }
+    if (!match) continue;
+    if (route.method != request.method) {
+      allowed.push_back(route.method);
+      continue;
+    }
+    if (best == nullptr || shape < best_shape) {
+      best = &route;
+      best_shape = std::move(shape);
+    }
+  }
+
+  if (best == nullptr && allowed.empty())
+    return ErrorToResponse(std::make_exception_ptr(
+        Error(ErrorCode::kNotFound, "no route for " + request.method + " " + request.path)));
+  if (best == nullptr) {
+    std::sort(allowed.begin(), allowed.end());
+    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    Response response = ErrorResponse(405, "method_not_allowed",
+                                      request.method + " is not allowed on " + request.path);
+    response.headers["Allow"] = allow;
+    return response;
+  }
+
+  for (std::size_t i = 0; i < segments.size(); ++i)
+    if (best_shape[i])
+      request.path_params[best->segments[i].substr(1, best->segments[i].size() - 2)] = segments[i];
+  try {
+    return best->handler(request);
+  } catch (...) {
+    return ErrorToResponse(std::current_exception());
+  }
+}
+
+}  // namespace krige::http

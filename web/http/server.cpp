@@ -1,0 +1,274 @@
+// The only translation unit that includes Beast. Shape of Beast's http_server_async example
+// (boost-1.74.0): a listener accepting on the I/O thread, a session per connection; the
+// difference is that the request is handed to a thread pool and the response posted back to
+// the session's strand, because handlers block on the database.
+#include "krige/http/server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "krige/error.hpp"
+
+namespace krige::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr auto kTimeout = std::chrono::seconds(30);
+// After an error response on a connection whose request was not read to the end, keep reading
+// (and discarding) for a while before closing: closing with unread data makes the kernel send
+// a reset, which can destroy the response before the client reads it.
+constexpr auto kLingerTimeout = std::chrono::seconds(5);
+
+struct Shared {
+  std::shared_ptr<const Router> router;
+  net::thread_pool* pool;
+  std::size_t body_limit;
+};
+
+Request ToRequest(bhttp::request<bhttp::string_body>&& message) {
+  Request request;
+  request.method = std::string(message.method_string());
+  const std::string target(message.target());
+  const auto question = target.find('?');
+  request.path = target.substr(0, question);
+  if (question != std::string::npos)
+    request.query = ParseQuery(std::string_view(target).substr(question + 1));
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string& value = request.headers[name];
+    value += (value.empty() ? "" : ", ") + std::string(field.value());
+  }
+  request.body = std::move(message.body());
+  return request;
+}
+
+bool IsHttpParseError(const beast::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<const Shared> shared)
+      : stream_(std::move(socket)), executor_(stream_.get_executor()), shared_(std::move(shared)) {}
+
+  void Run() {
+    net::dispatch(executor_, beast::bind_front_handler(&Session::Read, shared_from_this()));
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(shared_->body_limit);
+    stream_.expires_after(kTimeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::body_limit) {
+      return WriteError(
+          ErrorCode::kPayloadTooLarge,
+          "the request body exceeds " + std::to_string(shared_->body_limit) + " bytes");
+    }
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return Close();
+    if (ec && IsHttpParseError(ec))
+      return WriteError(ErrorCode::kInvalidArgument, "malformed HTTP request: " + ec.message());
+    if (ec) return;  // timeout (the stream is closed already), reset, or shutdown
+
+    bhttp::request<bhttp::string_body> message = parser_->release();
+    const bool keep_alive = message.keep_alive();
+    const unsigned version = message.version();
+    // The handler may block (database work), so it never runs on the I/O thread.
+    net::post(*shared_->pool, [self = shared_from_this(), request = ToRequest(std::move(message)),
+                               keep_alive, version]() mutable {
+      Response response;
+      try {
+        response = self->shared_->router->Dispatch(std::move(request));
+      } catch (...) {
+        response = ErrorToResponse(std::current_exception());
+      }
+      net::post(self->executor_,
+                [self, response = std::move(response), keep_alive, version]() mutable {
+                  self->Write(std::move(response), keep_alive, version, false);
+                });
+    });
+  }
+
+  void WriteError(ErrorCode code, std::string message) {
+    Write(ErrorToResponse(std::make_exception_ptr(Error(code, std::move(message)))), false, 11,
+          true);
+  }
+
+  void Write(Response response, bool keep_alive, unsigned version, bool linger) {
+    auto message = std::make_shared<bhttp::response<bhttp::string_body>>();
+    message->version(version);
+    message->result(static_cast<unsigned>(response.status));
+    message->set(bhttp::field::server, "krige");
+    message->set(bhttp::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) message->set(name, value);
+    message->body() = std::move(response.body);
+    message->keep_alive(keep_alive);
+    message->prepare_payload();
+    response_ = std::move(message);
+    stream_.expires_after(kTimeout);
+    bhttp::async_write(stream_, *response_,
+                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(),
+                                                 response_->need_eof(), linger));
+  }
+
+  void OnWrite(bool close, bool linger, beast::error_code ec, std::size_t) {
+    response_.reset();
+    if (ec) return;
+    if (linger) return Linger();
+    if (close) return Close();
+    Read();
+  }
+
+  void Linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTimeout);
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->stream_.close();
+                              self->Linger();
+                            });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  net::any_io_executor executor_;  // the connection's strand
+  std::shared_ptr<const Shared> shared_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<bhttp::response<bhttp::string_body>> response_;  // alive while written
+  std::array<char, 8192> discard_;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, const tcp::endpoint& endpoint,
+           std::shared_ptr<const Shared> shared)
+      : ioc_(ioc), acceptor_(net::make_strand(ioc)), shared_(std::move(shared)) {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+  }
+
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+  }
+
+  void Close() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+
+ private:
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      std::cerr << "krige http: accept: " << ec.message() << '\n';
+    } else {
+      std::make_shared<Session>(std::move(socket), shared_)->Run();
+    }
+    Accept();
+  }
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  std::shared_ptr<const Shared> shared_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  // Declaration order is destruction order reversed: the pool goes before the io_context, so
+  // abandoned handler tasks release their sessions while the sockets' service still exists.
+  net::io_context ioc{1};
+  net::thread_pool pool;
+  std::shared_ptr<Listener> listener;
+  std::thread io_thread;
+
+  explicit Impl(int handler_threads)
+      : pool(static_cast<std::size_t>(std::max(1, handler_threads))) {}
+};
+
+Server::Server(ServerOptions options, std::shared_ptr<const Router> router)
+    : options_(std::move(options)), router_(std::move(router)) {
+  if (!router_) throw std::invalid_argument("krige::http::Server needs a router");
+}
+
+Server::~Server() {
+  Stop();
+}
+
+std::uint16_t Server::Start() {
+  if (impl_) throw std::logic_error("krige::http::Server already started");
+  auto impl = std::make_unique<Impl>(options_.handler_threads);
+  auto shared = std::make_shared<Shared>(Shared{router_, &impl->pool, options_.body_limit});
+  try {
+    const tcp::endpoint endpoint(net::ip::make_address(options_.host), options_.port);
+    impl->listener = std::make_shared<Listener>(impl->ioc, endpoint, std::move(shared));
+  } catch (const boost::system::system_error& e) {
+    throw Error(ErrorCode::kUnavailable, "cannot listen on " + options_.host + ":" +
+                                             std::to_string(options_.port) + ": " + e.what());
+  }
+  const std::uint16_t port = impl->listener->port();
+  impl->listener->Accept();
+  impl->io_thread = std::thread([ioc = &impl->ioc] {
+    while (true) {
+      try {
+        ioc->run();
+        return;
+      } catch (const std::exception& e) {
+        std::cerr << "krige http: I/O thread: " << e.what() << '\n';
+      }
+    }
+  });
+  impl_ = std::move(impl);
+  return port;
+}
+
+void Server::Stop() {
+  if (!impl_) return;
+  impl_->listener->Close();
+  impl_->ioc.stop();
+  impl_->io_thread.join();
+  impl_->pool.stop();  // queued handlers are dropped; running ones finish
+  impl_->pool.join();
+  impl_.reset();
+}
+
+}  // namespace krige::http
