@@ -1,0 +1,28 @@
+// The `krige` subcommands, each a function returning the process exit code. main.cpp only
+// parses arguments (CLI11) and calls these.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+namespace krige::cli {
+
+struct Globals {
+  std::string server;  // --server / KRIGE_SERVER; empty: the local stack
+};
+
+// Exit codes.
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;   // an error, or the experiment failed / was stopped
+constexpr int kExitInvalid = 2;  // the spec (or the command line) is invalid
+
+int Up(const Globals& g, int workers, std::ostream& out, std::ostream& err);
+int Down(const Globals& g, std::ostream& out, std::ostream& err);
+int Run(const Globals& g, const std::string& spec_path, bool json, std::ostream& out,
+        std::ostream& err);
+int Ls(const Globals& g, int limit, std::ostream& out, std::ostream& err);
+int Show(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err);
+int Best(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err);
+
+}  // namespace krige::cli

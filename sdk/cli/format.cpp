@@ -1,0 +1,176 @@
+#include "format.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "krige/error.hpp"
+
+namespace krige::cli {
+namespace fs = std::filesystem;
+
+std::string ChooseDataDir(const DataDirEnv& env) {
+  const auto set = [](const char* v) { return v != nullptr && *v != '\0'; };
+  if (set(env.krige_home)) return env.krige_home;
+  if (env.is_root) return "/var/lib/krige";
+  if (set(env.xdg_data_home)) return (fs::path(env.xdg_data_home) / "krige").string();
+  if (set(env.home)) return (fs::path(env.home) / ".local" / "share" / "krige").string();
+  throw Error(ErrorCode::kFailedPrecondition,
+              "cannot choose a data directory: set KRIGE_HOME (or HOME)");
+}
+
+void ResolveDatasetPath(ExperimentSpec& spec, const std::string& spec_path,
+                        const std::string& cwd) {
+  std::string& dataset = spec.training.dataset;
+  if (spec.training.kind != "cv" || dataset.empty() || dataset.rfind("sha256:", 0) == 0) return;
+  const fs::path data(dataset);
+  if (data.is_absolute()) return;
+  fs::path spec_file(spec_path);
+  if (spec_file.is_relative()) spec_file = fs::path(cwd) / spec_file;
+  dataset = (spec_file.parent_path() / data).lexically_normal().string();
+}
+
+std::string FormatValue(double v) {
+  char buf[64];
+  const double a = std::fabs(v);
+  if (a == 0 || (a >= 1e-3 && a < 1e6))
+    std::snprintf(buf, sizeof buf, "%.4f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+std::string FormatParams(const Params& params) {
+  std::string out;
+  for (const auto& [name, value] : params) {
+    if (!out.empty()) out += ", ";
+    out += name + "=";
+    if (const auto* d = std::get_if<double>(&value)) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.4g", *d);
+      out += buf;
+    } else {
+      out += ToString(value);
+    }
+  }
+  return out;
+}
+
+std::string FormatMetrics(const std::map<std::string, double>& metrics) {
+  std::string out;
+  for (const auto& [name, value] : metrics) {
+    if (!out.empty()) out += ", ";
+    out += name + "=" + FormatValue(value);
+  }
+  return out;
+}
+
+std::string FormatProgress(const Experiment& e) {
+  const TrialCounts& c = e.counts;
+  const int done = c.completed + c.failed + c.pruned;
+  const int of = std::max(e.spec.max_trials, c.total());
+  std::ostringstream out;
+  out << "[" << done << "/" << of << "] completed=" << c.completed << " running=" << c.running
+      << " failed=" << c.failed;
+  if (c.pruned > 0) out << " pruned=" << c.pruned;
+  if (c.queued > 0) out << " queued=" << c.queued;
+  if (e.best && e.best->value)
+    out << " best=" << FormatValue(*e.best->value) << " (trial #" << e.best->number << ")";
+  else
+    out << " best=-";
+  return out.str();
+}
+
+std::string FormatBest(const Experiment& e, const Trial& best) {
+  std::ostringstream out;
+  out << "best trial #" << best.number << ": " << e.spec.objective.metric << " = "
+      << (best.value ? FormatValue(*best.value) : std::string("-")) << " ("
+      << (e.spec.objective.goal == Goal::kMaximize ? "maximize" : "minimize") << ")\n";
+  out << "  params:  " << FormatParams(best.params) << "\n";
+  out << "  metrics: " << (best.metrics.empty() ? "-" : FormatMetrics(best.metrics)) << "\n";
+  return out.str();
+}
+
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string EndReason(const Json& j) {
+  for (const char* key : {"reason", "error", "message"}) {
+    if (!j.contains(key)) continue;
+    const Json& v = j[key];
+    if (v.is_string() && !v.get<std::string>().empty()) return v.get<std::string>();
+    if (v.is_object() && v.contains("message") && v["message"].is_string())
+      return v["message"].get<std::string>();
+  }
+  const std::string state = j.value("state", "unknown");
+  return "experiment " + std::to_string(j.value("id", std::int64_t{0})) + " ended in state " +
+         state;
+}
+
+std::optional<Listening> FindListeningLine(const std::string& log) {
+  std::istringstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("krige-server listening") == std::string::npos) continue;
+    Listening out;
+    std::istringstream words(line);
+    std::string w;
+    while (words >> w) {
+      if (w.rfind("http=", 0) == 0) out.http = w.substr(5);
+      if (w.rfind("zmq=", 0) == 0) out.zmq = w.substr(4);
+    }
+    if (!out.http.empty() && !out.zmq.empty()) return out;
+  }
+  return std::nullopt;
+}
+
+std::string Tail(const std::string& text, int n) {
+  std::size_t end = text.size();
+  if (end > 0 && text[end - 1] == '\n') --end;
+  std::size_t pos = end;
+  for (int i = 0; i < n; ++i) {
+    const auto nl = pos == 0 ? std::string::npos : text.rfind('\n', pos - 1);
+    if (nl == std::string::npos) return text.substr(0, end);
+    pos = nl;
+  }
+  return text.substr(pos + 1, end - pos - 1);
+}
+
+Json ToJson(const StackInfo& info) {
+  return {{"server_url", info.server_url},
+          {"zmq", info.zmq},
+          {"pids", info.pids},
+          {"started_at", info.started_at}};
+}
+
+StackInfo StackInfoFromJson(const Json& j) {
+  try {
+    StackInfo info;
+    info.server_url = j.at("server_url").get<std::string>();
+    info.zmq = j.value("zmq", "");
+    info.pids = j.value("pids", std::vector<int>{});
+    info.started_at = j.value("started_at", "");
+    return info;
+  } catch (const Json::exception& e) {
+    throw Error(ErrorCode::kInvalidArgument, std::string("malformed stack.json: ") + e.what());
+  }
+}
+
+}  // namespace krige::cli

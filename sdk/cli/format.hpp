@@ -1,0 +1,77 @@
+// Pure helpers of the `krige` command: where the local stack lives, how paths in a spec are
+// resolved, how progress and results are printed. No I/O, so they are unit-tested directly.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "krige/codec.hpp"
+#include "krige/spec.hpp"
+#include "krige/trial.hpp"
+
+namespace krige::cli {
+
+// The environment a data directory is chosen from (null pointers = unset variables).
+struct DataDirEnv {
+  const char* krige_home = nullptr;
+  const char* xdg_data_home = nullptr;
+  const char* home = nullptr;
+  bool is_root = false;
+};
+
+// $KRIGE_HOME, else /var/lib/krige for root (the postgres user cannot enter /root), else
+// ${XDG_DATA_HOME:-$HOME/.local/share}/krige. Throws Error(kFailedPrecondition) when none
+// can be determined.
+std::string ChooseDataDir(const DataDirEnv& env);
+
+// A cv spec's relative dataset path, made absolute against the directory of the spec file
+// (itself made absolute against `cwd`). Absolute paths, "sha256:..." references and command
+// specs are left alone.
+void ResolveDatasetPath(ExperimentSpec& spec, const std::string& spec_path, const std::string& cwd);
+
+// 0.9736 / 12.5000 / 1.234e-05: four decimals in a readable range, else four significant digits.
+std::string FormatValue(double v);
+// "C=0.5312, kernel=rbf" (doubles with 4 significant digits).
+std::string FormatParams(const Params& params);
+std::string FormatMetrics(const std::map<std::string, double>& metrics);
+
+// "[12/30] completed=12 running=2 failed=0 best=0.9736 (trial #7)"; pruned and queued appear
+// when non-zero. The denominator is max_trials (or the total when more trials exist).
+std::string FormatProgress(const Experiment& e);
+
+// The best trial block printed at the end of `run` and by `best`, one line each:
+//   best trial #7: accuracy = 0.9736 (maximize)
+//   params:  C=0.5312, kernel=rbf
+//   metrics: accuracy=0.9736, f1=0.9712
+std::string FormatBest(const Experiment& e, const Trial& best);
+
+// Left-aligned columns separated by two spaces; the first row is the header.
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
+
+// Why an experiment ended failed/stopped: the server's "reason"/"error"/"message" field when it
+// sends one, else a sentence naming the state.
+std::string EndReason(const Json& experiment_json);
+
+// Parses "krige-server listening http=http://127.0.0.1:PORT zmq=tcp://127.0.0.1:PORT" out of a
+// log (the first such line). nullopt when the line is not there yet.
+struct Listening {
+  std::string http;
+  std::string zmq;
+};
+std::optional<Listening> FindListeningLine(const std::string& log);
+
+// The last `n` lines of `text`.
+std::string Tail(const std::string& text, int n);
+
+// The local stack's state file (DATA/stack.json).
+struct StackInfo {
+  std::string server_url;
+  std::string zmq;
+  std::vector<int> pids;   // server first, then workers
+  std::string started_at;  // ISO 8601 UTC
+};
+Json ToJson(const StackInfo& info);
+StackInfo StackInfoFromJson(const Json& j);  // throws Error(kInvalidArgument)
+
+}  // namespace krige::cli

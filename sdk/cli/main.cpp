@@ -1,0 +1,58 @@
+// `krige`: the composition root of the command line. Parses arguments (CLI11 lives only here)
+// and calls the subcommands in commands.cpp.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace krige::cli;
+  CLI::App app{"krige: distributed hyperparameter tuning", "krige"};
+  app.require_subcommand(1);
+  app.fallthrough();  // --server may come after the subcommand too
+  Globals g;
+  app.add_option("--server", g.server,
+                 "krige server URL, e.g. http://127.0.0.1:8080 (default: the local stack)")
+      ->envname("KRIGE_SERVER");
+
+  int workers = 2;
+  auto* up = app.add_subcommand("up", "start the local stack (PostgreSQL, server, workers)");
+  up->add_option("--workers", workers, "number of local workers")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  auto* down = app.add_subcommand("down", "stop the local stack (data is kept)");
+
+  std::string spec_path;
+  bool json = false;
+  auto* run = app.add_subcommand("run", "submit an experiment and watch it until it ends");
+  run->add_option("SPEC", spec_path, "experiment spec (YAML or JSON)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run->add_flag("--json", json, "print only the final experiment JSON on stdout");
+
+  int limit = 0;
+  auto* ls = app.add_subcommand("ls", "list experiments");
+  ls->add_option("--limit", limit, "at most this many (0: all)")->capture_default_str();
+
+  std::int64_t id = 0;
+  auto* show = app.add_subcommand("show", "an experiment: state, counts, best, top 10 trials");
+  show->add_option("ID", id, "experiment id")->required();
+  auto* best = app.add_subcommand("best", "the best trial of an experiment");
+  best->add_option("ID", id, "experiment id")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitInvalid;
+  }
+
+  if (*up) return Up(g, workers, std::cout, std::cerr);
+  if (*down) return Down(g, std::cout, std::cerr);
+  if (*run) return Run(g, spec_path, json, std::cout, std::cerr);
+  if (*ls) return Ls(g, limit, std::cout, std::cerr);
+  if (*show) return Show(g, id, std::cout, std::cerr);
+  if (*best) return Best(g, id, std::cout, std::cerr);
+  return kExitInvalid;
+}

@@ -1,0 +1,203 @@
+// The HTTP transport: the only translation unit of the SDK that includes Boost.Beast.
+//
+// Synchronous from the caller's view, but every step runs as an asynchronous operation on a
+// private io_context so that beast::tcp_stream's timeout applies to connect, write and read.
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/version.hpp>
+
+#include <cctype>
+#include <mutex>
+#include <optional>
+
+#include "krige/client.hpp"
+
+namespace krige {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr std::uint64_t kBodyLimit = 256u << 20;
+
+struct BaseUrl {
+  std::string text;  // as given, without a trailing slash, for messages
+  std::string host;
+  std::string port = "80";
+  std::string prefix;  // "" or "/something"
+};
+
+BaseUrl ParseBaseUrl(const std::string& url) {
+  const std::string scheme = "http://";
+  if (url.compare(0, scheme.size(), scheme) != 0)
+    throw Error(ErrorCode::kInvalidArgument,
+                "server URL must start with http:// (got \"" + url + "\")", "server");
+  BaseUrl out;
+  out.text = url;
+  while (!out.text.empty() && out.text.back() == '/') out.text.pop_back();
+  std::string rest = url.substr(scheme.size());
+  const auto slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  if (slash != std::string::npos) {
+    out.prefix = rest.substr(slash);
+    while (!out.prefix.empty() && out.prefix.back() == '/') out.prefix.pop_back();
+  }
+  if (!authority.empty() && authority.front() == '[') {  // [::1]:8080
+    const auto close = authority.find(']');
+    if (close == std::string::npos)
+      throw Error(ErrorCode::kInvalidArgument, "malformed server URL \"" + url + "\"", "server");
+    out.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      out.port = authority.substr(close + 2);
+  } else {
+    const auto colon = authority.rfind(':');
+    out.host = authority.substr(0, colon);
+    if (colon != std::string::npos) out.port = authority.substr(colon + 1);
+  }
+  bool digits = !out.port.empty();
+  for (char c : out.port) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+  if (out.host.empty() || !digits)
+    throw Error(ErrorCode::kInvalidArgument, "malformed server URL \"" + url + "\"", "server");
+  return out;
+}
+
+// Errors that mean "the server closed the kept-alive connection": worth one reconnect.
+bool IsDropped(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::connection_aborted || ec == asio::error::not_connected ||
+         ec == http::error::partial_message;
+}
+
+class HttpTransport final : public Transport {
+ public:
+  HttpTransport(BaseUrl url, std::chrono::milliseconds timeout)
+      : url_(std::move(url)), timeout_(timeout) {}
+
+  HttpResponse Send(const HttpRequest& request) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool reused = stream_.has_value();
+    if (!reused) Connect();
+    beast::error_code ec;
+    HttpResponse response = Exchange(request, ec);
+    if (ec && reused && IsDropped(ec)) {
+      Close();
+      Connect();
+      response = Exchange(request, ec);
+    }
+    if (ec) {
+      Close();
+      throw Unavailable(ec);
+    }
+    return response;
+  }
+
+ private:
+  Error Unavailable(const beast::error_code& ec) const {
+    std::string what = ec == beast::error::timeout
+                           ? "no answer within " + std::to_string(timeout_.count()) + " ms"
+                           : ec.message();
+    return Error(ErrorCode::kUnavailable, "cannot reach " + url_.text + ": " + what);
+  }
+
+  // Runs the io_context until the operation started by `start` has completed.
+  template <typename Start>
+  beast::error_code Run(Start start) {
+    beast::error_code result = asio::error::would_block;
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    ioc_.restart();
+    ioc_.run();
+    return result;
+  }
+
+  void Connect() {
+    tcp::resolver resolver(ioc_);
+    tcp::resolver::results_type endpoints;
+    beast::error_code ec = Run([&](auto handler) {
+      resolver.async_resolve(
+          url_.host, url_.port,
+          [&endpoints, handler](beast::error_code e, tcp::resolver::results_type r) mutable {
+            endpoints = std::move(r);
+            handler(e);
+          });
+    });
+    if (ec) throw Unavailable(ec);
+    stream_.emplace(ioc_);
+    stream_->expires_after(timeout_);
+    ec = Run([&](auto handler) { stream_->async_connect(endpoints, handler); });
+    if (ec) {
+      stream_.reset();
+      throw Unavailable(ec);
+    }
+    stream_->socket().set_option(tcp::no_delay(true), ec);
+  }
+
+  void Close() {
+    if (!stream_) return;
+    beast::error_code ignored;
+    stream_->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_->socket().close(ignored);
+    stream_.reset();
+  }
+
+  HttpResponse Exchange(const HttpRequest& request, beast::error_code& ec) {
+    http::request<http::string_body> req;
+    req.method(http::string_to_verb(request.method));
+    if (req.method() == http::verb::unknown) req.method_string(request.method);
+    const std::string target = url_.prefix + request.target;
+    req.target(target.empty() ? "/" : target);
+    req.version(11);
+    req.set(http::field::host, url_.host + ":" + url_.port);
+    req.set(http::field::user_agent, "krige-sdk/0.1");
+    req.keep_alive(true);
+    for (const auto& [name, value] : request.headers) req.set(name, value);
+    if (!request.body.empty() && req.find(http::field::content_type) == req.end())
+      req.set(http::field::content_type, "application/json");
+    req.body() = request.body;
+    req.prepare_payload();
+
+    stream_->expires_after(timeout_);
+    ec = Run([&](auto handler) { http::async_write(*stream_, req, handler); });
+    if (ec) return {};
+
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(kBodyLimit);
+    ec = Run([&](auto handler) { http::async_read(*stream_, buffer_, parser, handler); });
+    if (ec) {
+      buffer_.clear();
+      return {};
+    }
+    auto& res = parser.get();
+    HttpResponse out;
+    out.status = static_cast<int>(res.result_int());
+    out.body = std::move(res.body());
+    for (const auto& field : res) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers[name] = std::string(field.value());
+    }
+    if (!res.keep_alive()) Close();
+    return out;
+  }
+
+  const BaseUrl url_;
+  const std::chrono::milliseconds timeout_;
+  std::mutex mu_;  // one request at a time over the one connection
+  asio::io_context ioc_;
+  std::optional<beast::tcp_stream> stream_;
+  beast::flat_buffer buffer_;
+};
+
+}  // namespace
+
+std::shared_ptr<Transport> MakeHttpTransport(const std::string& base_url,
+                                             std::chrono::milliseconds timeout) {
+  return std::make_shared<HttpTransport>(ParseBaseUrl(base_url), timeout);
+}
+
+}  // namespace krige
