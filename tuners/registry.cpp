@@ -1,6 +1,8 @@
+#include "grid/grid_tuner.hpp"
 #include "krige/error.hpp"
 #include "krige/tuners/tuner.hpp"
 #include "random/random_tuner.hpp"
+#include "sobol/sobol_tuner.hpp"
 
 namespace krige::tuners {
 
@@ -24,7 +26,9 @@ std::vector<std::string> Registry::Names() const {
 
 Registry DefaultRegistry() {
   Registry registry;
+  registry.Add("grid", MakeGridTuner);
   registry.Add("random", MakeRandomTuner);
+  registry.Add("sobol", MakeSobolTuner);
   return registry;
 }
 
