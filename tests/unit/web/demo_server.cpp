@@ -1,0 +1,52 @@
+// A krige HTTP server backed by the in-memory fake service and seeded with hostile names, for
+// the browser test (tests/browser/) and for looking at the dashboard by hand:
+//   build/bin/web_demo_server [port]   -> prints "listening on 127.0.0.1:PORT", runs until killed.
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "fake_experiment_service.hpp"
+#include "krige/codec.hpp"
+#include "krige/http/server.hpp"
+#include "krige/web/api.hpp"
+#include "krige/web/dashboard.hpp"
+
+namespace {
+
+krige::ExperimentSpec Spec(const std::string& name) {
+  krige::Json j = krige::ParseJson(R"({
+    "objective": {"metric": "accuracy"},
+    "space": {"C": {"type": "float", "low": 0.001, "high": 1000, "log": true},
+              "penalty": {"type": "categorical", "values": ["l1", "l2", "<script>alert(1)</script>"]}},
+    "training": {"dataset": "data/breast_cancer.csv", "model": "logistic_regression"}})");
+  j["name"] = name;
+  return krige::SpecFromJson(j);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using krige::TrialState;
+  krige::testing::FakeExperimentService service;
+  service.Create(Spec("plain experiment"));
+  const auto hostile = service.Create(Spec("<b>x</b>")).id;
+  service.AddTrial(
+      hostile, TrialState::kCompleted, 0.91,
+      {{"C", 0.5}, {"penalty", std::string("<img src=x onerror=\"window.__pwned=1\">")}});
+  service.AddTrial(hostile, TrialState::kCompleted, 0.95,
+                   {{"C", 2.0}, {"penalty", std::string("<script>alert(1)</script>")}});
+  service.AddTrial(hostile, TrialState::kFailed, std::nullopt, {{"C", 9.0}});
+  service.AddTrial(hostile, TrialState::kRunning, std::nullopt, {{"C", 3.0}});
+
+  auto router = std::make_shared<krige::http::Router>();
+  krige::web::RegisterApi(*router, service);
+  krige::web::RegisterDashboard(*router);
+  krige::http::ServerOptions options;
+  if (argc > 1) options.port = static_cast<std::uint16_t>(std::stoi(argv[1]));
+  krige::http::Server server(options, router);
+  const std::uint16_t port = server.Start();
+  std::cout << "listening on 127.0.0.1:" << port << std::endl;
+  while (true) std::this_thread::sleep_for(std::chrono::seconds(60));
+}
