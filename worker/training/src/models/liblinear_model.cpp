@@ -11,6 +11,7 @@
 
 #include "krige/error.hpp"
 #include "models/hyperparameters.hpp"
+#include "models/sparse_rows.hpp"
 
 namespace krige::training {
 namespace {
@@ -37,31 +38,7 @@ struct ModelDeleter {
   void operator()(struct model* m) const { free_and_destroy_model(&m); }
 };
 
-// Rows in liblinear's sparse format: (index, value) pairs from 1, zeros skipped, then the bias
-// node when there is one, then the terminator.
-class SparseRows {
- public:
-  SparseRows(const Eigen::MatrixXd& x, double bias) {
-    const auto n = x.cols();
-    starts_.reserve(x.rows());
-    for (Eigen::Index i = 0; i < x.rows(); ++i) {
-      starts_.push_back(nodes_.size());
-      for (Eigen::Index j = 0; j < n; ++j)
-        if (x(i, j) != 0) nodes_.push_back({static_cast<int>(j + 1), x(i, j)});
-      if (bias >= 0) nodes_.push_back({static_cast<int>(n + 1), bias});
-      nodes_.push_back({-1, 0.0});
-    }
-    rows_.reserve(starts_.size());
-    for (auto s : starts_) rows_.push_back(&nodes_[s]);
-  }
-  feature_node** rows() { return rows_.data(); }
-  const feature_node* row(Eigen::Index i) const { return rows_[i]; }
-
- private:
-  std::vector<feature_node> nodes_;
-  std::vector<std::size_t> starts_;
-  std::vector<feature_node*> rows_;
-};
+using Rows = SparseRows<feature_node>;
 
 class LiblinearClassifier : public Model {
  public:
@@ -77,7 +54,7 @@ class LiblinearClassifier : public Model {
       constant_ = static_cast<int>(y(0));
       return;
     }
-    SparseRows rows(x, bias_);
+    Rows rows(x, bias_);
     std::vector<double> labels(y.data(), y.data() + y.size());
     problem prob{};
     prob.l = static_cast<int>(x.rows());
@@ -105,7 +82,7 @@ class LiblinearClassifier : public Model {
   Eigen::VectorXd Predict(const Eigen::MatrixXd& x) const override {
     Eigen::VectorXd out(x.rows());
     if (constant_ >= 0) return out.setConstant(constant_);
-    SparseRows rows(x, bias_);
+    Rows rows(x, bias_);
     for (Eigen::Index i = 0; i < x.rows(); ++i) out(i) = predict(model_.get(), rows.row(i));
     return out;
   }
@@ -117,7 +94,7 @@ class LiblinearClassifier : public Model {
       out.col(constant_).setOnes();
       return out;
     }
-    SparseRows rows(x, bias_);
+    Rows rows(x, bias_);
     const int k = model_->nr_class;
     std::vector<double> p(k);
     for (Eigen::Index i = 0; i < x.rows(); ++i) {
@@ -135,7 +112,7 @@ class LiblinearClassifier : public Model {
       out.col(constant_).setZero();
       return out;
     }
-    SparseRows rows(x, bias_);
+    Rows rows(x, bias_);
     const int k = model_->nr_class;
     std::vector<double> d(k);
     for (Eigen::Index i = 0; i < x.rows(); ++i) {

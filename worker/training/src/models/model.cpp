@@ -5,6 +5,7 @@
 #include "krige/error.hpp"
 #include "models/hyperparameters.hpp"
 #include "models/liblinear_model.hpp"
+#include "models/libsvm_model.hpp"
 #include "models/ridge.hpp"
 
 namespace krige::training {
@@ -22,6 +23,8 @@ const std::vector<Entry>& Entries() {
   static const std::vector<Entry> kEntries = {
       {{"logistic_regression", {Task::kClassification}}, &MakeLogisticRegression},
       {{"ridge", {Task::kRegression}}, &MakeRidge},
+      {{"svc", {Task::kClassification}}, &MakeSvc},
+      {{"svr", {Task::kRegression}}, &MakeSvr},
   };
   return kEntries;
 }
