@@ -101,7 +101,7 @@ void ValidateParam(const ParamSpec& p, const SearchSpace& space, std::vector<Fie
 }  // namespace
 
 const std::vector<std::string>& KnownModels() {
-  static const std::vector<std::string> kNames = {"logistic_regression", "ridge"};
+  static const std::vector<std::string> kNames = {"logistic_regression", "ridge", "svc", "svr"};
   return kNames;
 }
 
@@ -167,10 +167,12 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
         out.push_back({"training.preprocessing[" + std::to_string(i) + "]",
                        "unknown step \"" + t.preprocessing[i] + "\" (known: " +
                            List(KnownPreprocessing()) + ")"});
-    if (t.model == "ridge" && t.task != Task::kRegression)
-      out.push_back({"training.task", "ridge is a regression model"});
-    if (t.model == "logistic_regression" && t.task != Task::kClassification)
-      out.push_back({"training.task", "logistic_regression is a classification model"});
+    static const std::vector<std::string> kRegressionOnly = {"ridge", "svr"};
+    static const std::vector<std::string> kClassificationOnly = {"logistic_regression", "svc"};
+    if (Contains(kRegressionOnly, t.model) && t.task != Task::kRegression)
+      out.push_back({"training.task", t.model + " is a regression model"});
+    if (Contains(kClassificationOnly, t.model) && t.task != Task::kClassification)
+      out.push_back({"training.task", t.model + " is a classification model"});
   } else if (t.kind == "command") {
     if (t.command.empty()) out.push_back({"training.command", "must name a program to run"});
     if (t.timeout_seconds < 0) out.push_back({"training.timeout_seconds", "must be >= 0"});

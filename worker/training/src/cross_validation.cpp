@@ -1,0 +1,135 @@
+#include "krige/training/cross_validation.hpp"
+
+#include <algorithm>
+
+#include "dataset.hpp"
+#include "folds.hpp"
+#include "krige/error.hpp"
+#include "metrics.hpp"
+#include "models/model.hpp"
+#include "preprocessing.hpp"
+
+namespace krige::training {
+namespace {
+
+[[noreturn]] void Invalid(const std::string& message, const std::string& field) {
+  throw Error(ErrorCode::kInvalidArgument, message, field);
+}
+
+std::vector<std::string> MetricsToCompute(const TrainingSpec& t, const std::string& objective) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& m, const std::string& field) {
+    const bool fits =
+        t.task == Task::kClassification ? IsClassificationMetric(m) : IsRegressionMetric(m);
+    if (!fits)
+      Invalid("\"" + m + "\" is not a " +
+                  (t.task == Task::kClassification ? "classification" : "regression") + " metric",
+              field);
+    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  };
+  if (!objective.empty()) add(objective, "objective.metric");
+  for (std::size_t i = 0; i < t.metrics.size(); ++i)
+    add(t.metrics[i], "training.metrics[" + std::to_string(i) + "]");
+  if (out.empty()) Invalid("no metric to compute", "objective.metric");
+  return out;
+}
+
+std::vector<int> ToLabels(const Eigen::VectorXd& v) {
+  std::vector<int> out(v.size());
+  for (Eigen::Index i = 0; i < v.size(); ++i) out[i] = static_cast<int>(v(i));
+  return out;
+}
+
+std::map<std::string, double> Score(const std::vector<std::string>& metrics, const Model& model,
+                                    const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                                    int n_classes) {
+  std::map<std::string, double> out;
+  const Eigen::VectorXd predicted = model.Predict(x);
+  if (n_classes == 0) {
+    for (const auto& m : metrics) {
+      if (m == "rmse") out[m] = Rmse(y, predicted);
+      if (m == "mae") out[m] = Mae(y, predicted);
+      if (m == "r2") out[m] = R2(y, predicted);
+    }
+    return out;
+  }
+  const std::vector<int> truth = ToLabels(y);
+  const std::vector<int> pred = ToLabels(predicted);
+  Eigen::MatrixXd proba, decision;
+  if (model.HasProbabilities()) proba = model.PredictProbabilities(x);
+  for (const auto& m : metrics) {
+    if (m == "accuracy") out[m] = Accuracy(truth, pred);
+    if (m == "balanced_accuracy") out[m] = BalancedAccuracy(truth, pred);
+    if (m == "precision") out[m] = Precision(truth, pred, n_classes);
+    if (m == "recall") out[m] = Recall(truth, pred, n_classes);
+    if (m == "f1") out[m] = F1(truth, pred, n_classes);
+    if (m == "log_loss") out[m] = LogLoss(truth, proba);
+    if (m == "roc_auc") {
+      if (proba.size() == 0 && decision.size() == 0) decision = model.Decision(x);
+      out[m] = RocAuc(truth, proba.size() ? proba : decision);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
+                        const std::string& objective_metric, const FoldCallback& on_fold) {
+  if (training.kind != "cv")
+    Invalid("training.kind must be \"cv\" for cross-validation, got \"" + training.kind + "\"",
+            "training.kind");
+  const std::vector<std::string> metrics = MetricsToCompute(training, objective_metric);
+
+  // Check the cheap things (hyperparameters, metric support) before reading any data.
+  Params hyperparameters = training.fixed;
+  for (const auto& [name, value] : params) hyperparameters[name] = value;
+  {
+    const auto probe = MakeModel(training.model, training.task, hyperparameters);
+    for (const auto& m : metrics) {
+      if (NeedsProbabilities(m) && !probe->HasProbabilities())
+        Invalid(training.model + " does not estimate probabilities, needed by " + m,
+                "training.metrics");
+      if (NeedsScores(m) && !probe->HasProbabilities() && !probe->HasDecision())
+        Invalid(training.model + " has no scores, needed by " + m, "training.metrics");
+    }
+  }
+  for (const auto& step : training.preprocessing) Scaler::Fit(step, Eigen::MatrixXd());
+  if (training.dataset.empty()) Invalid("no dataset given", "training.dataset");
+
+  const auto table = CachedTable(training.dataset, training.target);
+  const Dataset data = MakeDataset(*table, training.task);
+  const int n = static_cast<int>(data.x.rows());
+  std::vector<int> labels;
+  const bool stratified = training.task == Task::kClassification && training.stratified;
+  if (stratified) labels = ToLabels(data.y);
+  const auto folds = MakeFolds(n, training.folds, training.repeats, training.shuffle_seed,
+                               stratified ? &labels : nullptr);
+
+  CvOutcome outcome;
+  for (std::size_t f = 0; f < folds.size(); ++f) {
+    const Fold& fold = folds[f];
+    const Eigen::MatrixXd x_train = data.x(fold.train, Eigen::all);
+    const Eigen::MatrixXd x_test = data.x(fold.test, Eigen::all);
+    const Eigen::VectorXd y_train = data.y(fold.train);
+    const Eigen::VectorXd y_test = data.y(fold.test);
+
+    const Pipeline pipeline = Pipeline::Fit(training.preprocessing, x_train);
+    auto model = MakeModel(training.model, training.task, hyperparameters);
+    model->Fit(pipeline.Transform(x_train), y_train, data.n_classes);
+
+    StepScores scores;
+    scores.step = static_cast<int>(f);
+    scores.values = Score(metrics, *model, pipeline.Transform(x_test), y_test, data.n_classes);
+    outcome.folds.push_back(scores);
+    if (on_fold) on_fold(scores);
+  }
+  for (const auto& m : metrics) {
+    double sum = 0;
+    for (const auto& s : outcome.folds) sum += s.values.at(m);
+    outcome.metrics[m] = sum / static_cast<double>(outcome.folds.size());
+  }
+  return outcome;
+}
+
+}  // namespace krige::training

@@ -1,0 +1,207 @@
+#include "metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <set>
+
+#include "krige/error.hpp"
+
+namespace krige::training {
+namespace {
+
+void CheckSizes(std::size_t a, std::size_t b) {
+  if (a != b || a == 0)
+    throw Error(ErrorCode::kInternal, "metric inputs of different or zero length");
+}
+
+struct Counts {
+  std::vector<double> tp, fp, fn, support;
+  std::set<int> present;  // labels in truth or prediction
+};
+
+Counts Count(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes) {
+  CheckSizes(truth.size(), predicted.size());
+  int n = n_classes;
+  for (std::size_t i = 0; i < truth.size(); ++i) n = std::max({n, truth[i] + 1, predicted[i] + 1});
+  Counts c{std::vector<double>(n),
+           std::vector<double>(n),
+           std::vector<double>(n),
+           std::vector<double>(n),
+           {}};
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    c.present.insert(truth[i]);
+    c.present.insert(predicted[i]);
+    c.support[truth[i]] += 1;
+    if (truth[i] == predicted[i]) {
+      c.tp[truth[i]] += 1;
+    } else {
+      c.fp[predicted[i]] += 1;
+      c.fn[truth[i]] += 1;
+    }
+  }
+  return c;
+}
+
+double Ratio(double num, double den) {
+  return den > 0 ? num / den : 0.0;
+}
+
+double PrecisionOf(const Counts& c, int k) {
+  return Ratio(c.tp[k], c.tp[k] + c.fp[k]);
+}
+double RecallOf(const Counts& c, int k) {
+  return Ratio(c.tp[k], c.tp[k] + c.fn[k]);
+}
+double F1Of(const Counts& c, int k) {
+  // 2tp / (2tp + fp + fn), as scikit-learn computes it (0 when the denominator is 0).
+  return Ratio(2 * c.tp[k], 2 * c.tp[k] + c.fp[k] + c.fn[k]);
+}
+
+template <typename PerClass>
+double Averaged(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes,
+                PerClass per_class) {
+  const Counts c = Count(truth, predicted, n_classes);
+  if (n_classes <= 2) return per_class(c, 1);
+  double sum = 0;
+  for (int k : c.present) sum += per_class(c, k);
+  return sum / static_cast<double>(c.present.size());
+}
+
+// AUC of scores for one positive set via average ranks (Mann-Whitney U), which equals the
+// trapezoidal area scikit-learn computes, ties included.
+double BinaryAuc(const std::vector<bool>& positive, const std::vector<double>& score) {
+  const std::size_t n = score.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return score[a] < score[b]; });
+  double rank_sum = 0, n_pos = 0;
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j < n && score[order[j]] == score[order[i]]) ++j;
+    const double avg_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
+    for (std::size_t t = i; t < j; ++t)
+      if (positive[order[t]]) {
+        rank_sum += avg_rank;
+        n_pos += 1;
+      }
+    i = j;
+  }
+  const double n_neg = static_cast<double>(n) - n_pos;
+  if (n_pos == 0 || n_neg == 0)
+    throw Error(ErrorCode::kInvalidArgument,
+                "roc_auc is undefined when a fold's test part holds a single class");
+  return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg);
+}
+
+}  // namespace
+
+double Accuracy(const std::vector<int>& truth, const std::vector<int>& predicted) {
+  CheckSizes(truth.size(), predicted.size());
+  double hits = 0;
+  for (std::size_t i = 0; i < truth.size(); ++i) hits += truth[i] == predicted[i];
+  return hits / static_cast<double>(truth.size());
+}
+
+double BalancedAccuracy(const std::vector<int>& truth, const std::vector<int>& predicted) {
+  const Counts c = Count(truth, predicted, 0);
+  double sum = 0, classes = 0;
+  for (std::size_t k = 0; k < c.support.size(); ++k) {
+    if (c.support[k] == 0) continue;  // scikit-learn drops classes absent from the truth
+    sum += c.tp[k] / c.support[k];
+    classes += 1;
+  }
+  return sum / classes;
+}
+
+double Precision(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes) {
+  return Averaged(truth, predicted, n_classes, PrecisionOf);
+}
+double Recall(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes) {
+  return Averaged(truth, predicted, n_classes, RecallOf);
+}
+double F1(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes) {
+  return Averaged(truth, predicted, n_classes, F1Of);
+}
+
+double RocAuc(const std::vector<int>& truth, const Eigen::MatrixXd& scores) {
+  CheckSizes(truth.size(), static_cast<std::size_t>(scores.rows()));
+  const auto n = truth.size();
+  if (scores.cols() <= 2) {
+    std::vector<bool> pos(n);
+    std::vector<double> s(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      pos[i] = truth[i] == 1;
+      s[i] = scores(static_cast<Eigen::Index>(i), scores.cols() - 1);
+    }
+    return BinaryAuc(pos, s);
+  }
+  double sum = 0, used = 0;
+  for (Eigen::Index k = 0; k < scores.cols(); ++k) {
+    std::vector<bool> pos(n);
+    std::vector<double> s(n);
+    std::size_t n_pos = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      pos[i] = truth[i] == k;
+      n_pos += pos[i];
+      s[i] = scores(static_cast<Eigen::Index>(i), k);
+    }
+    if (n_pos == 0 || n_pos == n) continue;  // a class absent from this fold has no curve
+    sum += BinaryAuc(pos, s);
+    used += 1;
+  }
+  if (used == 0)
+    throw Error(ErrorCode::kInvalidArgument,
+                "roc_auc is undefined when a fold's test part holds a single class");
+  return sum / used;
+}
+
+double LogLoss(const std::vector<int>& truth, const Eigen::MatrixXd& probabilities) {
+  CheckSizes(truth.size(), static_cast<std::size_t>(probabilities.rows()));
+  const double eps = std::numeric_limits<double>::epsilon();
+  double total = 0;
+  for (Eigen::Index i = 0; i < probabilities.rows(); ++i) {
+    const Eigen::RowVectorXd p = probabilities.row(i).cwiseMax(eps).cwiseMin(1 - eps);
+    total -= std::log(p(truth[i]) / p.sum());
+  }
+  return total / static_cast<double>(probabilities.rows());
+}
+
+double Rmse(const Eigen::VectorXd& truth, const Eigen::VectorXd& predicted) {
+  CheckSizes(truth.size(), predicted.size());
+  return std::sqrt((truth - predicted).squaredNorm() / static_cast<double>(truth.size()));
+}
+
+double Mae(const Eigen::VectorXd& truth, const Eigen::VectorXd& predicted) {
+  CheckSizes(truth.size(), predicted.size());
+  return (truth - predicted).cwiseAbs().sum() / static_cast<double>(truth.size());
+}
+
+double R2(const Eigen::VectorXd& truth, const Eigen::VectorXd& predicted) {
+  CheckSizes(truth.size(), predicted.size());
+  const double ss_res = (truth - predicted).squaredNorm();
+  const double ss_tot = (truth.array() - truth.mean()).matrix().squaredNorm();
+  if (ss_tot == 0) return ss_res == 0 ? 1.0 : 0.0;
+  return 1.0 - ss_res / ss_tot;
+}
+
+bool IsClassificationMetric(const std::string& name) {
+  static const std::set<std::string> kNames = {
+      "accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"};
+  return kNames.count(name) > 0;
+}
+
+bool IsRegressionMetric(const std::string& name) {
+  return name == "rmse" || name == "mae" || name == "r2";
+}
+
+bool NeedsScores(const std::string& name) {
+  return name == "roc_auc" || name == "log_loss";
+}
+bool NeedsProbabilities(const std::string& name) {
+  return name == "log_loss";
+}
+
+}  // namespace krige::training

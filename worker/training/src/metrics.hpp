@@ -1,0 +1,39 @@
+// Scores of a fold, computed as scikit-learn 1.2 computes them (checked against its output).
+#pragma once
+
+#include <Eigen/Dense>
+#include <string>
+#include <vector>
+
+namespace krige::training {
+
+// Classification metrics take class indices 0..n_classes-1. With two classes the positive class
+// is 1 (the larger label); with more, precision/recall/f1 are macro averages over the labels
+// present in truth or prediction, and zero divisions count as 0.
+double Accuracy(const std::vector<int>& truth, const std::vector<int>& predicted);
+double BalancedAccuracy(const std::vector<int>& truth, const std::vector<int>& predicted);
+double Precision(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes);
+double Recall(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes);
+double F1(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes);
+
+// Area under the ROC curve; ties get half credit. `scores` is n x n_classes (probabilities or
+// decision values; larger = more likely). Binary: column 1 ranks the positive class.
+// Multiclass: one-vs-rest macro average over the classes present in `truth` (and not all of
+// it). Throws Error(kInvalidArgument) when truth holds a single class.
+double RocAuc(const std::vector<int>& truth, const Eigen::MatrixXd& scores);
+
+// Mean negative log-likelihood; probabilities clipped to [eps, 1-eps] and renormalized per row.
+double LogLoss(const std::vector<int>& truth, const Eigen::MatrixXd& probabilities);
+
+double Rmse(const Eigen::VectorXd& truth, const Eigen::VectorXd& predicted);
+double Mae(const Eigen::VectorXd& truth, const Eigen::VectorXd& predicted);
+// 1 - SS_res/SS_tot; a constant truth gives 1 for a perfect prediction, else 0.
+double R2(const Eigen::VectorXd& truth, const Eigen::VectorXd& predicted);
+
+bool IsClassificationMetric(const std::string& name);
+bool IsRegressionMetric(const std::string& name);
+// True for metrics computed from scores rather than predicted labels.
+bool NeedsScores(const std::string& name);
+bool NeedsProbabilities(const std::string& name);
+
+}  // namespace krige::training

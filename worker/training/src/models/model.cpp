@@ -1,0 +1,73 @@
+#include "models/model.hpp"
+
+#include <algorithm>
+
+#include "krige/error.hpp"
+#include "models/hyperparameters.hpp"
+#include "models/liblinear_model.hpp"
+#include "models/libsvm_model.hpp"
+#include "models/ridge.hpp"
+
+namespace krige::training {
+namespace {
+
+using Factory = std::unique_ptr<Model> (*)(HyperParameters&);
+
+struct Entry {
+  ModelInfo info;
+  Factory make;
+};
+
+// The registry, filled explicitly (no static self-registration).
+const std::vector<Entry>& Entries() {
+  static const std::vector<Entry> kEntries = {
+      {{"logistic_regression", {Task::kClassification}}, &MakeLogisticRegression},
+      {{"ridge", {Task::kRegression}}, &MakeRidge},
+      {{"svc", {Task::kClassification}}, &MakeSvc},
+      {{"svr", {Task::kRegression}}, &MakeSvr},
+  };
+  return kEntries;
+}
+
+std::string TaskName(Task t) {
+  return t == Task::kClassification ? "classification" : "regression";
+}
+
+}  // namespace
+
+Eigen::MatrixXd Model::PredictProbabilities(const Eigen::MatrixXd&) const {
+  throw Error(ErrorCode::kFailedPrecondition, "this model does not estimate probabilities");
+}
+
+Eigen::MatrixXd Model::Decision(const Eigen::MatrixXd&) const {
+  throw Error(ErrorCode::kFailedPrecondition, "this model has no decision function");
+}
+
+const std::vector<ModelInfo>& BuiltinModels() {
+  static const std::vector<ModelInfo> kInfos = [] {
+    std::vector<ModelInfo> out;
+    for (const auto& e : Entries()) out.push_back(e.info);
+    return out;
+  }();
+  return kInfos;
+}
+
+std::unique_ptr<Model> MakeModel(const std::string& name, Task task,
+                                 const Params& hyperparameters) {
+  for (const auto& e : Entries()) {
+    if (e.info.name != name) continue;
+    if (std::find(e.info.tasks.begin(), e.info.tasks.end(), task) == e.info.tasks.end())
+      throw Error(ErrorCode::kInvalidArgument, name + " cannot be used for " + TaskName(task),
+                  "training.task");
+    HyperParameters hp(name, hyperparameters);
+    auto model = e.make(hp);
+    hp.RejectUnknown();
+    return model;
+  }
+  std::string known;
+  for (const auto& e : Entries()) known += (known.empty() ? "" : ", ") + e.info.name;
+  throw Error(ErrorCode::kInvalidArgument, "unknown model \"" + name + "\" (known: " + known + ")",
+              "training.model");
+}
+
+}  // namespace krige::training
