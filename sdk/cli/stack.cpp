@@ -81,23 +81,30 @@ std::string RunCapture(const std::vector<std::string>& args) {
 
 // Starts a program in its own session, stdin from /dev/null, stdout+stderr to `log_path`.
 pid_t SpawnDetached(const std::vector<std::string>& args, const std::string& log_path) {
+  // Truncated here, before the fork, so that the caller never reads the previous run's log.
+  const int log =
+      ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (log < 0)
+    throw Error(ErrorCode::kFailedPrecondition,
+                "cannot write " + log_path + ": " + std::strerror(errno));
   const pid_t pid = ::fork();
-  if (pid < 0) throw Error(ErrorCode::kInternal, std::string("fork: ") + std::strerror(errno));
+  if (pid < 0) {
+    ::close(log);
+    throw Error(ErrorCode::kInternal, std::string("fork: ") + std::strerror(errno));
+  }
   if (pid == 0) {
     ::setsid();
     const int in = ::open("/dev/null", O_RDONLY);
-    const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
     if (in >= 0) ::dup2(in, 0);
-    if (log >= 0) {
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-    }
+    ::dup2(log, 1);
+    ::dup2(log, 2);
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
     auto argv = Argv(args);
     ::execv(argv[0], argv.data());
     std::fprintf(stderr, "krige: cannot run %s: %s\n", argv[0], std::strerror(errno));
     ::_exit(127);
   }
+  ::close(log);
   return pid;
 }
 
@@ -109,10 +116,14 @@ bool IsOurProcess(int pid) {
   const auto close = stat.rfind(')');
   if (close == std::string::npos || close + 2 >= stat.size()) return false;
   if (stat[close + 2] == 'Z' || stat[close + 2] == 'X') return false;
-  std::string cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
-  const std::string argv0 = cmdline.substr(0, cmdline.find('\0'));
-  const std::string base = fs::path(argv0).filename().string();
-  return base == "krige-server" || base == "krige-worker";
+  // argv[0], or argv[1] when a script runs through its interpreter.
+  std::istringstream cmdline(ReadFile("/proc/" + std::to_string(pid) + "/cmdline"));
+  std::string arg;
+  for (int i = 0; i < 2 && std::getline(cmdline, arg, '\0'); ++i) {
+    const std::string base = fs::path(arg).filename().string();
+    if (base == "krige-server" || base == "krige-worker") return true;
+  }
+  return false;
 }
 
 void ReapIfChild(int pid) {

@@ -1,0 +1,161 @@
+// Pure helpers of the `krige` command (sdk/cli/format.hpp).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "format.hpp"
+
+namespace krige::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ChooseDataDirTest, KrigeHomeWins) {
+  EXPECT_EQ(ChooseDataDir({"/srv/k", "/x", "/home/u", true}), "/srv/k");
+  EXPECT_EQ(ChooseDataDir({"/srv/k", nullptr, nullptr, false}), "/srv/k");
+}
+
+TEST(ChooseDataDirTest, RootUsesVarLib) {
+  EXPECT_EQ(ChooseDataDir({nullptr, "/root/.data", "/root", true}), "/var/lib/krige");
+  EXPECT_EQ(ChooseDataDir({"", nullptr, "/root", true}), "/var/lib/krige");
+}
+
+TEST(ChooseDataDirTest, UserUsesXdgThenHome) {
+  EXPECT_EQ(ChooseDataDir({nullptr, "/home/u/.xdg", "/home/u", false}), "/home/u/.xdg/krige");
+  EXPECT_EQ(ChooseDataDir({nullptr, "", "/home/u", false}), "/home/u/.local/share/krige");
+  EXPECT_EQ(ChooseDataDir({nullptr, nullptr, "/home/u", false}), "/home/u/.local/share/krige");
+}
+
+TEST(ChooseDataDirTest, NothingSetIsAnError) {
+  EXPECT_THROW(ChooseDataDir({nullptr, nullptr, nullptr, false}), Error);
+}
+
+ExperimentSpec CvSpec(const std::string& dataset) {
+  ExperimentSpec spec;
+  spec.training.dataset = dataset;
+  return spec;
+}
+
+TEST(ResolveDatasetPathTest, RelativeToTheSpecFile) {
+  auto spec = CvSpec("data/iris.csv");
+  ResolveDatasetPath(spec, "/repo/examples/iris.yaml", "/elsewhere");
+  EXPECT_EQ(spec.training.dataset, "/repo/examples/data/iris.csv");
+}
+
+TEST(ResolveDatasetPathTest, RelativeSpecPathUsesTheWorkingDirectory) {
+  auto spec = CvSpec("../data/./iris.csv");
+  ResolveDatasetPath(spec, "examples/specs/iris.yaml", "/repo");
+  EXPECT_EQ(spec.training.dataset, "/repo/examples/data/iris.csv");
+  auto bare = CvSpec("iris.csv");
+  ResolveDatasetPath(bare, "iris.yaml", "/work");
+  EXPECT_EQ(bare.training.dataset, "/work/iris.csv");
+}
+
+TEST(ResolveDatasetPathTest, LeavesAbsoluteHashesAndCommandsAlone) {
+  auto abs = CvSpec("/data/iris.csv");
+  ResolveDatasetPath(abs, "/repo/x.yaml", "/");
+  EXPECT_EQ(abs.training.dataset, "/data/iris.csv");
+  auto hash = CvSpec("sha256:abcd");
+  ResolveDatasetPath(hash, "/repo/x.yaml", "/");
+  EXPECT_EQ(hash.training.dataset, "sha256:abcd");
+  auto command = CvSpec("data.csv");
+  command.training.kind = "command";
+  ResolveDatasetPath(command, "/repo/x.yaml", "/");
+  EXPECT_EQ(command.training.dataset, "data.csv");
+}
+
+TEST(FormatTest, Values) {
+  EXPECT_EQ(FormatValue(0.97356), "0.9736");
+  EXPECT_EQ(FormatValue(52.5), "52.5000");
+  EXPECT_EQ(FormatValue(0), "0.0000");
+  EXPECT_EQ(FormatValue(1.5e-5), "1.5e-05");
+  EXPECT_EQ(FormatValue(-0.25), "-0.2500");
+}
+
+TEST(FormatTest, ParamsAndMetrics) {
+  Params p{{"C", 0.123456}, {"kernel", std::string("rbf")}, {"degree", std::int64_t{3}}};
+  EXPECT_EQ(FormatParams(p), "C=0.1235, degree=3, kernel=rbf");
+  EXPECT_EQ(FormatMetrics({{"accuracy", 0.9}, {"f1", 0.85}}), "accuracy=0.9000, f1=0.8500");
+}
+
+Experiment Running(int completed, int running, int failed) {
+  Experiment e;
+  e.id = 3;
+  e.spec.max_trials = 30;
+  e.spec.objective.metric = "accuracy";
+  e.counts.completed = completed;
+  e.counts.running = running;
+  e.counts.failed = failed;
+  return e;
+}
+
+TEST(FormatProgressTest, MatchesTheDocumentedLine) {
+  Experiment e = Running(12, 2, 0);
+  Trial best;
+  best.number = 7;
+  best.value = 0.97356;
+  e.best = best;
+  EXPECT_EQ(FormatProgress(e), "[12/30] completed=12 running=2 failed=0 best=0.9736 (trial #7)");
+}
+
+TEST(FormatProgressTest, NoBestYetAndOptionalCounts) {
+  Experiment e = Running(0, 2, 1);
+  e.counts.pruned = 2;
+  e.counts.queued = 1;
+  EXPECT_EQ(FormatProgress(e), "[3/30] completed=0 running=2 failed=1 pruned=2 queued=1 best=-");
+}
+
+TEST(FormatBestTest, ShowsNumberValueParamsMetrics) {
+  Experiment e = Running(1, 0, 0);
+  e.spec.objective.goal = Goal::kMinimize;
+  e.spec.objective.metric = "rmse";
+  Trial t;
+  t.number = 4;
+  t.value = 52.31;
+  t.params = {{"alpha", 0.01}};
+  t.metrics = {{"r2", 0.5}, {"rmse", 52.31}};
+  EXPECT_EQ(FormatBest(e, t),
+            "best trial #4: rmse = 52.3100 (minimize)\n"
+            "  params:  alpha=0.01\n"
+            "  metrics: r2=0.5000, rmse=52.3100\n");
+}
+
+TEST(FormatTableTest, AlignsColumns) {
+  EXPECT_EQ(FormatTable({{"ID", "NAME"}, {"10", "x"}, {"7", "longer"}}),
+            "ID  NAME\n10  x\n7   longer\n");
+}
+
+TEST(EndReasonTest, PrefersServerFields) {
+  EXPECT_EQ(EndReason(Json{{"id", 3}, {"state", "failed"}, {"reason", "dataset missing"}}),
+            "dataset missing");
+  EXPECT_EQ(EndReason(Json{{"id", 3}, {"error", {{"message", "boom"}}}}), "boom");
+  EXPECT_THAT(EndReason(Json{{"id", 3}, {"state", "stopped"}}), HasSubstr("stopped"));
+}
+
+TEST(ListeningLineTest, ParsesTheServerAnnouncement) {
+  const std::string log =
+      "starting\nkrige-server listening http=http://127.0.0.1:41234 zmq=tcp://127.0.0.1:5001\n";
+  const auto l = FindListeningLine(log);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->http, "http://127.0.0.1:41234");
+  EXPECT_EQ(l->zmq, "tcp://127.0.0.1:5001");
+  EXPECT_FALSE(FindListeningLine("starting\nkrige-server listen").has_value());
+}
+
+TEST(TailTest, LastLines) {
+  EXPECT_EQ(Tail("a\nb\nc\n", 2), "b\nc");
+  EXPECT_EQ(Tail("a\nb", 5), "a\nb");
+  EXPECT_EQ(Tail("", 3), "");
+}
+
+TEST(StackInfoTest, RoundTrip) {
+  StackInfo info{"http://127.0.0.1:1", "tcp://127.0.0.1:2", {10, 11, 12}, "2026-01-01T00:00:00Z"};
+  const StackInfo back = StackInfoFromJson(ToJson(info));
+  EXPECT_EQ(back.server_url, info.server_url);
+  EXPECT_EQ(back.zmq, info.zmq);
+  EXPECT_EQ(back.pids, info.pids);
+  EXPECT_EQ(back.started_at, info.started_at);
+  EXPECT_THROW(StackInfoFromJson(Json::object()), Error);
+}
+
+}  // namespace
+}  // namespace krige::cli
