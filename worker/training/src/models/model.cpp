@@ -22,6 +22,7 @@ struct Entry {
 const std::vector<Entry>& Entries() {
   static const std::vector<Entry> kEntries = {
       {{"logistic_regression", {Task::kClassification}}, &MakeLogisticRegression},
+      {{"linear_svc", {Task::kClassification}}, &MakeLinearSvc},
       {{"ridge", {Task::kRegression}}, &MakeRidge},
       {{"svc", {Task::kClassification}}, &MakeSvc},
       {{"svr", {Task::kRegression}}, &MakeSvr},
