@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "krige/error.hpp"
+#include "models/elastic_net.hpp"
 #include "models/hyperparameters.hpp"
+#include "models/knn.hpp"
 #include "models/liblinear_model.hpp"
 #include "models/libsvm_model.hpp"
 #include "models/ridge.hpp"
@@ -26,6 +28,9 @@ const std::vector<Entry>& Entries() {
       {{"ridge", {Task::kRegression}}, &MakeRidge},
       {{"svc", {Task::kClassification}}, &MakeSvc},
       {{"svr", {Task::kRegression}}, &MakeSvr},
+      {{"lasso", {Task::kRegression}}, &MakeLasso},
+      {{"elastic_net", {Task::kRegression}}, &MakeElasticNet},
+      {{"knn", {Task::kClassification, Task::kRegression}}, &MakeKnn},
   };
   return kEntries;
 }
