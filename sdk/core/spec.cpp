@@ -101,7 +101,8 @@ void ValidateParam(const ParamSpec& p, const SearchSpace& space, std::vector<Fie
 }  // namespace
 
 const std::vector<std::string>& KnownModels() {
-  static const std::vector<std::string> kNames = {"logistic_regression", "ridge", "svc", "svr"};
+  static const std::vector<std::string> kNames = {"logistic_regression", "ridge", "svc", "svr",
+                                                  "linear_svc", "lasso", "elastic_net", "knn"};
   return kNames;
 }
 
@@ -167,8 +168,10 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
         out.push_back({"training.preprocessing[" + std::to_string(i) + "]",
                        "unknown step \"" + t.preprocessing[i] + "\" (known: " +
                            List(KnownPreprocessing()) + ")"});
-    static const std::vector<std::string> kRegressionOnly = {"ridge", "svr"};
-    static const std::vector<std::string> kClassificationOnly = {"logistic_regression", "svc"};
+    static const std::vector<std::string> kRegressionOnly = {"ridge", "svr", "lasso",
+                                                              "elastic_net"};
+    static const std::vector<std::string> kClassificationOnly = {"logistic_regression", "svc",
+                                                                  "linear_svc"};
     if (Contains(kRegressionOnly, t.model) && t.task != Task::kRegression)
       out.push_back({"training.task", t.model + " is a regression model"});
     if (Contains(kClassificationOnly, t.model) && t.task != Task::kClassification)

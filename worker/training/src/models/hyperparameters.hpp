@@ -33,6 +33,11 @@ class HyperParameters {
                             double high, bool low_open, const std::vector<std::string>& words,
                             double* number);
 
+  // Throws for a combination of values the model cannot use, naming `name`.
+  [[noreturn]] void Reject(const std::string& name, const std::string& problem) const {
+    Fail(name, problem);
+  }
+
   // Throws if some parameter was never read (an unknown name for this model).
   void RejectUnknown() const;
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "krige/error.hpp"
+#include "models/class_weight.hpp"
 #include "models/hyperparameters.hpp"
 #include "models/sparse_rows.hpp"
 
@@ -42,8 +43,14 @@ using Rows = SparseRows<feature_node>;
 
 class LiblinearClassifier : public Model {
  public:
-  LiblinearClassifier(int solver, double c, double tol, double bias, bool probabilities)
-      : solver_(solver), c_(c), tol_(tol), bias_(bias), probabilities_(probabilities) {}
+  LiblinearClassifier(int solver, double c, double tol, double bias, bool probabilities,
+                      bool balanced)
+      : solver_(solver),
+        c_(c),
+        tol_(tol),
+        bias_(bias),
+        probabilities_(probabilities),
+        balanced_(balanced) {}
 
   void Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, int n_classes) override {
     SilenceOnce();
@@ -67,6 +74,13 @@ class LiblinearClassifier : public Model {
     param.eps = tol_;
     param.C = c_;
     param.p = 0.1;
+    ClassWeights weights;
+    if (balanced_) {
+      weights = BalancedClassWeights(y);
+      param.nr_weight = static_cast<int>(weights.labels.size());
+      param.weight_label = weights.labels.data();
+      param.weight = weights.weights.data();
+    }
     if (const char* problem_text = check_parameter(&prob, &param))
       throw Error(ErrorCode::kInvalidArgument, std::string("liblinear: ") + problem_text);
     if (UsesRand(solver_)) {
@@ -133,6 +147,7 @@ class LiblinearClassifier : public Model {
   int solver_;
   double c_, tol_, bias_;
   bool probabilities_;
+  bool balanced_;
   int n_classes_ = 0;
   Eigen::Index n_features_ = 0;
   int constant_ = -1;
@@ -148,8 +163,34 @@ std::unique_ptr<Model> MakeLogisticRegression(HyperParameters& hp) {
   const double tol = hp.Float("tol", 1e-4, 0, inf, true);
   const bool intercept = hp.Bool("fit_intercept", true);
   const double scaling = hp.Float("intercept_scaling", 1.0, 0, inf, true);
+  const bool balanced = hp.Choice("class_weight", "none", {"none", "balanced"}) == "balanced";
   return std::make_unique<LiblinearClassifier>(penalty == "l1" ? L1R_LR : L2R_LR, c, tol,
-                                               intercept ? scaling : -1.0, true);
+                                               intercept ? scaling : -1.0, true, balanced);
+}
+
+std::unique_ptr<Model> MakeLinearSvc(HyperParameters& hp) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double c = hp.Float("C", 1.0, 0, inf, true);
+  const std::string penalty = hp.Choice("penalty", "l2", {"l1", "l2"});
+  const std::string loss = hp.Choice("loss", "squared_hinge", {"hinge", "squared_hinge"});
+  const bool dual = hp.Bool("dual", true);
+  const double tol = hp.Float("tol", 1e-4, 0, inf, true);
+  const bool intercept = hp.Bool("fit_intercept", true);
+  const double scaling = hp.Float("intercept_scaling", 1.0, 0, inf, true);
+  const bool balanced = hp.Choice("class_weight", "none", {"none", "balanced"}) == "balanced";
+  // The (penalty, loss, dual) combinations liblinear solves, as scikit-learn maps them.
+  int solver;
+  if (penalty == "l1") {
+    if (loss == "hinge") hp.Reject("penalty", "(l1) cannot be combined with loss=hinge");
+    solver = L1R_L2LOSS_SVC;  // primal only; scikit-learn would insist on dual=false
+  } else if (loss == "hinge") {
+    if (!dual) hp.Reject("dual", "(false) cannot be combined with loss=hinge");
+    solver = L2R_L1LOSS_SVC_DUAL;
+  } else {
+    solver = dual ? L2R_L2LOSS_SVC_DUAL : L2R_L2LOSS_SVC;
+  }
+  return std::make_unique<LiblinearClassifier>(solver, c, tol, intercept ? scaling : -1.0, false,
+                                               balanced);
 }
 
 }  // namespace krige::training

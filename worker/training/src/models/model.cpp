@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "krige/error.hpp"
+#include "models/elastic_net.hpp"
 #include "models/hyperparameters.hpp"
+#include "models/knn.hpp"
 #include "models/liblinear_model.hpp"
 #include "models/libsvm_model.hpp"
 #include "models/ridge.hpp"
@@ -22,9 +24,13 @@ struct Entry {
 const std::vector<Entry>& Entries() {
   static const std::vector<Entry> kEntries = {
       {{"logistic_regression", {Task::kClassification}}, &MakeLogisticRegression},
+      {{"linear_svc", {Task::kClassification}}, &MakeLinearSvc},
       {{"ridge", {Task::kRegression}}, &MakeRidge},
       {{"svc", {Task::kClassification}}, &MakeSvc},
       {{"svr", {Task::kRegression}}, &MakeSvr},
+      {{"lasso", {Task::kRegression}}, &MakeLasso},
+      {{"elastic_net", {Task::kRegression}}, &MakeElasticNet},
+      {{"knn", {Task::kClassification, Task::kRegression}}, &MakeKnn},
   };
   return kEntries;
 }
