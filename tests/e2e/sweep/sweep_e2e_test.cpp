@@ -23,9 +23,9 @@ class SweepTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{testing::BinDir() + "/krige-server", "--database-url",
-                                 db_.url(), "--http", "127.0.0.1:0", "--zmq",
-                                 "tcp://127.0.0.1:*", "--lease-seconds", "3"},
+        std::vector<std::string>{testing::BinDir() + "/krige-server", "--database-url", db_.url(),
+                                 "--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*",
+                                 "--lease-seconds", "3"},
         dir_.path() + "/server.log");
     const std::string line = server_->WaitForLine("krige-server listening", 30s);
     ASSERT_FALSE(line.empty()) << server_->Log();
@@ -40,8 +40,8 @@ class SweepTest : public ::testing::Test {
 
   void StartWorker(int i) {
     workers_.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{testing::BinDir() + "/krige-worker", "--connect", zmq_,
-                                 "--slots", "1", "--id", "w" + std::to_string(i)},
+        std::vector<std::string>{testing::BinDir() + "/krige-worker", "--connect", zmq_, "--slots",
+                                 "1", "--id", "w" + std::to_string(i)},
         dir_.path() + "/worker" + std::to_string(i) + ".log"));
   }
 
@@ -92,7 +92,7 @@ class SweepTest : public ::testing::Test {
                              "t.experiment_id = $1 AND t.state = 'completed' GROUP BY t.id "
                              "HAVING count(DISTINCT m.step) = 5) x",
                              experiment_id, metric)[0]
-                             .as<int>();
+                            .as<int>();
     return s;
   }
 
@@ -128,11 +128,18 @@ TEST_F(SweepTest, AKilledWorkerLosesNothingAndDuplicatesNothing) {
   ExperimentSpec spec = BreastCancerSpec(30, 11);
   spec.training.repeats = 4;  // slower trials: the kill lands mid-trial
   const Experiment created = client_->CreateExperiment(spec);
-  // Kill worker 0 once a few trials are in.
+  // Kill worker 0 in the middle of a trial, once a few trials are in.
   const auto deadline = std::chrono::steady_clock::now() + 120s;
-  while (client_->GetExperiment(created.id).counts.completed < 5 &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(50ms);
+  std::optional<Trial> victim;
+  while (!victim && std::chrono::steady_clock::now() < deadline) {
+    if (client_->GetExperiment(created.id).counts.completed >= 5) {
+      for (const auto& t :
+           client_->ListTrials(created.id, TrialSort::kNumber, 0, TrialState::kRunning))
+        if (t.worker == "w0") victim = t;
+    }
+    if (!victim) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(victim) << Logs();
   workers_[0]->Kill(SIGKILL);
   ASSERT_EQ(workers_[0]->Wait(10s), 128 + SIGKILL);
 
@@ -150,16 +157,28 @@ TEST_F(SweepTest, AKilledWorkerLosesNothingAndDuplicatesNothing) {
                            created.id)[0]
                 .as<int>(),
             30 * 20);
-  // Whatever w0 held when it died was finished by w1.
+  // The trial w0 held when it died was finished: by w1 on a later attempt (the usual case),
+  // or by w0 itself if its result got out just before the kill. Every retried trial ran on w1.
+  const HttpResponse got =
+      transport_->Send({"GET", "/api/v1/trials/" + std::to_string(victim->id), "", {}});
+  ASSERT_EQ(got.status, 200) << got.body;
+  const Trial after = TrialFromJson(Json::parse(got.body));
+  EXPECT_EQ(after.state, TrialState::kCompleted);
+  EXPECT_TRUE((after.attempt == 2 && after.worker == "w1") ||
+              (after.attempt == 1 && after.worker == "w0"))
+      << "attempt " << after.attempt << " on " << after.worker;
   EXPECT_EQ(w.exec_params1("SELECT count(*) FROM trials WHERE experiment_id = $1 AND "
-                           "state = 'completed' AND worker = 'w1'",
+                           "attempt > 1 AND worker <> 'w1'",
                            created.id)[0]
-                    .as<int>() +
-                w.exec_params1("SELECT count(*) FROM trials WHERE experiment_id = $1 AND "
-                               "state = 'completed' AND worker = 'w0'",
-                               created.id)[0]
-                    .as<int>(),
-            30);
+                .as<int>(),
+            0);
+  std::cout << "requeued trials: "
+            << w.exec_params1(
+                    "SELECT count(*) FROM trials WHERE experiment_id = $1 AND "
+                    "attempt > 1",
+                    created.id)[0]
+                   .as<int>()
+            << "\n";
 }
 
 TEST_F(SweepTest, TheSameSeedGivesTheSameConfigurations) {
@@ -186,7 +205,11 @@ TEST_F(SweepTest, BadSpecsAreAnsweredWithEveryProblem) {
   };
   const std::vector<Case> cases = {
       {[](Json& j) { j["space"]["C"]["low"] = -1; }, {"space.C.low"}},
-      {[](Json& j) { j.erase("name"); j["max_trials"] = 0; }, {"name", "max_trials"}},
+      {[](Json& j) {
+         j.erase("name");
+         j["max_trials"] = 0;
+       },
+       {"name", "max_trials"}},
       {[](Json& j) { j["tuner"]["name"] = "magic"; }, {"tuner.name"}},
       {[](Json& j) {
          j["training"]["model"] = "svm9000";
