@@ -1,0 +1,217 @@
+#include <gtest/gtest.h>
+
+#include "fake_store.hpp"
+#include "krige/codec.hpp"
+#include "scheduler.hpp"
+
+namespace krige::service {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RecordingOutbox : public Outbox {
+ public:
+  void Send(const std::string& worker, const wire::Message& m) override {
+    sent.emplace_back(worker, m);
+  }
+  template <typename T>
+  std::vector<std::pair<std::string, T>> Take() {
+    std::vector<std::pair<std::string, T>> out;
+    std::vector<std::pair<std::string, wire::Message>> rest;
+    for (auto& [w, m] : sent) {
+      if (auto* t = std::get_if<T>(&m)) {
+        out.emplace_back(w, *t);
+      } else {
+        rest.emplace_back(w, m);
+      }
+    }
+    sent.swap(rest);
+    return out;
+  }
+  std::vector<std::pair<std::string, wire::Message>> sent;
+};
+
+ExperimentSpec Spec(const std::string& name, int max_trials, int parallelism) {
+  return SpecFromJson(Json{{"name", name},
+                           {"objective", {{"metric", "accuracy"}}},
+                           {"tuner", {{"name", "random"}, {"seed", 3}}},
+                           {"max_trials", max_trials},
+                           {"parallelism", parallelism},
+                           {"max_attempts", 2},
+                           {"space", {{"C", {{"type", "float"}, {"low", 0.1}, {"high", 10}}}}},
+                           {"training", {{"dataset", "d.csv"}, {"model", "logistic_regression"}}}});
+}
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  SchedulerTest()
+      : registry_(tuners::DefaultRegistry()),
+        scheduler_(experiments_, trials_, workers_, registry_, outbox_,
+                   {std::chrono::milliseconds(1000)}) {}
+
+  std::int64_t NewExperiment(const std::string& name, int max_trials, int parallelism) {
+    const auto id = store_.Create(Spec(name, max_trials, parallelism)).id;
+    scheduler_.OnExperimentCreated(id, now_);
+    return id;
+  }
+  void Hello(const std::string& w, int slots) {
+    scheduler_.OnMessage(w, wire::Hello{w, slots, "host", "test"}, now_);
+  }
+  void Result(const std::string& w, const wire::TrialRef& ref, double value) {
+    wire::Result r;
+    r.trial = ref;
+    r.value = value;
+    scheduler_.OnMessage(w, r, now_);
+  }
+  void Beat(const std::string& w, int slots, std::vector<wire::TrialRef> running) {
+    scheduler_.OnMessage(w, wire::Heartbeat{slots, std::move(running)}, now_);
+  }
+
+  testing::FakeStore store_;
+  testing::FakeExperiments experiments_{store_};
+  testing::FakeTrials trials_{store_};
+  testing::FakeWorkers workers_{store_};
+  RecordingOutbox outbox_;
+  tuners::Registry registry_;
+  Scheduler scheduler_;
+  Clock::time_point now_ = Clock::now();
+};
+
+TEST_F(SchedulerTest, SlotsAreSharedFairlyWithinEachParallelism) {
+  const auto a = NewExperiment("a", 10, 1);
+  const auto b = NewExperiment("b", 10, 2);
+  Hello("w", 4);
+  const auto assigned = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(assigned.size(), 3u) << "a allows 1 at a time, b allows 2";
+  int from_a = 0;
+  for (const auto& [w, m] : assigned) from_a += m.experiment_id == a;
+  EXPECT_EQ(from_a, 1);
+  EXPECT_EQ(assigned[0].second.experiment_id == a, assigned[1].second.experiment_id == b)
+      << "round robin alternates";
+  // A result frees a slot of its experiment, which is refilled from it.
+  for (const auto& [w, m] : assigned)
+    if (m.experiment_id == a) Result("w", m.trial, 0.5);
+  const auto acks = outbox_.Take<wire::Ack>();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_TRUE(acks[0].second.accepted);
+  const auto next = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].second.experiment_id, a);
+}
+
+TEST_F(SchedulerTest, ExperimentCompletesAtMaxTrialsAndResultsAreIdempotent) {
+  const auto e = NewExperiment("e", 3, 3);
+  Hello("w", 3);
+  auto assigned = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(assigned.size(), 3u);
+  for (const auto& [w, m] : assigned) Result("w", m.trial, 0.1 * m.number);
+  Result("w", assigned[0].second.trial, 0.0);  // a resend
+  const auto acks = outbox_.Take<wire::Ack>();
+  ASSERT_EQ(acks.size(), 4u);
+  for (const auto& [w, a] : acks) EXPECT_TRUE(a.accepted);
+  EXPECT_EQ(store_.state(e), ExperimentState::kCompleted);
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty()) << "no trial beyond max_trials";
+  int completed = 0;
+  for (const auto& [id, t] : store_.trials()) completed += t.state == TrialState::kCompleted;
+  EXPECT_EQ(completed, 3);
+}
+
+TEST_F(SchedulerTest, ASilentWorkerLosesItsTrialToTheNextAttempt) {
+  NewExperiment("e", 5, 1);
+  Hello("w1", 1);
+  const auto first = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(first.size(), 1u);
+  const wire::TrialRef ref = first[0].second.trial;
+  Hello("w2", 1);
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty()) << "parallelism 1 is taken by w1";
+
+  // w2 keeps beating, w1 is silent past the lease.
+  now_ += 600ms;
+  Beat("w2", 1, {});
+  now_ += 600ms;
+  Beat("w2", 1, {});
+  scheduler_.Tick(now_);
+  const auto retry = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].first, "w2");
+  EXPECT_EQ(retry[0].second.trial.trial_id, ref.trial_id);
+  EXPECT_EQ(retry[0].second.trial.attempt, 2);
+  EXPECT_EQ(retry[0].second.params, first[0].second.params) << "the same configuration";
+  EXPECT_EQ(store_.lost, std::vector<std::string>{"w1"});
+
+  // w1's late result for attempt 1 is acknowledged but discarded.
+  Result("w1", ref, 0.9);
+  const auto ack = outbox_.Take<wire::Ack>();
+  ASSERT_EQ(ack.size(), 1u);
+  EXPECT_FALSE(ack[0].second.accepted);
+  EXPECT_EQ(store_.trials().at(ref.trial_id).state, TrialState::kRunning);
+  Result("w2", retry[0].second.trial, 0.8);
+  EXPECT_EQ(*store_.trials().at(ref.trial_id).value, 0.8);
+}
+
+TEST_F(SchedulerTest, HeartbeatsKeepALongTrialAliveAndRetriesAreBounded) {
+  NewExperiment("e", 1, 1);
+  Hello("w1", 1);
+  const auto a = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(a.size(), 1u);
+  for (int i = 0; i < 5; ++i) {
+    now_ += 500ms;
+    Beat("w1", 1, {a[0].second.trial});
+    scheduler_.Tick(now_);
+  }
+  EXPECT_EQ(store_.trials().at(a[0].second.trial.trial_id).attempt, 1) << "listed: kept";
+
+  // Two lost attempts (max_attempts: 2): the trial fails and the experiment ends.
+  now_ += 1500ms;
+  Hello("w2", 1);
+  scheduler_.Tick(now_);
+  const auto b = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].second.trial.attempt, 2);
+  scheduler_.OnMessage("w2", wire::Bye{}, now_);
+  const Trial& t = store_.trials().at(a[0].second.trial.trial_id);
+  EXPECT_EQ(t.state, TrialState::kFailed);
+  EXPECT_EQ(t.error, "worker left");
+  EXPECT_EQ(store_.state(a[0].second.experiment_id), ExperimentState::kCompleted);
+}
+
+TEST_F(SchedulerTest, AHeartbeatForATrialNotOwnedIsAnsweredWithPrune) {
+  NewExperiment("e", 5, 1);
+  Hello("w1", 1);
+  const auto a = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(a.size(), 1u);
+  Beat("w1", 1, {a[0].second.trial, {999, 1}});
+  const auto prunes = outbox_.Take<wire::Prune>();
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].second.trial.trial_id, 999);
+}
+
+TEST_F(SchedulerTest, AfterARestartListedTrialsStayAndUnlistedOnesComeBack) {
+  const auto e = NewExperiment("e", 4, 2);
+  Hello("w1", 2);
+  const auto a = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(a.size(), 2u);
+  Result("w1", a[0].second.trial, 0.3);  // frees a slot: trial #2 goes to w1...
+  const auto lost_assign = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(lost_assign.size(), 1u);  // ...but say that ASSIGN never arrived
+  EXPECT_EQ(lost_assign[0].second.number, 2);
+  outbox_.sent.clear();
+
+  // A new scheduler over the same store: the coordinator restarted.
+  Scheduler restarted(experiments_, trials_, workers_, registry_, outbox_, {1000ms});
+  restarted.Recover(now_);
+  // w1 is adopted through its heartbeat, which lists only trial #1.
+  restarted.OnMessage("w1", wire::Heartbeat{2, {a[1].second.trial}}, now_ + 600ms);
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty()) << "both of w1's slots are still taken";
+  restarted.Tick(now_ + 1200ms);
+  // #2 was never listed: requeued and handed out again as attempt 2; #1 stays untouched.
+  const auto again = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].second.number, 2);
+  EXPECT_EQ(again[0].second.trial.attempt, 2);
+  EXPECT_EQ(store_.trials().at(a[1].second.trial.trial_id).attempt, 1);
+  EXPECT_EQ(store_.state(e), ExperimentState::kRunning);
+}
+
+}  // namespace
+}  // namespace krige::service
