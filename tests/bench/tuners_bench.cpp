@@ -32,7 +32,12 @@ struct Args {
   bool peers = true;
   std::string name = "tuners";
   std::string python = "/usr/bin/python3";
+  std::map<std::string, double> gp_options;  // --gp-option key=value, for experiments
+  std::string only;                          // --only label[,label]: a subset of configs
+  bool latency = true;
 };
+
+const Args* g_args = nullptr;
 
 SearchSpace Box(const std::vector<double>& low, const std::vector<double>& high) {
   std::vector<ParamSpec> ps;
@@ -60,6 +65,7 @@ std::vector<double> RunOne(const TestFunction& fn, const std::string& tuner_name
   c.space = Box(fn.low, fn.high);
   c.goal = Goal::kMinimize;
   c.seed = seed;
+  if (tuner_name == "gp") c.options = g_args->gp_options;
   const auto tuner = tuners::DefaultRegistry().Create(tuner_name, c);
   const int budget = kBudgets.back();
   tuners::History h;
@@ -164,6 +170,9 @@ int Main(const Args& args) {
   std::mutex mu;
   for (const auto& fn : functions)
     for (const auto& cfg : configs) {
+      if (!args.only.empty() &&
+          ("," + args.only + ",").find("," + cfg.label + ",") == std::string::npos)
+        continue;
       const auto t0 = std::chrono::steady_clock::now();
       std::vector<std::vector<double>> r(args.seeds);
       Parallel(args.seeds, args.threads, [&](int s) {
@@ -208,7 +217,7 @@ int Main(const Args& args) {
       args.quick ? std::vector<int>{1, 1, 1} : std::vector<int>{3, 2, 1};
   Json latency = Json::array();
   std::map<int, double> gp_ms;
-  for (std::size_t i = 0; i < ns.size(); ++i) {
+  for (std::size_t i = 0; i < ns.size() && args.latency; ++i) {
     std::vector<double> ms;
     for (int rep = 0; rep < reps[i]; ++rep) {
       const int d = 10;
@@ -239,7 +248,7 @@ int Main(const Args& args) {
                        {"reps", ms.size()}});
   }
   std::map<std::string, std::map<int, double>> peer_ms;
-  if (args.peers) {
+  if (args.peers && args.latency) {
     std::string a = "latency --d 10 --n";
     for (int n : ns) a += " " + std::to_string(n);
     a += " --reps";
@@ -355,15 +364,23 @@ int main(int argc, char** argv) {
       args.seeds = std::stoi(argv[++i]);
     } else if (a == "--threads" && i + 1 < argc) {
       args.threads = std::stoi(argv[++i]);
+    } else if (a == "--gp-option" && i + 1 < argc) {
+      const std::string kv = argv[++i];
+      args.gp_options[kv.substr(0, kv.find('='))] = std::stod(kv.substr(kv.find('=') + 1));
+    } else if (a == "--only" && i + 1 < argc) {
+      args.only = argv[++i];
+    } else if (a == "--no-latency") {
+      args.latency = false;
     } else if (a == "--no-peers") {
       args.peers = false;
     } else if (a == "--name" && i + 1 < argc) {
       args.name = argv[++i];
     } else {
       std::cerr << "usage: tuners_bench [--quick] [--seeds N] [--threads N] [--no-peers] "
-                   "[--name NAME]\n";
+                   "[--name NAME] [--only LABELS] [--no-latency] [--gp-option KEY=VALUE]\n";
       return 2;
     }
   }
+  krige::bench::g_args = &args;
   return krige::bench::Main(args);
 }

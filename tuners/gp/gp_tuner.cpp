@@ -46,7 +46,7 @@ Vector WarpedTargets(Vector y, bool warp) {
   double log_jacobian_unit = 0;
   for (double v : y) log_jacobian_unit += (v >= 0 ? 1 : -1) * std::log1p(std::fabs(v));
   double best_lambda = 1, best_ll = -std::numeric_limits<double>::infinity();
-  for (double lambda = -2.0; lambda <= 2.0 + 1e-9; lambda += 0.1) {
+  for (double lambda = -2.0; lambda <= 1.0 + 1e-9; lambda += 0.1) {
     Vector t = y.unaryExpr([&](double v) { return YeoJohnson(v, lambda); });
     const double var = (t.array() - t.mean()).square().sum() / n;
     if (!(var > 0) || !std::isfinite(var)) continue;
