@@ -1,3 +1,4 @@
+#include "gp/gp_tuner.hpp"
 #include "grid/grid_tuner.hpp"
 #include "krige/error.hpp"
 #include "krige/tuners/tuner.hpp"
@@ -26,6 +27,7 @@ std::vector<std::string> Registry::Names() const {
 
 Registry DefaultRegistry() {
   Registry registry;
+  registry.Add("gp", MakeGpTuner);
   registry.Add("grid", MakeGridTuner);
   registry.Add("random", MakeRandomTuner);
   registry.Add("sobol", MakeSobolTuner);

@@ -1,0 +1,20 @@
+#pragma once
+
+#include "krige/tuners/tuner.hpp"
+
+namespace krige::tuners {
+
+// Bayesian optimization with a Gaussian process (DESIGN.md §4); see docs/tuners.md.
+//
+// Options (TunerContext::options): n_initial (Sobol design size, default
+// min(max(d+1, 5), 10) for d encoded dimensions), warp (1: Yeo-Johnson output warping, default
+// 1), fit_restarts (L-BFGS starts for the hyperparameters, default 2), max_fit_points (the
+// hyperparameters are fitted on at most this many trials, the best quarter plus a seeded
+// sample of the rest, default 150; the posterior always uses all of them), candidates
+// (quasi-random acquisition candidates, default 1024).
+//
+// Never throws for numerical trouble: it falls back to the sobol tuner's point and says why in
+// Suggestion::note.
+std::unique_ptr<Tuner> MakeGpTuner(const TunerContext& context);
+
+}  // namespace krige::tuners
