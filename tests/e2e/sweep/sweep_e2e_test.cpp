@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <pqxx/pqxx>
 #include <regex>
 #include <thread>
@@ -22,11 +23,18 @@ using testing::ChildProcess;
 class SweepTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    StartServer("", "server.log");
+    for (int i = 0; i < 2; ++i) StartWorker(i);
+  }
+
+  // (Re)starts the coordinator; `zmq` empty: any port, else that endpoint (a restart keeps it,
+  // so the workers find the new coordinator by themselves).
+  void StartServer(const std::string& zmq, const std::string& log) {
     server_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{testing::BinDir() + "/krige-server", "--database-url", db_.url(),
-                                 "--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*",
-                                 "--lease-seconds", "3"},
-        dir_.path() + "/server.log");
+                                 "--http", "127.0.0.1:0", "--zmq",
+                                 zmq.empty() ? "tcp://127.0.0.1:*" : zmq, "--lease-seconds", "3"},
+        dir_.path() + "/" + log);
     const std::string line = server_->WaitForLine("krige-server listening", 30s);
     ASSERT_FALSE(line.empty()) << server_->Log();
     std::smatch m;
@@ -35,7 +43,6 @@ class SweepTest : public ::testing::Test {
     zmq_ = m[2];
     transport_ = MakeHttpTransport(http_, std::chrono::seconds(30));
     client_ = std::make_unique<Client>(transport_);
-    for (int i = 0; i < 2; ++i) StartWorker(i);
   }
 
   void StartWorker(int i) {
@@ -65,9 +72,13 @@ class SweepTest : public ::testing::Test {
   }
 
   std::string Logs() const {
-    std::string out = "--- server\n" + server_->Log();
-    for (std::size_t i = 0; i < workers_.size(); ++i)
-      out += "--- worker " + std::to_string(i) + "\n" + workers_[i]->Log();
+    std::string out;
+    for (const char* name : {"server.log", "server2.log", "worker0.log", "worker1.log"}) {
+      std::ifstream in(dir_.path() + "/" + name);
+      if (in)
+        out +=
+            std::string("--- ") + name + "\n" + std::string(std::istreambuf_iterator<char>(in), {});
+    }
     return out;
   }
 
@@ -179,6 +190,36 @@ TEST_F(SweepTest, AKilledWorkerLosesNothingAndDuplicatesNothing) {
                     created.id)[0]
                    .as<int>()
             << "\n";
+}
+
+TEST_F(SweepTest, ACoordinatorCrashLosesNothingAndTheSearchContinuesAsIfUninterrupted) {
+  ExperimentSpec spec = BreastCancerSpec(30, 21);
+  spec.training.repeats = 4;
+  const Experiment created = client_->CreateExperiment(spec);
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (client_->GetExperiment(created.id).counts.completed < 8 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  server_->Kill(SIGKILL);
+  ASSERT_EQ(server_->Wait(10s), 128 + SIGKILL);
+  const std::string endpoint = zmq_;
+  StartServer(endpoint, "server2.log");  // same database, same worker endpoint
+
+  const Experiment done = WaitDone(created.id, 240s);
+  ASSERT_EQ(done.state, ExperimentState::kCompleted) << Logs();
+  const Stored s = Inspect(created.id, "accuracy");
+  EXPECT_EQ(s.trials, 30);
+  EXPECT_EQ(s.completed, 30);
+  EXPECT_EQ(s.distinct_numbers, 30);
+  // The tuner's state was rebuilt from the store: the same configurations, number by number,
+  // as an experiment with the same seed that was never interrupted.
+  spec.training.repeats = 1;  // training settings do not change what the tuner proposes
+  const Experiment reference = client_->CreateExperiment(spec);
+  ASSERT_EQ(WaitDone(reference.id, 240s).state, ExperimentState::kCompleted) << Logs();
+  std::vector<Params> crashed, uninterrupted;
+  for (const auto& t : client_->ListTrials(created.id)) crashed.push_back(t.params);
+  for (const auto& t : client_->ListTrials(reference.id)) uninterrupted.push_back(t.params);
+  EXPECT_EQ(crashed, uninterrupted);
 }
 
 TEST_F(SweepTest, TheSameSeedGivesTheSameConfigurations) {
