@@ -170,7 +170,7 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
   Reader r(j, "training", out);
   if (!r.ok()) return t;
   r.AllowOnly({"kind", "dataset", "target", "task", "model", "folds", "stratified", "repeats",
-               "shuffle_seed", "preprocessing", "metrics", "params", "command",
+               "shuffle_seed", "fold_column", "preprocessing", "metrics", "params", "command",
                "timeout_seconds"});
   r.String("kind", t.kind);
   if (t.kind == "cv") {
@@ -191,6 +191,7 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
     r.Bool("stratified", t.stratified);
     r.Integer("repeats", t.repeats);
     r.Integer("shuffle_seed", t.shuffle_seed);
+    r.String("fold_column", t.fold_column);
     r.StringList("preprocessing", t.preprocessing);
     r.StringList("metrics", t.metrics);
   } else {
@@ -304,6 +305,7 @@ Json ToJson(const TrainingSpec& t) {
     j["stratified"] = t.stratified;
     j["repeats"] = t.repeats;
     j["shuffle_seed"] = t.shuffle_seed;
+    if (!t.fold_column.empty()) j["fold_column"] = t.fold_column;
     j["preprocessing"] = t.preprocessing;
     j["metrics"] = t.metrics;
   } else {

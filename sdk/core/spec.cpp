@@ -151,6 +151,10 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
     if (t.folds < 2 || t.folds > 100) out.push_back({"training.folds", "must be between 2 and 100"});
     if (t.repeats < 1 || t.repeats > 100)
       out.push_back({"training.repeats", "must be between 1 and 100"});
+    if (!t.fold_column.empty() && t.fold_column == t.target)
+      out.push_back({"training.fold_column", "must differ from the target column"});
+    if (!t.fold_column.empty() && t.repeats != 1)
+      out.push_back({"training.repeats", "must be 1 with a fold_column (the folds are fixed)"});
     const auto& task_metrics =
         t.task == Task::kClassification ? ClassificationMetrics() : RegressionMetrics();
     const std::string task_name = t.task == Task::kClassification ? "classification" : "regression";

@@ -40,6 +40,9 @@ struct TrainingSpec {
   bool stratified = true;  // classification only
   int repeats = 1;
   std::uint64_t shuffle_seed = 0;
+  // A column whose values name each row's fold (user-given folds; not a feature). When set,
+  // folds/stratified/shuffle_seed do not split the data and repeats must be 1.
+  std::string fold_column;
   std::vector<std::string> preprocessing = {"standardize"};
   std::vector<std::string> metrics;  // reported besides the objective
   Params fixed;                      // hyperparameters not searched

@@ -134,6 +134,20 @@ TEST(SpecTest, SpaceContainsRespectsConditions) {
   EXPECT_FALSE(s.space.Contains(p)) << "25 is off the step-10 lattice";
 }
 
+TEST(SpecTest, TrainingDataOptionsRoundTripAndAreChecked) {
+  Json j = YamlToJson(kGoodYaml);
+  j["training"]["fold_column"] = "fold";
+  const ExperimentSpec s = SpecFromJson(j);
+  EXPECT_EQ(s.training.fold_column, "fold");
+  EXPECT_EQ(ToJson(SpecFromJson(ToJson(s))), ToJson(s));
+
+  j["training"]["fold_column"] = "target";
+  j["training"]["repeats"] = 2;
+  const auto problems = ProblemsOf(j);
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "training.fold_column")));
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "training.repeats")));
+}
+
 TEST(SpecTest, EveryExampleSpecIsValid) {
   int seen = 0;
   for (const auto& entry : std::filesystem::directory_iterator(testing::SourceDir() + "/examples")) {

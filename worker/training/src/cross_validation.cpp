@@ -98,13 +98,20 @@ CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
   if (training.dataset.empty()) Invalid("no dataset given", "training.dataset");
 
   const auto table = CachedTable(training.dataset, training.target);
-  const Dataset data = MakeDataset(*table, training.task);
+  const Dataset data = MakeDataset(*table, training.task, training.fold_column);
   const int n = static_cast<int>(data.x.rows());
-  std::vector<int> labels;
-  const bool stratified = training.task == Task::kClassification && training.stratified;
-  if (stratified) labels = ToLabels(data.y);
-  const auto folds = MakeFolds(n, training.folds, training.repeats, training.shuffle_seed,
-                               stratified ? &labels : nullptr);
+  std::vector<Fold> folds;
+  if (!training.fold_column.empty()) {
+    if (training.repeats != 1)
+      Invalid("repeats must be 1 with a fold_column (the folds are fixed)", "training.repeats");
+    folds = FoldsFromIds(data.fold_of, data.n_folds);
+  } else {
+    std::vector<int> labels;
+    const bool stratified = training.task == Task::kClassification && training.stratified;
+    if (stratified) labels = ToLabels(data.y);
+    folds = MakeFolds(n, training.folds, training.repeats, training.shuffle_seed,
+                      stratified ? &labels : nullptr);
+  }
 
   CvOutcome outcome;
   for (std::size_t f = 0; f < folds.size(); ++f) {

@@ -89,4 +89,18 @@ std::vector<Fold> MakeFolds(int n, int k, int repeats, std::uint64_t seed,
   return folds;
 }
 
+std::vector<Fold> FoldsFromIds(const std::vector<int>& fold_of, int k) {
+  std::vector<Fold> folds(static_cast<std::size_t>(k));
+  for (std::size_t i = 0; i < fold_of.size(); ++i)
+    for (int f = 0; f < k; ++f)
+      (fold_of[i] == f ? folds[f].test : folds[f].train).push_back(static_cast<int>(i));
+  for (int f = 0; f < k; ++f)
+    if (folds[f].test.empty() || folds[f].train.empty())
+      throw Error(ErrorCode::kInvalidArgument,
+                  "fold " + std::to_string(f) + " of the fold column " +
+                      (folds[f].test.empty() ? "has no rows" : "holds every row"),
+                  "training.fold_column");
+  return folds;
+}
+
 }  // namespace krige::training
