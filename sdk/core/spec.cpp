@@ -101,8 +101,9 @@ void ValidateParam(const ParamSpec& p, const SearchSpace& space, std::vector<Fie
 }  // namespace
 
 const std::vector<std::string>& KnownModels() {
-  static const std::vector<std::string> kNames = {"logistic_regression", "ridge", "svc", "svr",
-                                                  "linear_svc", "lasso", "elastic_net", "knn"};
+  static const std::vector<std::string> kNames = {
+      "logistic_regression", "ridge", "svc",     "svr",          "linear_svc", "lasso",
+      "elastic_net",         "knn",   "xgboost", "random_forest"};
   return kNames;
 }
 

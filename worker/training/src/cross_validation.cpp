@@ -122,7 +122,7 @@ CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
     const Eigen::VectorXd y_test = data.y(fold.test);
 
     const Pipeline pipeline = Pipeline::Fit(training.preprocessing, x_train);
-    auto model = MakeModel(training.model, training.task, hyperparameters);
+    auto model = MakeModel(training.model, training.task, hyperparameters, training.shuffle_seed);
     model->Fit(pipeline.Transform(x_train), y_train, data.n_classes);
 
     StepScores scores;

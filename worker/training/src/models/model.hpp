@@ -2,6 +2,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +43,9 @@ struct ModelInfo {
 const std::vector<ModelInfo>& BuiltinModels();
 
 // Parses `hyperparameters` for model `name` (unknown names, wrong types and out-of-range values
-// throw Error(kInvalidArgument) naming the parameter) and returns an unfitted model.
-std::unique_ptr<Model> MakeModel(const std::string& name, Task task, const Params& hyperparameters);
+// throw Error(kInvalidArgument) naming the parameter) and returns an unfitted model. Randomized
+// models draw only from `seed`: the same seed, data and hyperparameters give the same model.
+std::unique_ptr<Model> MakeModel(const std::string& name, Task task, const Params& hyperparameters,
+                                 std::uint64_t seed = 0);
 
 }  // namespace krige::training
