@@ -182,8 +182,10 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
       t.task = Task::kClassification;
     } else if (task == "regression") {
       t.task = Task::kRegression;
+    } else if (task == "clustering") {
+      t.task = Task::kClustering;
     } else {
-      r.Problem("task", "must be classification or regression");
+      r.Problem("task", "must be classification, regression or clustering");
     }
     t.stratified = t.task == Task::kClassification;
     r.String("model", t.model, true);
@@ -299,7 +301,9 @@ Json ToJson(const TrainingSpec& t) {
   if (t.kind == "cv") {
     j["dataset"] = t.dataset;
     j["target"] = t.target;
-    j["task"] = t.task == Task::kClassification ? "classification" : "regression";
+    j["task"] = t.task == Task::kClassification ? "classification"
+                : t.task == Task::kRegression   ? "regression"
+                                                : "clustering";
     j["model"] = t.model;
     j["folds"] = t.folds;
     j["stratified"] = t.stratified;

@@ -25,7 +25,8 @@ struct TunerSpec {
   std::map<std::string, double> options;  // tuner-specific knobs (e.g. gp: n_initial)
 };
 
-enum class Task { kClassification, kRegression };
+// kClustering: no target is learned (the target column, if present, is not a feature).
+enum class Task { kClassification, kRegression, kClustering };
 
 // How a worker evaluates one configuration.
 struct TrainingSpec {

@@ -19,11 +19,15 @@ namespace {
 std::vector<std::string> MetricsToCompute(const TrainingSpec& t, const std::string& objective) {
   std::vector<std::string> out;
   auto add = [&](const std::string& m, const std::string& field) {
-    const bool fits =
-        t.task == Task::kClassification ? IsClassificationMetric(m) : IsRegressionMetric(m);
+    const bool fits = t.task == Task::kClassification ? IsClassificationMetric(m)
+                      : t.task == Task::kRegression   ? IsRegressionMetric(m)
+                                                      : IsClusteringMetric(m);
     if (!fits)
       Invalid("\"" + m + "\" is not a " +
-                  (t.task == Task::kClassification ? "classification" : "regression") + " metric",
+                  (t.task == Task::kClassification ? std::string("classification")
+                   : t.task == Task::kRegression   ? std::string("regression")
+                                                   : std::string("clustering")) +
+                  " metric",
               field);
     if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
   };
@@ -42,9 +46,17 @@ std::vector<int> ToLabels(const Eigen::VectorXd& v) {
 
 std::map<std::string, double> Score(const std::vector<std::string>& metrics, const Model& model,
                                     const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
-                                    int n_classes) {
+                                    int n_classes, Task task) {
   std::map<std::string, double> out;
   const Eigen::VectorXd predicted = model.Predict(x);
+  if (task == Task::kClustering) {
+    const std::vector<int> clusters = ToLabels(predicted);
+    for (const auto& m : metrics) {
+      if (m == "silhouette") out[m] = Silhouette(x, clusters);
+      if (m == "inertia") out[m] = Inertia(x, clusters, model.ClusterCenters());
+    }
+    return out;
+  }
   if (n_classes == 0) {
     for (const auto& m : metrics) {
       if (m == "rmse") out[m] = Rmse(y, predicted);
@@ -127,7 +139,8 @@ CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
 
     StepScores scores;
     scores.step = static_cast<int>(f);
-    scores.values = Score(metrics, *model, pipeline.Transform(x_test), y_test, data.n_classes);
+    scores.values =
+        Score(metrics, *model, pipeline.Transform(x_test), y_test, data.n_classes, training.task);
     outcome.folds.push_back(scores);
     if (on_fold) on_fold(scores);
   }

@@ -165,6 +165,10 @@ Dataset MakeDataset(const Table& table, Task task, const std::string& fold_colum
     d.x = Eigen::MatrixXd(table.features(Eigen::all, keep));
   }
   d.y.resize(n);
+  if (task == Task::kClustering) {  // nothing to learn: the target is only kept out of x
+    d.y.setZero();
+    return d;
+  }
   if (task == Task::kRegression) {
     for (Eigen::Index i = 0; i < n; ++i) {
       double v = 0;

@@ -5,32 +5,10 @@
 #include <string>
 
 #include "krige/error.hpp"
+#include "random.hpp"
 
 namespace krige::training {
 namespace {
-
-// splitmix64: a fixed, portable generator, so splits do not depend on the standard library.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t Next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, bound) by rejection.
-  std::uint64_t Below(std::uint64_t bound) {
-    const std::uint64_t limit = ~std::uint64_t{0} - (~std::uint64_t{0} % bound);
-    std::uint64_t v;
-    do v = Next();
-    while (v >= limit);
-    return v % bound;
-  }
-
- private:
-  std::uint64_t state_;
-};
 
 void Shuffle(std::vector<int>& v, Rng& rng) {
   for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.Below(i)]);

@@ -5,6 +5,7 @@
 #include "krige/error.hpp"
 #include "models/elastic_net.hpp"
 #include "models/hyperparameters.hpp"
+#include "models/kmeans.hpp"
 #include "models/knn.hpp"
 #include "models/liblinear_model.hpp"
 #include "models/libsvm_model.hpp"
@@ -40,12 +41,15 @@ const std::vector<Entry>& Entries() {
       {{"knn", {Task::kClassification, Task::kRegression}}, &Unseeded<MakeKnn>},
       {{"xgboost", {Task::kClassification, Task::kRegression}}, &MakeXgboost},
       {{"random_forest", {Task::kClassification, Task::kRegression}}, &MakeRandomForest},
+      {{"kmeans", {Task::kClustering}}, &MakeKmeans},
   };
   return kEntries;
 }
 
 std::string TaskName(Task t) {
-  return t == Task::kClassification ? "classification" : "regression";
+  return t == Task::kClassification ? "classification"
+         : t == Task::kRegression   ? "regression"
+                                    : "clustering";
 }
 
 }  // namespace
@@ -56,6 +60,10 @@ Eigen::MatrixXd Model::PredictProbabilities(const Eigen::MatrixXd&) const {
 
 Eigen::MatrixXd Model::Decision(const Eigen::MatrixXd&) const {
   throw Error(ErrorCode::kFailedPrecondition, "this model has no decision function");
+}
+
+Eigen::MatrixXd Model::ClusterCenters() const {
+  throw Error(ErrorCode::kFailedPrecondition, "this model has no cluster centres");
 }
 
 const std::vector<ModelInfo>& BuiltinModels() {

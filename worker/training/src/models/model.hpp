@@ -33,6 +33,11 @@ class Model {
   // column 1 is the positive score and column 0 its negation.
   virtual bool HasDecision() const { return false; }
   virtual Eigen::MatrixXd Decision(const Eigen::MatrixXd& x) const;
+
+  // Clustering: n_clusters x features centres (Predict gives the row index); only when
+  // HasCenters().
+  virtual bool HasCenters() const { return false; }
+  virtual Eigen::MatrixXd ClusterCenters() const;
 };
 
 // Models known to the factory, with the task each one solves.
