@@ -170,7 +170,7 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
   Reader r(j, "training", out);
   if (!r.ok()) return t;
   r.AllowOnly({"kind", "dataset", "target", "task", "model", "folds", "stratified", "repeats",
-               "shuffle_seed", "preprocessing", "metrics", "params", "command",
+               "shuffle_seed", "fold_column", "preprocessing", "metrics", "params", "command",
                "timeout_seconds"});
   r.String("kind", t.kind);
   if (t.kind == "cv") {
@@ -182,8 +182,10 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
       t.task = Task::kClassification;
     } else if (task == "regression") {
       t.task = Task::kRegression;
+    } else if (task == "clustering") {
+      t.task = Task::kClustering;
     } else {
-      r.Problem("task", "must be classification or regression");
+      r.Problem("task", "must be classification, regression or clustering");
     }
     t.stratified = t.task == Task::kClassification;
     r.String("model", t.model, true);
@@ -191,6 +193,7 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
     r.Bool("stratified", t.stratified);
     r.Integer("repeats", t.repeats);
     r.Integer("shuffle_seed", t.shuffle_seed);
+    r.String("fold_column", t.fold_column);
     r.StringList("preprocessing", t.preprocessing);
     r.StringList("metrics", t.metrics);
   } else {
@@ -298,12 +301,15 @@ Json ToJson(const TrainingSpec& t) {
   if (t.kind == "cv") {
     j["dataset"] = t.dataset;
     j["target"] = t.target;
-    j["task"] = t.task == Task::kClassification ? "classification" : "regression";
+    j["task"] = t.task == Task::kClassification ? "classification"
+                : t.task == Task::kRegression   ? "regression"
+                                                : "clustering";
     j["model"] = t.model;
     j["folds"] = t.folds;
     j["stratified"] = t.stratified;
     j["repeats"] = t.repeats;
     j["shuffle_seed"] = t.shuffle_seed;
+    if (!t.fold_column.empty()) j["fold_column"] = t.fold_column;
     j["preprocessing"] = t.preprocessing;
     j["metrics"] = t.metrics;
   } else {

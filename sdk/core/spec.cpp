@@ -22,6 +22,11 @@ const std::vector<std::string>& RegressionMetrics() {
   return kNames;
 }
 
+const std::vector<std::string>& ClusteringMetrics() {
+  static const std::vector<std::string> kNames = {"silhouette", "inertia"};
+  return kNames;
+}
+
 const std::vector<std::string>& KnownTuners() {
   static const std::vector<std::string> kNames = {"grid", "random", "sobol", "gp"};
   return kNames;
@@ -101,8 +106,9 @@ void ValidateParam(const ParamSpec& p, const SearchSpace& space, std::vector<Fie
 }  // namespace
 
 const std::vector<std::string>& KnownModels() {
-  static const std::vector<std::string> kNames = {"logistic_regression", "ridge", "svc", "svr",
-                                                  "linear_svc", "lasso", "elastic_net", "knn"};
+  static const std::vector<std::string> kNames = {
+      "logistic_regression", "ridge", "svc",     "svr",           "linear_svc", "lasso",
+      "elastic_net",         "knn",   "xgboost", "random_forest", "kmeans"};
   return kNames;
 }
 
@@ -110,13 +116,15 @@ const std::vector<std::string>& KnownMetrics() {
   static const std::vector<std::string> kNames = [] {
     auto all = ClassificationMetrics();
     for (const auto& m : RegressionMetrics()) all.push_back(m);
+    for (const auto& m : ClusteringMetrics()) all.push_back(m);
     return all;
   }();
   return kNames;
 }
 
 bool MetricIsGreaterBetter(const std::string& metric) {
-  return !(metric == "rmse" || metric == "mae" || metric == "log_loss" || metric == "loss");
+  return !(metric == "rmse" || metric == "mae" || metric == "log_loss" || metric == "loss" ||
+           metric == "inertia");
 }
 
 std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
@@ -151,9 +159,16 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
     if (t.folds < 2 || t.folds > 100) out.push_back({"training.folds", "must be between 2 and 100"});
     if (t.repeats < 1 || t.repeats > 100)
       out.push_back({"training.repeats", "must be between 1 and 100"});
-    const auto& task_metrics =
-        t.task == Task::kClassification ? ClassificationMetrics() : RegressionMetrics();
-    const std::string task_name = t.task == Task::kClassification ? "classification" : "regression";
+    if (!t.fold_column.empty() && t.fold_column == t.target)
+      out.push_back({"training.fold_column", "must differ from the target column"});
+    if (!t.fold_column.empty() && t.repeats != 1)
+      out.push_back({"training.repeats", "must be 1 with a fold_column (the folds are fixed)"});
+    const auto& task_metrics = t.task == Task::kClassification ? ClassificationMetrics()
+                               : t.task == Task::kRegression   ? RegressionMetrics()
+                                                               : ClusteringMetrics();
+    const std::string task_name = t.task == Task::kClassification ? "classification"
+                                  : t.task == Task::kRegression   ? "regression"
+                                                                  : "clustering";
     for (std::size_t i = 0; i < t.metrics.size(); ++i)
       if (!Contains(task_metrics, t.metrics[i]))
         out.push_back({"training.metrics[" + std::to_string(i) + "]",
@@ -176,6 +191,10 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
       out.push_back({"training.task", t.model + " is a regression model"});
     if (Contains(kClassificationOnly, t.model) && t.task != Task::kClassification)
       out.push_back({"training.task", t.model + " is a classification model"});
+    if ((t.model == "kmeans") != (t.task == Task::kClustering) && Contains(KnownModels(), t.model))
+      out.push_back({"training.task", t.model == "kmeans"
+                                          ? "kmeans is a clustering model"
+                                          : t.model + " is not a clustering model"});
   } else if (t.kind == "command") {
     if (t.command.empty()) out.push_back({"training.command", "must name a program to run"});
     if (t.timeout_seconds < 0) out.push_back({"training.timeout_seconds", "must be >= 0"});

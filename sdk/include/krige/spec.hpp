@@ -25,7 +25,8 @@ struct TunerSpec {
   std::map<std::string, double> options;  // tuner-specific knobs (e.g. gp: n_initial)
 };
 
-enum class Task { kClassification, kRegression };
+// kClustering: no target is learned (the target column, if present, is not a feature).
+enum class Task { kClassification, kRegression, kClustering };
 
 // How a worker evaluates one configuration.
 struct TrainingSpec {
@@ -40,6 +41,9 @@ struct TrainingSpec {
   bool stratified = true;  // classification only
   int repeats = 1;
   std::uint64_t shuffle_seed = 0;
+  // A column whose values name each row's fold (user-given folds; not a feature). When set,
+  // folds/stratified/shuffle_seed do not split the data and repeats must be 1.
+  std::string fold_column;
   std::vector<std::string> preprocessing = {"standardize"};
   std::vector<std::string> metrics;  // reported besides the objective
   Params fixed;                      // hyperparameters not searched

@@ -134,6 +134,44 @@ TEST(SpecTest, SpaceContainsRespectsConditions) {
   EXPECT_FALSE(s.space.Contains(p)) << "25 is off the step-10 lattice";
 }
 
+TEST(SpecTest, TrainingDataOptionsRoundTripAndAreChecked) {
+  Json j = YamlToJson(kGoodYaml);
+  j["training"]["fold_column"] = "fold";
+  const ExperimentSpec s = SpecFromJson(j);
+  EXPECT_EQ(s.training.fold_column, "fold");
+  EXPECT_EQ(ToJson(SpecFromJson(ToJson(s))), ToJson(s));
+
+  j["training"]["fold_column"] = "target";
+  j["training"]["repeats"] = 2;
+  const auto problems = ProblemsOf(j);
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "training.fold_column")));
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "training.repeats")));
+}
+
+TEST(SpecTest, ClusteringTaskTakesClusteringMetricsAndKmeans) {
+  Json j = YamlToJson(kGoodYaml);
+  j["objective"] = {{"metric", "silhouette"}};
+  j["training"]["task"] = "clustering";
+  j["training"]["model"] = "kmeans";
+  j["training"]["metrics"] = {"inertia"};
+  const ExperimentSpec s = SpecFromJson(j);
+  EXPECT_EQ(s.training.task, Task::kClustering);
+  EXPECT_FALSE(s.training.stratified);
+  EXPECT_EQ(s.objective.goal, Goal::kMaximize);
+  EXPECT_FALSE(MetricIsGreaterBetter("inertia"));
+  EXPECT_EQ(ToJson(SpecFromJson(ToJson(s))), ToJson(s));
+
+  j["training"]["model"] = "svc";
+  j["training"]["metrics"] = {"accuracy"};
+  auto problems = ProblemsOf(j);
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "training.task")));
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "training.metrics[0]")));
+  j = YamlToJson(kGoodYaml);
+  j["training"]["model"] = "kmeans";
+  problems = ProblemsOf(j);
+  EXPECT_THAT(problems, Contains(FieldProblem{"training.task", "kmeans is a clustering model"}));
+}
+
 TEST(SpecTest, EveryExampleSpecIsValid) {
   int seen = 0;
   for (const auto& entry : std::filesystem::directory_iterator(testing::SourceDir() + "/examples")) {

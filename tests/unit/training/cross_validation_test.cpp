@@ -203,5 +203,52 @@ TEST(CrossValidationTest, ConcurrentCallsAgree) {
   for (const auto& g : got) EXPECT_EQ(g.metrics, want.metrics);
 }
 
+TEST(CrossValidationTest, FoldColumnGivesTheFolds) {
+  krige::testing::TempDir dir;
+  const std::string path = dir.path() + "/folds.csv";
+  {
+    // Fold ids 10/20/30 in a column that must not be used as a feature: its values would
+    // separate the classes perfectly.
+    std::ofstream out(path);
+    out << "a,fold,target\n";
+    for (int i = 0; i < 30; ++i)
+      out << (i * 7 % 11) << "," << (i % 3 + 1) * 10 << "," << (i % 2) << "\n";
+  }
+  TrainingSpec t;
+  t.dataset = path;
+  t.model = "knn";
+  t.fold_column = "fold";
+  t.preprocessing = {"none"};
+  std::vector<StepScores> reported;
+  const CvOutcome out = CrossValidate(t, {{"n_neighbors", std::int64_t{1}}}, "accuracy",
+                                      [&](const StepScores& s) { reported.push_back(s); });
+  ASSERT_EQ(out.folds.size(), 3u);
+  EXPECT_EQ(reported.size(), 3u);
+
+  // Same as a by-hand 1-NN on column a with fold = row % 3.
+  const Dataset d = MakeDataset(*CachedTable(path, "target"), Task::kClassification, "fold");
+  ASSERT_EQ(d.x.cols(), 1);
+  EXPECT_EQ(d.n_folds, 3);
+  const auto folds = FoldsFromIds(d.fold_of, 3);
+  for (int f = 0; f < 3; ++f) {
+    EXPECT_EQ(folds[f].test.size(), 10u);
+    for (int r : folds[f].test) EXPECT_EQ(r % 3, f);
+    auto m = MakeModel("knn", Task::kClassification, {{"n_neighbors", std::int64_t{1}}});
+    m->Fit(d.x(folds[f].train, Eigen::all), d.y(folds[f].train), 2);
+    const Eigen::VectorXd pred = m->Predict(d.x(folds[f].test, Eigen::all));
+    std::vector<int> truth, p;
+    for (int r : folds[f].test) truth.push_back(static_cast<int>(d.y(r)));
+    for (double v : pred) p.push_back(static_cast<int>(v));
+    EXPECT_DOUBLE_EQ(out.folds[f].values.at("accuracy"), Accuracy(truth, p));
+  }
+
+  auto missing = t;
+  missing.fold_column = "split";
+  EXPECT_THAT(ErrorOf(missing, {}, "accuracy"), HasSubstr("no fold column \"split\""));
+  auto repeated = t;
+  repeated.repeats = 2;
+  EXPECT_THAT(ErrorOf(repeated, {}, "accuracy"), HasSubstr("repeats must be 1"));
+}
+
 }  // namespace
 }  // namespace krige::training

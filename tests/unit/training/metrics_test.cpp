@@ -69,6 +69,20 @@ TEST(MetricsTest, MatchScikitLearnFixture) {
   EXPECT_GE(checked, 60);
 }
 
+TEST(MetricsTest, ClusteringMatchesScikitLearnFixture) {
+  const auto fixture = LoadFixture();
+  ASSERT_GE(fixture.at("clustering_cases").size(), 3u);
+  for (const auto& c : fixture.at("clustering_cases")) {
+    SCOPED_TRACE(c.at("name").get<std::string>());
+    const Eigen::MatrixXd x = ToMatrix(c.at("x"));
+    const auto labels = c.at("labels").get<std::vector<int>>();
+    EXPECT_NEAR(Silhouette(x, labels), c.at("expected").at("silhouette").get<double>(), 1e-9);
+    EXPECT_NEAR(Inertia(x, labels, ToMatrix(c.at("centers"))),
+                c.at("expected").at("inertia").get<double>(),
+                1e-9 * c.at("expected").at("inertia").get<double>());
+  }
+}
+
 TEST(MetricsTest, RocAucCountsTiesAsHalf) {
   // One positive and one negative with equal scores: AUC 0.5.
   Eigen::MatrixXd s(2, 2);
@@ -86,7 +100,7 @@ TEST(MetricsTest, RocAucNeedsBothClasses) {
 
 TEST(MetricsTest, NamesMatchTheSpecList) {
   for (const auto& m : KnownMetrics())
-    EXPECT_TRUE(IsClassificationMetric(m) || IsRegressionMetric(m)) << m;
+    EXPECT_TRUE(IsClassificationMetric(m) || IsRegressionMetric(m) || IsClusteringMetric(m)) << m;
 }
 
 }  // namespace

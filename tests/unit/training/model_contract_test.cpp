@@ -62,6 +62,8 @@ std::vector<Case> AllCases() {
       if (t == Task::kClassification) {
         out.push_back({info.name, t, 2});
         out.push_back({info.name, t, 3});
+      } else if (t == Task::kClustering) {
+        out.push_back({info.name, t, -1});
       } else {
         out.push_back({info.name, t, 0});
       }
@@ -79,6 +81,11 @@ TEST_P(ModelContractTest, FitsAndPredictsWithDefaults) {
   model->Fit(train.x, train.y, train.n_classes);
   const Eigen::VectorXd pred = model->Predict(test.x);
   ASSERT_EQ(pred.size(), test.x.rows());
+  if (c.task == Task::kClustering) {
+    ASSERT_TRUE(model->HasCenters());
+    for (double p : pred) EXPECT_TRUE(p >= 0 && p < model->ClusterCenters().rows());
+    return;
+  }
   if (c.task == Task::kRegression) {
     // Defaults regularize (lasso/elastic_net alpha = 1 keeps about 0.6 here).
     EXPECT_GT(R2(test.y, pred), 0.5);
@@ -133,8 +140,9 @@ TEST_P(ModelContractTest, RejectsUnknownHyperparameter) {
 INSTANTIATE_TEST_SUITE_P(AllModels, ModelContractTest, ::testing::ValuesIn(AllCases()),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            return info.param.model + "_" +
-                                  (info.param.task == Task::kRegression
-                                       ? std::string("regression")
+                                  (info.param.task == Task::kRegression ? std::string("regression")
+                                   : info.param.task == Task::kClustering
+                                       ? std::string("clustering")
                                        : std::to_string(info.param.n_classes) + "classes");
                          });
 

@@ -19,11 +19,15 @@ namespace {
 std::vector<std::string> MetricsToCompute(const TrainingSpec& t, const std::string& objective) {
   std::vector<std::string> out;
   auto add = [&](const std::string& m, const std::string& field) {
-    const bool fits =
-        t.task == Task::kClassification ? IsClassificationMetric(m) : IsRegressionMetric(m);
+    const bool fits = t.task == Task::kClassification ? IsClassificationMetric(m)
+                      : t.task == Task::kRegression   ? IsRegressionMetric(m)
+                                                      : IsClusteringMetric(m);
     if (!fits)
       Invalid("\"" + m + "\" is not a " +
-                  (t.task == Task::kClassification ? "classification" : "regression") + " metric",
+                  (t.task == Task::kClassification ? std::string("classification")
+                   : t.task == Task::kRegression   ? std::string("regression")
+                                                   : std::string("clustering")) +
+                  " metric",
               field);
     if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
   };
@@ -42,9 +46,17 @@ std::vector<int> ToLabels(const Eigen::VectorXd& v) {
 
 std::map<std::string, double> Score(const std::vector<std::string>& metrics, const Model& model,
                                     const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
-                                    int n_classes) {
+                                    int n_classes, Task task) {
   std::map<std::string, double> out;
   const Eigen::VectorXd predicted = model.Predict(x);
+  if (task == Task::kClustering) {
+    const std::vector<int> clusters = ToLabels(predicted);
+    for (const auto& m : metrics) {
+      if (m == "silhouette") out[m] = Silhouette(x, clusters);
+      if (m == "inertia") out[m] = Inertia(x, clusters, model.ClusterCenters());
+    }
+    return out;
+  }
   if (n_classes == 0) {
     for (const auto& m : metrics) {
       if (m == "rmse") out[m] = Rmse(y, predicted);
@@ -98,13 +110,20 @@ CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
   if (training.dataset.empty()) Invalid("no dataset given", "training.dataset");
 
   const auto table = CachedTable(training.dataset, training.target);
-  const Dataset data = MakeDataset(*table, training.task);
+  const Dataset data = MakeDataset(*table, training.task, training.fold_column);
   const int n = static_cast<int>(data.x.rows());
-  std::vector<int> labels;
-  const bool stratified = training.task == Task::kClassification && training.stratified;
-  if (stratified) labels = ToLabels(data.y);
-  const auto folds = MakeFolds(n, training.folds, training.repeats, training.shuffle_seed,
-                               stratified ? &labels : nullptr);
+  std::vector<Fold> folds;
+  if (!training.fold_column.empty()) {
+    if (training.repeats != 1)
+      Invalid("repeats must be 1 with a fold_column (the folds are fixed)", "training.repeats");
+    folds = FoldsFromIds(data.fold_of, data.n_folds);
+  } else {
+    std::vector<int> labels;
+    const bool stratified = training.task == Task::kClassification && training.stratified;
+    if (stratified) labels = ToLabels(data.y);
+    folds = MakeFolds(n, training.folds, training.repeats, training.shuffle_seed,
+                      stratified ? &labels : nullptr);
+  }
 
   CvOutcome outcome;
   for (std::size_t f = 0; f < folds.size(); ++f) {
@@ -115,12 +134,13 @@ CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
     const Eigen::VectorXd y_test = data.y(fold.test);
 
     const Pipeline pipeline = Pipeline::Fit(training.preprocessing, x_train);
-    auto model = MakeModel(training.model, training.task, hyperparameters);
+    auto model = MakeModel(training.model, training.task, hyperparameters, training.shuffle_seed);
     model->Fit(pipeline.Transform(x_train), y_train, data.n_classes);
 
     StepScores scores;
     scores.step = static_cast<int>(f);
-    scores.values = Score(metrics, *model, pipeline.Transform(x_test), y_test, data.n_classes);
+    scores.values =
+        Score(metrics, *model, pipeline.Transform(x_test), y_test, data.n_classes, training.task);
     outcome.folds.push_back(scores);
     if (on_fold) on_fold(scores);
   }

@@ -137,11 +137,38 @@ Table LoadCsv(const std::string& path, const std::string& target) {
   return ParseCsv(text.str(), target, path);
 }
 
-Dataset MakeDataset(const Table& table, Task task) {
+Dataset MakeDataset(const Table& table, Task task, const std::string& fold_column) {
   Dataset d;
   d.x = table.features;
   const auto n = static_cast<Eigen::Index>(table.target.size());
+  if (!fold_column.empty()) {
+    const auto it = std::find(table.feature_names.begin(), table.feature_names.end(), fold_column);
+    if (it == table.feature_names.end())
+      throw Error(ErrorCode::kInvalidArgument,
+                  "no fold column \"" + fold_column + "\" in the header", "training.fold_column");
+    const auto col = static_cast<Eigen::Index>(it - table.feature_names.begin());
+    std::vector<double> values(table.features.col(col).data(), table.features.col(col).data() + n);
+    std::vector<double> distinct = values;
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    if (distinct.size() < 2)
+      throw Error(ErrorCode::kInvalidArgument,
+                  "fold column \"" + fold_column + "\" must hold at least two distinct values",
+                  "training.fold_column");
+    for (double v : values)
+      d.fold_of.push_back(static_cast<int>(std::lower_bound(distinct.begin(), distinct.end(), v) -
+                                           distinct.begin()));
+    d.n_folds = static_cast<int>(distinct.size());
+    std::vector<Eigen::Index> keep;
+    for (Eigen::Index c = 0; c < d.x.cols(); ++c)
+      if (c != col) keep.push_back(c);
+    d.x = Eigen::MatrixXd(table.features(Eigen::all, keep));
+  }
   d.y.resize(n);
+  if (task == Task::kClustering) {  // nothing to learn: the target is only kept out of x
+    d.y.setZero();
+    return d;
+  }
   if (task == Task::kRegression) {
     for (Eigen::Index i = 0; i < n; ++i) {
       double v = 0;

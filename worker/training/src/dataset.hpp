@@ -32,11 +32,15 @@ struct Dataset {
   Eigen::VectorXd y;  // classification: class index 0..n_classes-1; regression: the value
   int n_classes = 0;  // 0 for regression
   std::vector<std::string> classes;  // class names in index order (sorted)
+  // With a fold column: each row's fold index 0..n_folds-1 (distinct values sorted); else empty.
+  std::vector<int> fold_of;
+  int n_folds = 0;
 };
 
 // Classification: distinct target values sorted (numerically when all are numbers) become
-// class indices. Regression: every target cell must be a number.
-Dataset MakeDataset(const Table& table, Task task);
+// class indices. Regression: every target cell must be a number. A non-empty `fold_column`
+// names the column holding user-given folds; it is taken out of the features.
+Dataset MakeDataset(const Table& table, Task task, const std::string& fold_column = "");
 
 // Thread-safe process-wide cache of parsed files, keyed by path, target column and the file's
 // modification time and size. The returned table is immutable and shared.

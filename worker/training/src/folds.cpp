@@ -5,32 +5,10 @@
 #include <string>
 
 #include "krige/error.hpp"
+#include "random.hpp"
 
 namespace krige::training {
 namespace {
-
-// splitmix64: a fixed, portable generator, so splits do not depend on the standard library.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t Next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, bound) by rejection.
-  std::uint64_t Below(std::uint64_t bound) {
-    const std::uint64_t limit = ~std::uint64_t{0} - (~std::uint64_t{0} % bound);
-    std::uint64_t v;
-    do v = Next();
-    while (v >= limit);
-    return v % bound;
-  }
-
- private:
-  std::uint64_t state_;
-};
 
 void Shuffle(std::vector<int>& v, Rng& rng) {
   for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.Below(i)]);
@@ -86,6 +64,20 @@ std::vector<Fold> MakeFolds(int n, int k, int repeats, std::uint64_t seed,
       folds.push_back(std::move(fold));
     }
   }
+  return folds;
+}
+
+std::vector<Fold> FoldsFromIds(const std::vector<int>& fold_of, int k) {
+  std::vector<Fold> folds(static_cast<std::size_t>(k));
+  for (std::size_t i = 0; i < fold_of.size(); ++i)
+    for (int f = 0; f < k; ++f)
+      (fold_of[i] == f ? folds[f].test : folds[f].train).push_back(static_cast<int>(i));
+  for (int f = 0; f < k; ++f)
+    if (folds[f].test.empty() || folds[f].train.empty())
+      throw Error(ErrorCode::kInvalidArgument,
+                  "fold " + std::to_string(f) + " of the fold column " +
+                      (folds[f].test.empty() ? "has no rows" : "holds every row"),
+                  "training.fold_column");
   return folds;
 }
 

@@ -20,4 +20,9 @@ struct Fold {
 std::vector<Fold> MakeFolds(int n, int k, int repeats, std::uint64_t seed,
                             const std::vector<int>* labels);
 
+// User-given folds: `fold_of[i]` is row i's fold in 0..k-1; fold f tests the rows of fold f.
+// Throws Error(kInvalidArgument, field "training.fold_column") when a fold is empty or holds
+// every row.
+std::vector<Fold> FoldsFromIds(const std::vector<int>& fold_of, int k);
+
 }  // namespace krige::training

@@ -187,6 +187,47 @@ double R2(const Eigen::VectorXd& truth, const Eigen::VectorXd& predicted) {
   return 1.0 - ss_res / ss_tot;
 }
 
+double Silhouette(const Eigen::MatrixXd& x, const std::vector<int>& labels) {
+  CheckSizes(labels.size(), static_cast<std::size_t>(x.rows()));
+  const std::set<int> distinct(labels.begin(), labels.end());
+  const auto n = static_cast<Eigen::Index>(labels.size());
+  if (distinct.size() < 2 || static_cast<Eigen::Index>(distinct.size()) > n - 1)
+    throw Error(ErrorCode::kInvalidArgument,
+                "silhouette needs between 2 and rows - 1 clusters, got " +
+                    std::to_string(distinct.size()) + " for " + std::to_string(n) + " rows");
+  const int k = *distinct.rbegin() + 1;
+  std::vector<double> size(k);
+  for (int l : labels) size[l] += 1;
+  double total = 0;
+  std::vector<double> sums(k);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    std::fill(sums.begin(), sums.end(), 0.0);
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (j != i) sums[labels[j]] += (x.row(i) - x.row(j)).norm();
+    const int own = labels[i];
+    if (size[own] <= 1) continue;  // silhouette 0
+    const double a = sums[own] / (size[own] - 1);
+    double b = std::numeric_limits<double>::infinity();
+    for (int c = 0; c < k; ++c)
+      if (c != own && size[c] > 0) b = std::min(b, sums[c] / size[c]);
+    total += (b - a) / std::max(a, b);
+  }
+  return total / static_cast<double>(n);
+}
+
+double Inertia(const Eigen::MatrixXd& x, const std::vector<int>& labels,
+               const Eigen::MatrixXd& centres) {
+  CheckSizes(labels.size(), static_cast<std::size_t>(x.rows()));
+  double total = 0;
+  for (Eigen::Index i = 0; i < x.rows(); ++i)
+    total += (x.row(i) - centres.row(labels[i])).squaredNorm();
+  return total;
+}
+
+bool IsClusteringMetric(const std::string& name) {
+  return name == "silhouette" || name == "inertia";
+}
+
 bool IsClassificationMetric(const std::string& name) {
   static const std::set<std::string> kNames = {
       "accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"};

@@ -30,7 +30,15 @@ double Mae(const Eigen::VectorXd& truth, const Eigen::VectorXd& predicted);
 // 1 - SS_res/SS_tot; a constant truth gives 1 for a perfect prediction, else 0.
 double R2(const Eigen::VectorXd& truth, const Eigen::VectorXd& predicted);
 
+// Mean silhouette coefficient over rows (Euclidean; a row alone in its cluster scores 0).
+// Throws Error(kInvalidArgument) unless 2 <= distinct labels <= rows - 1 (as scikit-learn).
+double Silhouette(const Eigen::MatrixXd& x, const std::vector<int>& labels);
+// Sum of squared distances of each row to its cluster's centre (row labels[i] of `centres`).
+double Inertia(const Eigen::MatrixXd& x, const std::vector<int>& labels,
+               const Eigen::MatrixXd& centres);
+
 bool IsClassificationMetric(const std::string& name);
+bool IsClusteringMetric(const std::string& name);
 bool IsRegressionMetric(const std::string& name);
 // True for metrics computed from scores rather than predicted labels.
 bool NeedsScores(const std::string& name);

@@ -47,7 +47,8 @@ class Knn : public Model {
     return out;
   }
 
-  bool HasProbabilities() const override { return n_classes_ > 0; }
+  // Unfitted: assume a classifier (regression never asks for probabilities).
+  bool HasProbabilities() const override { return x_.size() == 0 || n_classes_ > 0; }
   Eigen::MatrixXd PredictProbabilities(const Eigen::MatrixXd& x) const override {
     Eigen::MatrixXd out(x.rows(), n_classes_);
     for (Eigen::Index i = 0; i < x.rows(); ++i) {

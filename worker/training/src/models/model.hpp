@@ -2,6 +2,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ class Model {
   // column 1 is the positive score and column 0 its negation.
   virtual bool HasDecision() const { return false; }
   virtual Eigen::MatrixXd Decision(const Eigen::MatrixXd& x) const;
+
+  // Clustering: n_clusters x features centres (Predict gives the row index); only when
+  // HasCenters().
+  virtual bool HasCenters() const { return false; }
+  virtual Eigen::MatrixXd ClusterCenters() const;
 };
 
 // Models known to the factory, with the task each one solves.
@@ -42,7 +48,9 @@ struct ModelInfo {
 const std::vector<ModelInfo>& BuiltinModels();
 
 // Parses `hyperparameters` for model `name` (unknown names, wrong types and out-of-range values
-// throw Error(kInvalidArgument) naming the parameter) and returns an unfitted model.
-std::unique_ptr<Model> MakeModel(const std::string& name, Task task, const Params& hyperparameters);
+// throw Error(kInvalidArgument) naming the parameter) and returns an unfitted model. Randomized
+// models draw only from `seed`: the same seed, data and hyperparameters give the same model.
+std::unique_ptr<Model> MakeModel(const std::string& name, Task task, const Params& hyperparameters,
+                                 std::uint64_t seed = 0);
 
 }  // namespace krige::training
