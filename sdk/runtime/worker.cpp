@@ -45,6 +45,9 @@ struct Worker::Impl {
   ObjectiveFn objective;
   std::atomic<bool> stopping{false};
 
+  // Wakes Run()'s poll when a trial thread queued something (set while Run() runs).
+  std::function<void()> wake;
+
   std::mutex mutex;                                // guards below
   std::deque<wire::Message> outgoing;              // from trial threads
   std::map<std::int64_t, std::unique_ptr<Running>> running;
@@ -66,6 +69,7 @@ struct Worker::Impl {
       report.trial = ref;
       report.scores = scores;
       outgoing.emplace_back(std::in_place_type<wire::Report>, std::move(report));
+      wake();
     };
     const auto start = Clock::now();
     std::string error;
@@ -80,6 +84,7 @@ struct Worker::Impl {
       std::lock_guard<std::mutex> lock(mutex);
       outgoing.emplace_back(std::move(result));
       slot.done = true;
+      wake();
       return;
     } catch (const std::exception& e) {
       error = e.what();
@@ -88,6 +93,7 @@ struct Worker::Impl {
     }
     std::lock_guard<std::mutex> lock(mutex);
     outgoing.emplace_back(wire::Fail{ref, error});
+    wake();
     slot.done = true;
   }
 };
@@ -116,6 +122,15 @@ void Worker::Run() {
   socket.set(zmq::sockopt::routing_id, w.options.id);
   socket.set(zmq::sockopt::linger, 1000);
   socket.connect(w.options.connect);
+  // Trial threads wake the loop through an inproc pair, so a finished trial's RESULT leaves
+  // at once instead of at the next poll timeout. The sending end is used under w.mutex.
+  zmq::socket_t wake_in(context, zmq::socket_type::pull);
+  zmq::socket_t wake_out(context, zmq::socket_type::push);
+  wake_in.set(zmq::sockopt::linger, 0);
+  wake_out.set(zmq::sockopt::linger, 0);
+  wake_in.bind("inproc://krige-worker-wake");
+  wake_out.connect("inproc://krige-worker-wake");
+  w.wake = [&wake_out] { wake_out.send(zmq::str_buffer("w"), zmq::send_flags::dontwait); };
 
   auto send = [&](const wire::Message& m) {
     zmq::multipart_t msg;
@@ -187,8 +202,14 @@ void Worker::Run() {
       if (w.running.empty() && w.outgoing.empty()) break;
     }
 
-    zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 1, std::chrono::milliseconds(50));
+    zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0},
+                               {wake_in.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, std::chrono::milliseconds(100));
+    if (items[1].revents & ZMQ_POLLIN) {
+      zmq::message_t drain;
+      while (wake_in.recv(drain, zmq::recv_flags::dontwait)) {
+      }
+    }
     if (!(items[0].revents & ZMQ_POLLIN)) continue;
     for (;;) {
       zmq::multipart_t msg;
@@ -227,6 +248,10 @@ void Worker::Run() {
     }
   }
   send(wire::Bye{});
+  {
+    std::lock_guard<std::mutex> lock(w.mutex);
+    w.wake = [] {};  // wake_out dies with this frame
+  }
   spdlog::info("worker {} stopped", w.options.id);
 }
 
