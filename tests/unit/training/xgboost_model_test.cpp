@@ -47,8 +47,8 @@ TEST(XgboostModelTest, ClassifiesAndRegressesRealData) {
 
 TEST(XgboostModelTest, SameSeedSameModelOtherSeedOtherModel) {
   const Dataset d =
-      MakeDataset(*CachedTable(krige::testing::SourceDir() + "/examples/data/wine.csv", "target"),
-                  Task::kClassification);
+      MakeDataset(*CachedTable(krige::testing::SourceDir() + "/examples/data/wine.csv"),
+                  DataOptions::For(Task::kClassification));
   const Params p = {
       {"n_estimators", std::int64_t{20}}, {"subsample", 0.5}, {"colsample_bynode", 0.5}};
   for (const std::string name : {"xgboost", "random_forest"}) {
