@@ -12,8 +12,24 @@ bool Contains(const std::vector<std::string>& names, const std::string& name) {
 }
 
 const std::vector<std::string>& ClassificationMetrics() {
-  static const std::vector<std::string> kNames = {"accuracy", "balanced_accuracy", "f1",
-                                                  "precision", "recall", "roc_auc", "log_loss"};
+  // f1/precision/recall: binary for two classes, else macro; the suffixed names average as
+  // scikit-learn's scorers of the same name.
+  static const std::vector<std::string> kNames = {"accuracy",
+                                                  "balanced_accuracy",
+                                                  "f1",
+                                                  "precision",
+                                                  "recall",
+                                                  "roc_auc",
+                                                  "log_loss",
+                                                  "f1_macro",
+                                                  "f1_micro",
+                                                  "f1_weighted",
+                                                  "precision_macro",
+                                                  "precision_micro",
+                                                  "precision_weighted",
+                                                  "recall_macro",
+                                                  "recall_micro",
+                                                  "recall_weighted"};
   return kNames;
 }
 

@@ -68,9 +68,12 @@ TEST(CrossValidationTest, MulticlassAndRepeats) {
   TrainingSpec t = Spec("wine", "logistic_regression", Task::kClassification);
   t.folds = 3;
   t.repeats = 2;
-  t.metrics = {"roc_auc", "f1"};
+  t.metrics = {"roc_auc", "f1", "f1_weighted", "precision_macro", "recall_micro"};
   const CvOutcome out = CrossValidate(t, {}, "accuracy", nullptr);
   ASSERT_EQ(out.folds.size(), 6u);
+  EXPECT_GT(out.metrics.at("f1_weighted"), 0.9);
+  EXPECT_GT(out.metrics.at("precision_macro"), 0.9);
+  EXPECT_DOUBLE_EQ(out.metrics.at("recall_micro"), out.metrics.at("accuracy"));
   EXPECT_EQ(out.folds[5].step, 5);
   EXPECT_GT(out.metrics.at("accuracy"), 0.9);
   EXPECT_GT(out.metrics.at("roc_auc"), 0.95);

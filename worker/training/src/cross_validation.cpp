@@ -70,11 +70,8 @@ std::map<std::string, double> Score(const std::vector<std::string>& metrics, con
   Eigen::MatrixXd proba, decision;
   if (model.HasProbabilities()) proba = model.PredictProbabilities(x);
   for (const auto& m : metrics) {
-    if (m == "accuracy") out[m] = Accuracy(truth, pred);
-    if (m == "balanced_accuracy") out[m] = BalancedAccuracy(truth, pred);
-    if (m == "precision") out[m] = Precision(truth, pred, n_classes);
-    if (m == "recall") out[m] = Recall(truth, pred, n_classes);
-    if (m == "f1") out[m] = F1(truth, pred, n_classes);
+    double value = 0;
+    if (LabelMetric(m, truth, pred, n_classes, &value)) out[m] = value;
     if (m == "log_loss") out[m] = LogLoss(truth, proba);
     if (m == "roc_auc") {
       if (proba.size() == 0 && decision.size() == 0) decision = model.Decision(x);
