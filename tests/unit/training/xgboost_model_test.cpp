@@ -62,6 +62,16 @@ TEST(XgboostModelTest, SameSeedSameModelOtherSeedOtherModel) {
   }
 }
 
+TEST(XgboostModelTest, UnlimitedDepthGrowsLossguideTrees) {
+  const Dataset d =
+      MakeDataset(*CachedTable(krige::testing::SourceDir() + "/examples/data/iris.csv"),
+                  DataOptions::For(Task::kClassification));
+  auto m = MakeModel("random_forest", Task::kClassification,
+                     {{"max_depth", std::int64_t{0}}, {"n_estimators", std::int64_t{10}}}, 1);
+  m->Fit(d.x, d.y, d.n_classes);
+  EXPECT_EQ(m->Predict(d.x).size(), d.x.rows());
+}
+
 TEST(XgboostModelTest, LibraryErrorsBecomeKrigeErrors) {
   // Label 2 in a binary problem: XGBoost's binary:logistic refuses it.
   Eigen::MatrixXd x(4, 1);
