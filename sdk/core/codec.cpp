@@ -170,8 +170,8 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
   Reader r(j, "training", out);
   if (!r.ok()) return t;
   r.AllowOnly({"kind", "dataset", "target", "task", "model", "folds", "stratified", "repeats",
-               "shuffle_seed", "fold_column", "preprocessing", "metrics", "params", "command",
-               "timeout_seconds"});
+               "shuffle_seed", "fold_column", "features", "categorical", "impute", "preprocessing",
+               "metrics", "params", "command", "timeout_seconds"});
   r.String("kind", t.kind);
   if (t.kind == "cv") {
     r.String("dataset", t.dataset, true);
@@ -194,6 +194,9 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
     r.Integer("repeats", t.repeats);
     r.Integer("shuffle_seed", t.shuffle_seed);
     r.String("fold_column", t.fold_column);
+    r.StringList("features", t.features);
+    r.StringList("categorical", t.categorical);
+    r.String("impute", t.impute);
     r.StringList("preprocessing", t.preprocessing);
     r.StringList("metrics", t.metrics);
   } else {
@@ -310,6 +313,9 @@ Json ToJson(const TrainingSpec& t) {
     j["repeats"] = t.repeats;
     j["shuffle_seed"] = t.shuffle_seed;
     if (!t.fold_column.empty()) j["fold_column"] = t.fold_column;
+    if (!t.features.empty()) j["features"] = t.features;
+    if (!t.categorical.empty()) j["categorical"] = t.categorical;
+    if (!t.impute.empty()) j["impute"] = t.impute;
     j["preprocessing"] = t.preprocessing;
     j["metrics"] = t.metrics;
   } else {

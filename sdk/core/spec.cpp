@@ -12,8 +12,24 @@ bool Contains(const std::vector<std::string>& names, const std::string& name) {
 }
 
 const std::vector<std::string>& ClassificationMetrics() {
-  static const std::vector<std::string> kNames = {"accuracy", "balanced_accuracy", "f1",
-                                                  "precision", "recall", "roc_auc", "log_loss"};
+  // f1/precision/recall: binary for two classes, else macro; the suffixed names average as
+  // scikit-learn's scorers of the same name.
+  static const std::vector<std::string> kNames = {"accuracy",
+                                                  "balanced_accuracy",
+                                                  "f1",
+                                                  "precision",
+                                                  "recall",
+                                                  "roc_auc",
+                                                  "log_loss",
+                                                  "f1_macro",
+                                                  "f1_micro",
+                                                  "f1_weighted",
+                                                  "precision_macro",
+                                                  "precision_micro",
+                                                  "precision_weighted",
+                                                  "recall_macro",
+                                                  "recall_micro",
+                                                  "recall_weighted"};
   return kNames;
 }
 
@@ -161,6 +177,14 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
       out.push_back({"training.repeats", "must be between 1 and 100"});
     if (!t.fold_column.empty() && t.fold_column == t.target)
       out.push_back({"training.fold_column", "must differ from the target column"});
+    if (!t.impute.empty() && t.impute != "mean" && t.impute != "median" &&
+        t.impute != "most_frequent")
+      out.push_back({"training.impute", "must be mean, median or most_frequent"});
+    for (std::size_t i = 0; i < t.features.size(); ++i)
+      if (t.features[i] == t.target || t.features[i] == t.fold_column)
+        out.push_back({"training.features[" + std::to_string(i) + "]",
+                       "\"" + t.features[i] + "\" is the " +
+                           (t.features[i] == t.target ? "target" : "fold") + " column"});
     if (!t.fold_column.empty() && t.repeats != 1)
       out.push_back({"training.repeats", "must be 1 with a fold_column (the folds are fixed)"});
     const auto& task_metrics = t.task == Task::kClassification ? ClassificationMetrics()

@@ -44,6 +44,9 @@ struct TrainingSpec {
   // A column whose values name each row's fold (user-given folds; not a feature). When set,
   // folds/stratified/shuffle_seed do not split the data and repeats must be 1.
   std::string fold_column;
+  std::vector<std::string> features;     // feature columns; empty: all but target and fold_column
+  std::vector<std::string> categorical;  // one-hot encoded even if numeric (text columns always)
+  std::string impute;  // missing values: "" (an error), "mean", "median" or "most_frequent"
   std::vector<std::string> preprocessing = {"standardize"};
   std::vector<std::string> metrics;  // reported besides the objective
   Params fixed;                      // hyperparameters not searched

@@ -137,15 +137,25 @@ TEST(SpecTest, SpaceContainsRespectsConditions) {
 TEST(SpecTest, TrainingDataOptionsRoundTripAndAreChecked) {
   Json j = YamlToJson(kGoodYaml);
   j["training"]["fold_column"] = "fold";
+  j["training"]["features"] = {"a", "colour"};
+  j["training"]["categorical"] = {"colour"};
+  j["training"]["impute"] = "median";
   const ExperimentSpec s = SpecFromJson(j);
   EXPECT_EQ(s.training.fold_column, "fold");
+  EXPECT_EQ(s.training.features, (std::vector<std::string>{"a", "colour"}));
+  EXPECT_EQ(s.training.categorical, (std::vector<std::string>{"colour"}));
+  EXPECT_EQ(s.training.impute, "median");
   EXPECT_EQ(ToJson(SpecFromJson(ToJson(s))), ToJson(s));
 
   j["training"]["fold_column"] = "target";
   j["training"]["repeats"] = 2;
+  j["training"]["impute"] = "zero";
+  j["training"]["features"] = {"a", "target"};
   const auto problems = ProblemsOf(j);
   EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "training.fold_column")));
   EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "training.repeats")));
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "training.impute")));
+  EXPECT_THAT(problems, Contains(Field(&FieldProblem::field, "training.features[1]")));
 }
 
 TEST(SpecTest, ClusteringTaskTakesClusteringMetricsAndKmeans) {

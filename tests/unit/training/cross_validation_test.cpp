@@ -17,6 +17,7 @@
 namespace krige::training {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 std::string DataPath(const std::string& name) {
@@ -67,9 +68,12 @@ TEST(CrossValidationTest, MulticlassAndRepeats) {
   TrainingSpec t = Spec("wine", "logistic_regression", Task::kClassification);
   t.folds = 3;
   t.repeats = 2;
-  t.metrics = {"roc_auc", "f1"};
+  t.metrics = {"roc_auc", "f1", "f1_weighted", "precision_macro", "recall_micro"};
   const CvOutcome out = CrossValidate(t, {}, "accuracy", nullptr);
   ASSERT_EQ(out.folds.size(), 6u);
+  EXPECT_GT(out.metrics.at("f1_weighted"), 0.9);
+  EXPECT_GT(out.metrics.at("precision_macro"), 0.9);
+  EXPECT_DOUBLE_EQ(out.metrics.at("recall_micro"), out.metrics.at("accuracy"));
   EXPECT_EQ(out.folds[5].step, 5);
   EXPECT_GT(out.metrics.at("accuracy"), 0.9);
   EXPECT_GT(out.metrics.at("roc_auc"), 0.95);
@@ -105,7 +109,7 @@ TEST(CrossValidationTest, PreprocessingFittedOnTrainingRowsOnly) {
   const Params p = {{"alpha", 50.0}};
   const CvOutcome out = CrossValidate(t, p, "rmse", nullptr);
 
-  const Dataset d = MakeDataset(*CachedTable(t.dataset, t.target), Task::kRegression);
+  const Dataset d = MakeDataset(*CachedTable(t.dataset), DataOptions::For(Task::kRegression));
   const auto folds = MakeFolds(static_cast<int>(d.x.rows()), 3, 1, 0, nullptr);
   const Pipeline leaky = Pipeline::Fit({"standardize"}, d.x);
   for (std::size_t f = 0; f < folds.size(); ++f) {
@@ -203,6 +207,36 @@ TEST(CrossValidationTest, ConcurrentCallsAgree) {
   for (const auto& g : got) EXPECT_EQ(g.metrics, want.metrics);
 }
 
+// A text column decides the class; a numeric column has gaps. One-hot encoding and imputation
+// happen inside each fold; without impute the gap is an error naming its line and column.
+TEST(CrossValidationTest, CategoricalColumnsAndImputation) {
+  krige::testing::TempDir dir;
+  const std::string path = dir.path() + "/mixed.csv";
+  {
+    std::ofstream out(path);
+    out << "noise,colour,unused,target\n";
+    const char* colours[] = {"red", "green", "blue"};
+    for (int i = 0; i < 60; ++i)
+      out << (i % 7 == 3 ? std::string("NA") : std::to_string(i * 37 % 11)) << "," << colours[i % 3]
+          << ",text" << i << "," << (i % 3 == 0 ? "yes" : "no") << "\n";
+  }
+  TrainingSpec t;
+  t.dataset = path;
+  t.model = "logistic_regression";
+  t.features = {"noise", "colour"};
+  t.folds = 3;
+  EXPECT_THAT(ErrorOf(t, {}, "accuracy"),
+              AllOf(HasSubstr("line 5"), HasSubstr("\"noise\""), HasSubstr("missing value")));
+  t.impute = "median";
+  const CvOutcome out = CrossValidate(t, {{"C", 10.0}}, "accuracy", nullptr);
+  EXPECT_EQ(out.metrics.at("accuracy"), 1.0);
+  t.impute = "zero";
+  EXPECT_THAT(ErrorOf(t, {}, "accuracy"), HasSubstr("unknown impute strategy"));
+  t.impute = "mean";
+  t.features = {};
+  EXPECT_NO_THROW(CrossValidate(t, {}, "accuracy", nullptr));  // "unused": 60 one-hot levels
+}
+
 TEST(CrossValidationTest, FoldColumnGivesTheFolds) {
   krige::testing::TempDir dir;
   const std::string path = dir.path() + "/folds.csv";
@@ -226,7 +260,8 @@ TEST(CrossValidationTest, FoldColumnGivesTheFolds) {
   EXPECT_EQ(reported.size(), 3u);
 
   // Same as a by-hand 1-NN on column a with fold = row % 3.
-  const Dataset d = MakeDataset(*CachedTable(path, "target"), Task::kClassification, "fold");
+  const Dataset d =
+      MakeDataset(*CachedTable(path), DataOptions::For(Task::kClassification, "fold"));
   ASSERT_EQ(d.x.cols(), 1);
   EXPECT_EQ(d.n_folds, 3);
   const auto folds = FoldsFromIds(d.fold_of, 3);

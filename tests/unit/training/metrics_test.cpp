@@ -51,6 +51,12 @@ TEST(MetricsTest, MatchScikitLearnFixture) {
       got["precision"] = Precision(truth, pred, k);
       got["recall"] = Recall(truth, pred, k);
       got["f1"] = F1(truth, pred, k);
+      for (const char* name : {"precision", "recall", "f1"})
+        for (const char* average : {"_macro", "_micro", "_weighted"}) {
+          double value = -1;
+          EXPECT_TRUE(LabelMetric(std::string(name) + average, truth, pred, k, &value));
+          got[std::string(name) + average] = value;
+        }
       if (want.contains("roc_auc")) got["roc_auc"] = RocAuc(truth, scores);
       got["log_loss"] = LogLoss(truth, scores);
     } else {
@@ -66,7 +72,7 @@ TEST(MetricsTest, MatchScikitLearnFixture) {
       ++checked;
     }
   }
-  EXPECT_GE(checked, 60);
+  EXPECT_GE(checked, 120);
 }
 
 TEST(MetricsTest, ClusteringMatchesScikitLearnFixture) {

@@ -32,7 +32,7 @@ Params ToParams(const nlohmann::json& j) {
 void Replay(const nlohmann::json& block, const std::string& model, Task task, double tol) {
   const std::string path = krige::testing::SourceDir() + "/examples/data/" +
                            block.at("dataset").get<std::string>() + ".csv";
-  const Dataset d = MakeDataset(*CachedTable(path, "target"), task);
+  const Dataset d = MakeDataset(*CachedTable(path), DataOptions::For(task));
   const auto folds = block.at("folds").get<std::vector<std::vector<int>>>();
   for (const auto& config : block.at("configs")) {
     SCOPED_TRACE(config.at("params").dump());

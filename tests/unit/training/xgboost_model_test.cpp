@@ -47,8 +47,8 @@ TEST(XgboostModelTest, ClassifiesAndRegressesRealData) {
 
 TEST(XgboostModelTest, SameSeedSameModelOtherSeedOtherModel) {
   const Dataset d =
-      MakeDataset(*CachedTable(krige::testing::SourceDir() + "/examples/data/wine.csv", "target"),
-                  Task::kClassification);
+      MakeDataset(*CachedTable(krige::testing::SourceDir() + "/examples/data/wine.csv"),
+                  DataOptions::For(Task::kClassification));
   const Params p = {
       {"n_estimators", std::int64_t{20}}, {"subsample", 0.5}, {"colsample_bynode", 0.5}};
   for (const std::string name : {"xgboost", "random_forest"}) {
@@ -60,6 +60,16 @@ TEST(XgboostModelTest, SameSeedSameModelOtherSeedOtherModel) {
     EXPECT_EQ(a->PredictProbabilities(d.x), b->PredictProbabilities(d.x));
     EXPECT_NE(a->PredictProbabilities(d.x), c->PredictProbabilities(d.x));
   }
+}
+
+TEST(XgboostModelTest, UnlimitedDepthGrowsLossguideTrees) {
+  const Dataset d =
+      MakeDataset(*CachedTable(krige::testing::SourceDir() + "/examples/data/iris.csv"),
+                  DataOptions::For(Task::kClassification));
+  auto m = MakeModel("random_forest", Task::kClassification,
+                     {{"max_depth", std::int64_t{0}}, {"n_estimators", std::int64_t{10}}}, 1);
+  m->Fit(d.x, d.y, d.n_classes);
+  EXPECT_EQ(m->Predict(d.x).size(), d.x.rows());
 }
 
 TEST(XgboostModelTest, LibraryErrorsBecomeKrigeErrors) {

@@ -125,11 +125,11 @@ INSTANTIATE_TEST_SUITE_P(
                                 j["training"]["metrics"] = {"rmse"};
                               }),
                               R"js({"error":{"code":"invalid_argument",
-                    "message":"training.model: unknown model \"magic\" (known: logistic_regression, ridge, svc, svr, linear_svc, lasso, elastic_net, knn, xgboost, random_forest, kmeans); training.folds: must be between 2 and 100; training.metrics[0]: \"rmse\" is not a classification metric (known: accuracy, balanced_accuracy, f1, precision, recall, roc_auc, log_loss)",
+                    "message":"training.model: unknown model \"magic\" (known: logistic_regression, ridge, svc, svr, linear_svc, lasso, elastic_net, knn, xgboost, random_forest, kmeans); training.folds: must be between 2 and 100; training.metrics[0]: \"rmse\" is not a classification metric (known: accuracy, balanced_accuracy, f1, precision, recall, roc_auc, log_loss, f1_macro, f1_micro, f1_weighted, precision_macro, precision_micro, precision_weighted, recall_macro, recall_micro, recall_weighted)",
                     "field":"training.model",
                     "problems":[{"field":"training.model","message":"unknown model \"magic\" (known: logistic_regression, ridge, svc, svr, linear_svc, lasso, elastic_net, knn, xgboost, random_forest, kmeans)"},
                                 {"field":"training.folds","message":"must be between 2 and 100"},
-                                {"field":"training.metrics[0]","message":"\"rmse\" is not a classification metric (known: accuracy, balanced_accuracy, f1, precision, recall, roc_auc, log_loss)"}]}})js"},
+                                {"field":"training.metrics[0]","message":"\"rmse\" is not a classification metric (known: accuracy, balanced_accuracy, f1, precision, recall, roc_auc, log_loss, f1_macro, f1_micro, f1_weighted, precision_macro, precision_micro, precision_weighted, recall_macro, recall_micro, recall_weighted)"}]}})js"},
                       BadSpec{"not_an_object", [] { return std::string("[1, 2]"); },
                               R"js({"error":{"code":"invalid_argument",
                     "message":"the spec must be a JSON object",

@@ -70,11 +70,8 @@ std::map<std::string, double> Score(const std::vector<std::string>& metrics, con
   Eigen::MatrixXd proba, decision;
   if (model.HasProbabilities()) proba = model.PredictProbabilities(x);
   for (const auto& m : metrics) {
-    if (m == "accuracy") out[m] = Accuracy(truth, pred);
-    if (m == "balanced_accuracy") out[m] = BalancedAccuracy(truth, pred);
-    if (m == "precision") out[m] = Precision(truth, pred, n_classes);
-    if (m == "recall") out[m] = Recall(truth, pred, n_classes);
-    if (m == "f1") out[m] = F1(truth, pred, n_classes);
+    double value = 0;
+    if (LabelMetric(m, truth, pred, n_classes, &value)) out[m] = value;
     if (m == "log_loss") out[m] = LogLoss(truth, proba);
     if (m == "roc_auc") {
       if (proba.size() == 0 && decision.size() == 0) decision = model.Decision(x);
@@ -107,10 +104,11 @@ CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
     }
   }
   for (const auto& step : training.preprocessing) Scaler::Fit(step, Eigen::MatrixXd());
+  CheckImpute(training.impute);
   if (training.dataset.empty()) Invalid("no dataset given", "training.dataset");
 
-  const auto table = CachedTable(training.dataset, training.target);
-  const Dataset data = MakeDataset(*table, training.task, training.fold_column);
+  const auto table = CachedTable(training.dataset);
+  const Dataset data = MakeDataset(*table, DataOptions::From(training));
   const int n = static_cast<int>(data.x.rows());
   std::vector<Fold> folds;
   if (!training.fold_column.empty()) {
@@ -128,19 +126,18 @@ CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
   CvOutcome outcome;
   for (std::size_t f = 0; f < folds.size(); ++f) {
     const Fold& fold = folds[f];
-    const Eigen::MatrixXd x_train = data.x(fold.train, Eigen::all);
-    const Eigen::MatrixXd x_test = data.x(fold.test, Eigen::all);
     const Eigen::VectorXd y_train = data.y(fold.train);
     const Eigen::VectorXd y_test = data.y(fold.test);
 
-    const Pipeline pipeline = Pipeline::Fit(training.preprocessing, x_train);
+    const FeatureEncoder encoder =
+        FeatureEncoder::Fit(data, fold.train, training.preprocessing, training.impute);
     auto model = MakeModel(training.model, training.task, hyperparameters, training.shuffle_seed);
-    model->Fit(pipeline.Transform(x_train), y_train, data.n_classes);
+    model->Fit(encoder.Transform(data, fold.train), y_train, data.n_classes);
 
     StepScores scores;
     scores.step = static_cast<int>(f);
-    scores.values =
-        Score(metrics, *model, pipeline.Transform(x_test), y_test, data.n_classes, training.task);
+    scores.values = Score(metrics, *model, encoder.Transform(data, fold.test), y_test,
+                          data.n_classes, training.task);
     outcome.folds.push_back(scores);
     if (on_fold) on_fold(scores);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <set>
 
@@ -59,14 +60,36 @@ double F1Of(const Counts& c, int k) {
   return Ratio(2 * c.tp[k], 2 * c.tp[k] + c.fp[k] + c.fn[k]);
 }
 
+// `per_class` scores one label from counts; micro-averaging applies it to the summed counts.
 template <typename PerClass>
 double Averaged(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes,
-                PerClass per_class) {
+                Average average, PerClass per_class) {
   const Counts c = Count(truth, predicted, n_classes);
-  if (n_classes <= 2) return per_class(c, 1);
-  double sum = 0;
-  for (int k : c.present) sum += per_class(c, k);
-  return sum / static_cast<double>(c.present.size());
+  if (average == Average::kDefault && n_classes <= 2) return per_class(c, 1);
+  if (average == Average::kMicro) {
+    Counts total{{0}, {0}, {0}, {0}, {}};
+    for (int k : c.present) {
+      total.tp[0] += c.tp[k];
+      total.fp[0] += c.fp[k];
+      total.fn[0] += c.fn[k];
+    }
+    return per_class(total, 0);
+  }
+  double sum = 0, weights = 0;
+  for (int k : c.present) {
+    const double w = average == Average::kWeighted ? c.support[k] : 1.0;
+    sum += w * per_class(c, k);
+    weights += w;
+  }
+  return weights > 0 ? sum / weights : 0.0;
+}
+
+const std::map<std::string, Average>& Averages() {
+  static const std::map<std::string, Average> kAverages = {{"", Average::kDefault},
+                                                           {"_macro", Average::kMacro},
+                                                           {"_micro", Average::kMicro},
+                                                           {"_weighted", Average::kWeighted}};
+  return kAverages;
 }
 
 // AUC of scores for one positive set via average ranks (Mann-Whitney U), which equals the
@@ -116,14 +139,42 @@ double BalancedAccuracy(const std::vector<int>& truth, const std::vector<int>& p
   return sum / classes;
 }
 
-double Precision(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes) {
-  return Averaged(truth, predicted, n_classes, PrecisionOf);
+double Precision(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes,
+                 Average average) {
+  return Averaged(truth, predicted, n_classes, average, PrecisionOf);
 }
-double Recall(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes) {
-  return Averaged(truth, predicted, n_classes, RecallOf);
+double Recall(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes,
+              Average average) {
+  return Averaged(truth, predicted, n_classes, average, RecallOf);
 }
-double F1(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes) {
-  return Averaged(truth, predicted, n_classes, F1Of);
+double F1(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes,
+          Average average) {
+  return Averaged(truth, predicted, n_classes, average, F1Of);
+}
+
+bool LabelMetric(const std::string& name, const std::vector<int>& truth,
+                 const std::vector<int>& predicted, int n_classes, double* value) {
+  if (name == "accuracy") {
+    *value = Accuracy(truth, predicted);
+    return true;
+  }
+  if (name == "balanced_accuracy") {
+    *value = BalancedAccuracy(truth, predicted);
+    return true;
+  }
+  for (const auto& [suffix, average] : Averages()) {
+    if (name == "precision" + suffix) {
+      *value = Precision(truth, predicted, n_classes, average);
+    } else if (name == "recall" + suffix) {
+      *value = Recall(truth, predicted, n_classes, average);
+    } else if (name == "f1" + suffix) {
+      *value = F1(truth, predicted, n_classes, average);
+    } else {
+      continue;
+    }
+    return true;
+  }
+  return false;
 }
 
 double RocAuc(const std::vector<int>& truth, const Eigen::MatrixXd& scores) {
@@ -229,9 +280,12 @@ bool IsClusteringMetric(const std::string& name) {
 }
 
 bool IsClassificationMetric(const std::string& name) {
-  static const std::set<std::string> kNames = {
-      "accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"};
-  return kNames.count(name) > 0;
+  if (name == "accuracy" || name == "balanced_accuracy" || name == "roc_auc" || name == "log_loss")
+    return true;
+  for (const auto& [suffix, average] : Averages())
+    if (name == "precision" + suffix || name == "recall" + suffix || name == "f1" + suffix)
+      return true;
+  return false;
 }
 
 bool IsRegressionMetric(const std::string& name) {

@@ -7,14 +7,27 @@
 
 namespace krige::training {
 
-// Classification metrics take class indices 0..n_classes-1. With two classes the positive class
-// is 1 (the larger label); with more, precision/recall/f1 are macro averages over the labels
-// present in truth or prediction, and zero divisions count as 0.
+// Classification metrics take class indices 0..n_classes-1; zero divisions count as 0.
+// Averaging of precision/recall/f1 (scikit-learn's `average`), over the labels present in truth
+// or prediction:
+//   kDefault  - two classes: the positive class 1 only ("binary"); more: kMacro
+//   kMacro    - unweighted mean over labels
+//   kMicro    - from the summed counts (equals accuracy for single-label data)
+//   kWeighted - mean weighted by each label's count in the truth
+enum class Average { kDefault, kMacro, kMicro, kWeighted };
 double Accuracy(const std::vector<int>& truth, const std::vector<int>& predicted);
 double BalancedAccuracy(const std::vector<int>& truth, const std::vector<int>& predicted);
-double Precision(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes);
-double Recall(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes);
-double F1(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes);
+double Precision(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes,
+                 Average average = Average::kDefault);
+double Recall(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes,
+              Average average = Average::kDefault);
+double F1(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes,
+          Average average = Average::kDefault);
+
+// Computes a label metric by name ("accuracy", "balanced_accuracy", "precision", "f1_macro",
+// "recall_weighted", ...); false if `name` is not one.
+bool LabelMetric(const std::string& name, const std::vector<int>& truth,
+                 const std::vector<int>& predicted, int n_classes, double* value);
 
 // Area under the ROC curve; ties get half credit. `scores` is n x n_classes (probabilities or
 // decision values; larger = more likely). Binary: column 1 ranks the positive class.

@@ -1,7 +1,9 @@
 #include "preprocessing.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "krige/error.hpp"
 
@@ -51,6 +53,95 @@ Eigen::MatrixXd Pipeline::Transform(const Eigen::MatrixXd& x) const {
   Eigen::MatrixXd current = x;
   for (const auto& s : steps_) current = s.Transform(current);
   return current;
+}
+
+void CheckImpute(const std::string& impute) {
+  if (!impute.empty() && impute != "mean" && impute != "median" && impute != "most_frequent")
+    throw Error(ErrorCode::kInvalidArgument,
+                "unknown impute strategy \"" + impute + "\" (known: mean, median, most_frequent)",
+                "training.impute");
+}
+
+FeatureEncoder FeatureEncoder::Fit(const Dataset& data, const std::vector<int>& rows,
+                                   const std::vector<std::string>& steps,
+                                   const std::string& impute) {
+  CheckImpute(impute);
+  FeatureEncoder e;
+  const Eigen::Index cols = data.x.cols();
+  e.fill_ = Eigen::RowVectorXd::Zero(cols);
+  for (Eigen::Index c = 0; c < cols && !impute.empty(); ++c) {
+    std::vector<double> present;
+    for (int r : rows)
+      if (!std::isnan(data.x(r, c))) present.push_back(data.x(r, c));
+    if (present.empty()) continue;
+    std::sort(present.begin(), present.end());
+    const std::size_t m = present.size();
+    if (impute == "median") {
+      e.fill_(c) = m % 2 ? present[m / 2] : (present[m / 2 - 1] + present[m / 2]) / 2;
+    } else if (impute == "most_frequent") {
+      // The smallest of the most frequent values (scikit-learn's tie rule).
+      std::size_t best = 0;
+      for (std::size_t i = 0, j; i < m; i = j) {
+        for (j = i; j < m && present[j] == present[i]; ++j) {
+        }
+        if (j - i > best) {
+          best = j - i;
+          e.fill_(c) = present[i];
+        }
+      }
+    } else {
+      double sum = 0;
+      for (double v : present) sum += v;
+      e.fill_(c) = sum / static_cast<double>(m);
+    }
+  }
+  for (const auto& cat : data.categorical) {
+    std::vector<int> counts(cat.levels.size());
+    for (int r : rows)
+      if (cat.code[r] >= 0) ++counts[cat.code[r]];
+    std::vector<int> map(cat.levels.size(), -1);
+    int width = 0;
+    for (std::size_t l = 0; l < counts.size(); ++l)
+      if (counts[l] > 0) map[l] = width++;
+    e.onehot_.push_back(std::move(map));
+    e.widths_.push_back(width);
+    e.cat_fill_.push_back(
+        static_cast<int>(std::max_element(counts.begin(), counts.end()) - counts.begin()));
+  }
+  e.scaler_ = Pipeline::Fit(steps, e.Numeric(data, rows));
+  return e;
+}
+
+Eigen::MatrixXd FeatureEncoder::Numeric(const Dataset& data, const std::vector<int>& rows) const {
+  Eigen::MatrixXd x = data.x(rows, Eigen::all);
+  for (Eigen::Index r = 0; r < x.rows(); ++r)
+    for (Eigen::Index c = 0; c < x.cols(); ++c)
+      if (std::isnan(x(r, c))) x(r, c) = fill_(c);
+  return x;
+}
+
+Eigen::Index FeatureEncoder::n_outputs() const {
+  Eigen::Index n = fill_.size();
+  for (int w : widths_) n += w;
+  return n;
+}
+
+Eigen::MatrixXd FeatureEncoder::Transform(const Dataset& data, const std::vector<int>& rows) const {
+  const Eigen::Index numeric = fill_.size();
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(rows.size()), n_outputs());
+  out.leftCols(numeric) = scaler_.Transform(Numeric(data, rows));
+  Eigen::Index offset = numeric;
+  for (std::size_t k = 0; k < data.categorical.size(); ++k) {
+    const auto& cat = data.categorical[k];
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      int level = cat.code[rows[i]];
+      if (level < 0) level = cat_fill_[k];
+      const int col = onehot_[k][level];
+      if (col >= 0) out(static_cast<Eigen::Index>(i), offset + col) = 1.0;
+    }
+    offset += widths_[k];
+  }
+  return out;
 }
 
 }  // namespace krige::training

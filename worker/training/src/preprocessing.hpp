@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "dataset.hpp"
+
 namespace krige::training {
 
 // An affine per-column map x' = (x - offset) / scale, the shape of every supported step.
@@ -32,5 +34,33 @@ class Pipeline {
  private:
   std::vector<Scaler> steps_;
 };
+
+// Everything fitted on a fold's training rows and applied to both parts: imputation of missing
+// values, the scaler steps on the numeric columns, one-hot encoding of the categorical ones.
+// Output columns: the numeric features (imputed, scaled), then per categorical column one 0/1
+// column per level seen in the training rows (sorted); a level unseen there encodes as zeros.
+class FeatureEncoder {
+ public:
+  // `impute`: "" (no missing values expected), "mean", "median" or "most_frequent" for numeric
+  // columns (a column with no value in the training rows becomes 0); categorical columns always
+  // take their most frequent training level (ties: the first level). Throws
+  // Error(kInvalidArgument) for an unknown strategy or step.
+  static FeatureEncoder Fit(const Dataset& data, const std::vector<int>& rows,
+                            const std::vector<std::string>& steps, const std::string& impute);
+  Eigen::MatrixXd Transform(const Dataset& data, const std::vector<int>& rows) const;
+  Eigen::Index n_outputs() const;
+
+ private:
+  Eigen::MatrixXd Numeric(const Dataset& data, const std::vector<int>& rows) const;
+
+  Eigen::RowVectorXd fill_;  // per numeric column, used where the value is NaN
+  Pipeline scaler_;
+  std::vector<std::vector<int>> onehot_;  // per categorical column: level -> output (-1: none)
+  std::vector<int> widths_;               // per categorical column: its output columns
+  std::vector<int> cat_fill_;             // per categorical column: level for missing cells
+};
+
+// Checks an impute strategy name; throws Error(kInvalidArgument, field training.impute).
+void CheckImpute(const std::string& impute);
 
 }  // namespace krige::training

@@ -24,7 +24,11 @@ struct CvOutcome {
 using FoldCallback = std::function<void(const StepScores&)>;
 
 // Computes `objective_metric` plus `training.metrics` on each fold of `training.dataset`.
-// Model hyperparameters are `training.fixed` overlaid by `params`.
+// Model hyperparameters are `training.fixed` overlaid by `params`; randomized models are seeded
+// with `training.shuffle_seed`. Folds come from `training.fold_column` when set, else from a
+// seeded (stratified, repeated) k-fold split. Inside each fold, imputation (`training.impute`),
+// the preprocessing steps (numeric columns) and one-hot encoding (categorical columns) are
+// fitted on the training part only.
 //
 // `training.dataset` is a file path (absolute, or relative to the working directory); parsed
 // datasets are cached by path (and modification time) for the life of the process.
@@ -32,8 +36,10 @@ using FoldCallback = std::function<void(const StepScores&)>;
 // Thread-safe: several slots may call it concurrently. `on_fold` may be empty.
 // Throws krige::Error(kInvalidArgument) naming the problem for bad hyperparameters (unknown
 // name, out of range, wrong type), a bad spec (unknown model or metric, model/task mismatch,
-// folds < 2 or more folds than rows) and bad data (missing file, ragged row, non-numeric cell:
-// the message names the line and column; missing target column; fewer than two classes).
+// folds < 2 or more folds than rows, unknown impute strategy) and bad data (missing file, ragged
+// row, non-numeric cell in a numeric column, missing value without impute: the message names
+// the line, row and column; missing target, feature or fold column; fewer than two classes).
+// Library failures (e.g. XGBoost) throw krige::Error(kInternal) with the library's message.
 CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
                         const std::string& objective_metric, const FoldCallback& on_fold);
 
