@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <spdlog/spdlog.h>
 
+#include "datasets.hpp"
 #include "dispatcher.hpp"
 #include "experiments.hpp"
 #include "krige/http/server.hpp"
@@ -28,7 +29,7 @@ std::pair<std::string, std::uint16_t> SplitHostPort(const std::string& text) {
 int main(int argc, char** argv) {
   CLI::App app{"krige-server: the krige coordinator (REST API, dashboard, worker endpoint)"};
   std::string database_url, http = "127.0.0.1:8080", zmq_endpoint = "tcp://127.0.0.1:5555";
-  std::string log_level = "info";
+  std::string log_level = "info", advertise_http;
   double lease_seconds = 10;
   int http_threads = 4;
   app.add_option("--database-url", database_url, "PostgreSQL URL")
@@ -38,6 +39,10 @@ int main(int argc, char** argv) {
       ->envname("KRIGE_HTTP");
   app.add_option("--zmq", zmq_endpoint, "worker endpoint, e.g. tcp://0.0.0.0:5555 (port *: any)")
       ->envname("KRIGE_ZMQ");
+  app.add_option("--advertise-http", advertise_http,
+                 "the REST API URL workers fetch datasets from, e.g. http://coordinator:8080 "
+                 "(default: the bound address; a worker reads 0.0.0.0 as its --connect host)")
+      ->envname("KRIGE_ADVERTISE_HTTP");
   app.add_option("--lease-seconds", lease_seconds, "a silent worker loses its trials after this")
       ->check(CLI::Range(0.2, 3600.0));
   app.add_option("--http-threads", http_threads, "threads for API handlers")
@@ -60,7 +65,19 @@ int main(int argc, char** argv) {
     auto experiments = krige::storage::pg::MakeExperimentRepository(db);
     auto trials = krige::storage::pg::MakeTrialRepository(db);
     auto workers = krige::storage::pg::MakeWorkerRepository(db);
+    auto dataset_store = krige::storage::pg::MakeDatasetRepository(db);
     const auto tuners = krige::tuners::DefaultRegistry();
+
+    // The HTTP listener is bound first: its port goes into every ASSIGN (where workers fetch
+    // datasets). It serves requests only once started, after the scheduler is running.
+    auto router = std::make_shared<krige::http::Router>();
+    krige::http::ServerOptions http_options;
+    http_options.host = http_host;
+    http_options.port = http_port;
+    http_options.handler_threads = http_threads;
+    krige::http::Server server(http_options, router);
+    const std::uint16_t bound_port = server.Listen();
+    const std::string bound_http = "http://" + http_host + ":" + std::to_string(bound_port);
 
     // The dispatcher's callback and the service's notification both feed the scheduler
     // thread; the scheduler replies through the dispatcher.
@@ -72,29 +89,24 @@ int main(int argc, char** argv) {
         });
     krige::service::SchedulerOptions options;
     options.lease = std::chrono::milliseconds(static_cast<long>(lease_seconds * 1000));
+    options.api_url = advertise_http.empty() ? bound_http : advertise_http;
     krige::service::Scheduler scheduler(*experiments, *trials, *workers, tuners, dispatcher,
                                         options);
     krige::service::SchedulerLoop loop(scheduler);
     loop_ptr = &loop;
     krige::service::StoredExperimentService service(
-        *experiments, *trials, [&loop](std::int64_t id) { loop.PostExperimentCreated(id); });
+        *experiments, *trials, [&loop](std::int64_t id) { loop.PostExperimentCreated(id); },
+        dataset_store.get());
+    krige::service::StoredDatasetService datasets(*dataset_store);
+    krige::web::RegisterApi(*router, service, datasets);
+    krige::web::RegisterDashboard(*router);
 
     loop.Start();
     const std::string zmq_bound = dispatcher.Start();
-
-    auto router = std::make_shared<krige::http::Router>();
-    krige::web::RegisterApi(*router, service);
-    krige::web::RegisterDashboard(*router);
-    krige::http::ServerOptions http_options;
-    http_options.host = http_host;
-    http_options.port = http_port;
-    http_options.handler_threads = http_threads;
-    krige::http::Server server(http_options, router);
-    const std::uint16_t bound_port = server.Start();
+    server.Start();
 
     // Scripts (krige up, tests) wait for this exact line.
-    std::printf("krige-server listening http=http://%s:%u zmq=%s\n", http_host.c_str(),
-                static_cast<unsigned>(bound_port), zmq_bound.c_str());
+    std::printf("krige-server listening http=%s zmq=%s\n", bound_http.c_str(), zmq_bound.c_str());
     std::fflush(stdout);
 
     int sig = 0;

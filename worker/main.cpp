@@ -3,21 +3,30 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <memory>
 #include <spdlog/spdlog.h>
 #include <thread>
 
 #include "krige/worker.hpp"
 #include "objectives/cv_objective.hpp"
+#include "objectives/dataset_cache.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"krige-worker: runs krige trials"};
   krige::WorkerOptions options;
   std::string log_level = "info";
+  std::string cache_dir = krige::objectives::DatasetCache::DefaultDir(std::getenv("XDG_CACHE_HOME"),
+                                                                      std::getenv("HOME"));
   app.add_option("--connect", options.connect, "coordinator endpoint, e.g. tcp://127.0.0.1:5555")
       ->required()
       ->envname("KRIGE_CONNECT");
   app.add_option("--slots", options.slots, "trials run at once")->check(CLI::Range(1, 1024));
   app.add_option("--id", options.id, "worker id (default: host-pid-random)");
+  app.add_option("--cache-dir", cache_dir,
+                 "where datasets fetched from the coordinator are kept, by hash")
+      ->envname("KRIGE_CACHE_DIR")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -30,7 +39,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   try {
-    krige::Worker worker(options, krige::objectives::MakeCvObjective());
+    auto datasets = std::make_shared<krige::objectives::DatasetCache>(cache_dir);
+    krige::Worker worker(options, krige::objectives::MakeCvObjective(datasets));
     std::thread waiter([&] {
       int sig = 0;
       sigwait(&signals, &sig);

@@ -1,14 +1,25 @@
 #include "experiments.hpp"
 
+#include "datasets.hpp"
+
 namespace krige::service {
 
 StoredExperimentService::StoredExperimentService(storage::ExperimentRepository& experiments,
                                                  storage::TrialRepository& trials,
-                                                 std::function<void(std::int64_t)> on_created)
-    : experiments_(experiments), trials_(trials), on_created_(std::move(on_created)) {}
+                                                 std::function<void(std::int64_t)> on_created,
+                                                 storage::DatasetRepository* datasets)
+    : experiments_(experiments),
+      trials_(trials),
+      on_created_(std::move(on_created)),
+      datasets_(datasets) {}
 
-Experiment StoredExperimentService::Create(const ExperimentSpec& spec) {
-  if (auto problems = Validate(spec); !problems.empty()) throw ValidationError(std::move(problems));
+Experiment StoredExperimentService::Create(const ExperimentSpec& submitted) {
+  if (auto problems = Validate(submitted); !problems.empty())
+    throw ValidationError(std::move(problems));
+  ExperimentSpec spec = submitted;
+  // Stored with the hash, so every trial of the experiment trains on the same bytes even if
+  // the name is uploaded again later.
+  if (datasets_) ResolveDataset(spec, *datasets_);
   Experiment e = experiments_.Create(spec);
   if (on_created_) on_created_(e.id);
   return e;

@@ -11,9 +11,12 @@ namespace krige::service {
 class StoredExperimentService : public ExperimentService {
  public:
   // on_created: told the id of every new experiment (the scheduler starts serving it).
+  // datasets: resolves "name:" / checks "sha256:" datasets in new specs; may be null (then
+  // such specs are stored as they are).
   StoredExperimentService(storage::ExperimentRepository& experiments,
                           storage::TrialRepository& trials,
-                          std::function<void(std::int64_t)> on_created);
+                          std::function<void(std::int64_t)> on_created,
+                          storage::DatasetRepository* datasets = nullptr);
 
   Experiment Create(const ExperimentSpec& spec) override;
   ExperimentPage List(const ExperimentQuery& query) override;
@@ -27,6 +30,7 @@ class StoredExperimentService : public ExperimentService {
   storage::ExperimentRepository& experiments_;
   storage::TrialRepository& trials_;
   std::function<void(std::int64_t)> on_created_;
+  storage::DatasetRepository* datasets_;
 };
 
 }  // namespace krige::service

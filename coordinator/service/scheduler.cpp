@@ -342,6 +342,7 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker,
     assign.params = trial->params;
     assign.training = spec.training;
     assign.objective = spec.objective;
+    assign.api_url = options_.api_url;
     outbox_.Send(worker_id, assign);
     return true;
   }

@@ -30,6 +30,8 @@ struct SchedulerOptions {
   // A trial not listed in its worker's heartbeats for this long is requeued (attempt + 1);
   // a worker silent for this long is forgotten.
   std::chrono::milliseconds lease{10000};
+  // Sent in every ASSIGN (wire::Assign::api_url): where workers fetch datasets.
+  std::string api_url;
 };
 
 class Scheduler {

@@ -5,10 +5,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "format.hpp"
 #include "krige/client.hpp"
+#include "krige/sha256.hpp"
 #include "stack.hpp"
 
 namespace krige::cli {
@@ -74,6 +77,34 @@ int Guard(std::ostream& err, Body body) {
   }
 }
 
+// Uploads the spec's local dataset unless the server has those bytes already, and names it
+// by hash, so workers on any machine can fetch it.
+void UploadDataset(const Client& client, ExperimentSpec& spec, std::ostream& progress) {
+  const std::filesystem::path path(spec.training.dataset);
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(ErrorCode::kInvalidArgument,
+                "cannot read the dataset " + path.string() +
+                    " (krige run uploads it; name an uploaded one by sha256: or name:)",
+                "training.dataset");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  const std::string data = std::move(bytes).str();
+  const std::string sha256 = Sha256Hex(data);
+  if (client.FindDataset(sha256)) {
+    progress << "dataset " << path.filename().string()
+             << " is on the server as sha256:" << sha256.substr(0, 12) << "...\n";
+  } else {
+    const DatasetInfo stored = client.UploadDataset(path.filename().string(), data);
+    if (stored.sha256 != sha256)
+      throw Error(ErrorCode::kInternal,
+                  "the server stored the dataset as " + stored.sha256 + ", expected " + sha256);
+    progress << "dataset " << path.filename().string() << " uploaded (" << data.size()
+             << " bytes) as sha256:" << sha256.substr(0, 12) << "...\n";
+  }
+  spec.training.dataset = "sha256:" + sha256;
+}
+
 std::string ValueOrDash(const std::optional<double>& v) {
   return v ? FormatValue(*v) : "-";
 }
@@ -110,9 +141,11 @@ int Run(const Globals& g, const std::string& spec_path, bool json, std::ostream&
   std::ostream& progress = json ? err : out;
   return Guard(err, [&] {
     ExperimentSpec spec = LoadSpecFile(spec_path);
-    ResolveDatasetPath(spec, spec_path, std::filesystem::current_path().string());
+    const std::string cwd = std::filesystem::current_path().string();
+    ResolveDatasetPath(spec, spec_path, cwd);
     const std::string server = ResolveServer(g, /*autostart=*/true, err);
     const Client client = Client::Connect(server);
+    if (DatasetIsPath(spec)) UploadDataset(client, spec, progress);
     const Experiment created = client.CreateExperiment(spec);
     progress << "experiment #" << created.id << " \"" << created.spec.name << "\" submitted to "
              << server << " (Ctrl-C stops watching; the experiment keeps running)\n"

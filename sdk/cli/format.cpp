@@ -20,15 +20,29 @@ std::string ChooseDataDir(const DataDirEnv& env) {
               "cannot choose a data directory: set KRIGE_HOME (or HOME)");
 }
 
-void ResolveDatasetPath(ExperimentSpec& spec, const std::string& spec_path,
-                        const std::string& cwd) {
-  std::string& dataset = spec.training.dataset;
-  if (spec.training.kind != "cv" || dataset.empty() || dataset.rfind("sha256:", 0) == 0) return;
-  const fs::path data(dataset);
-  if (data.is_absolute()) return;
+namespace {
+
+fs::path SpecDir(const std::string& spec_path, const std::string& cwd) {
   fs::path spec_file(spec_path);
   if (spec_file.is_relative()) spec_file = fs::path(cwd) / spec_file;
-  dataset = (spec_file.parent_path() / data).lexically_normal().string();
+  return spec_file.lexically_normal().parent_path();
+}
+
+}  // namespace
+
+bool DatasetIsPath(const ExperimentSpec& spec) {
+  const std::string& dataset = spec.training.dataset;
+  return spec.training.kind == "cv" && !dataset.empty() && dataset.rfind("sha256:", 0) != 0 &&
+         dataset.rfind("name:", 0) != 0;
+}
+
+void ResolveDatasetPath(ExperimentSpec& spec, const std::string& spec_path,
+                        const std::string& cwd) {
+  if (!DatasetIsPath(spec)) return;
+  std::string& dataset = spec.training.dataset;
+  const fs::path data(dataset);
+  if (data.is_absolute()) return;
+  dataset = (SpecDir(spec_path, cwd) / data).lexically_normal().string();
 }
 
 std::string FormatValue(double v) {

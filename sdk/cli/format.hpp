@@ -26,9 +26,13 @@ struct DataDirEnv {
 std::string ChooseDataDir(const DataDirEnv& env);
 
 // A cv spec's relative dataset path, made absolute against the directory of the spec file
-// (itself made absolute against `cwd`). Absolute paths, "sha256:..." references and command
-// specs are left alone.
+// (itself made absolute against `cwd`). Absolute paths, "sha256:..." and "name:..." references
+// and command specs are left alone.
 void ResolveDatasetPath(ExperimentSpec& spec, const std::string& spec_path, const std::string& cwd);
+
+// True when a cv spec names its dataset by a path (which `krige run` uploads), not by
+// "sha256:" or "name:".
+bool DatasetIsPath(const ExperimentSpec& spec);
 
 // 0.9736 / 12.5000 / 1.234e-05: four decimals in a readable range, else four significant digits.
 std::string FormatValue(double v);

@@ -128,13 +128,14 @@ Client Client::Connect(const std::string& base_url, std::chrono::milliseconds ti
   return Client(MakeHttpTransport(base_url, timeout));
 }
 
-Json Client::Call(const std::string& method, const std::string& target,
-                  const std::string& body) const {
+Json Client::Call(const std::string& method, const std::string& target, const std::string& body,
+                  const std::string& content_type) const {
   HttpRequest request;
   request.method = method;
   request.target = target;
   request.body = body;
   request.headers["Accept"] = "application/json";
+  if (!content_type.empty()) request.headers["Content-Type"] = content_type;
   const HttpResponse response = transport_->Send(request);
   if (response.status < 200 || response.status > 299) ThrowHttpError(response);
   if (response.body.empty()) return Json();
@@ -185,6 +186,45 @@ std::optional<Trial> Client::Best(std::int64_t experiment_id) const {
   // 404 means either "no best yet" or "no such experiment"; the latter must throw.
   GetExperimentJson(experiment_id);
   return std::nullopt;
+}
+
+namespace {
+
+DatasetInfo DatasetFromJson(const Json& j) {
+  try {
+    DatasetInfo d;
+    d.sha256 = j.at("sha256").get<std::string>();
+    d.name = j.value("name", "");
+    d.size = j.value("size", std::int64_t{0});
+    d.created_at = j.value("created_at", "");
+    return d;
+  } catch (const Json::exception& e) {
+    throw Error(ErrorCode::kInternal, std::string("malformed dataset from server: ") + e.what());
+  }
+}
+
+}  // namespace
+
+DatasetInfo Client::UploadDataset(const std::string& name, const std::string& bytes) const {
+  return DatasetFromJson(
+      Call("POST", "/api/v1/datasets?name=" + UrlEncode(name), bytes, "text/csv"));
+}
+
+std::optional<DatasetInfo> Client::FindDataset(const std::string& sha256) const {
+  try {
+    return DatasetFromJson(Call("GET", "/api/v1/datasets/" + UrlEncode(sha256) + "/info", ""));
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;
+  }
+  return std::nullopt;
+}
+
+std::string Client::DownloadDataset(const std::string& sha256) const {
+  HttpRequest request;
+  request.target = "/api/v1/datasets/" + UrlEncode(sha256);
+  HttpResponse response = transport_->Send(request);
+  if (response.status != 200) ThrowHttpError(response);
+  return std::move(response.body);
 }
 
 bool Client::Healthy() const {

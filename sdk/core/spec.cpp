@@ -4,6 +4,8 @@
 #include <cmath>
 #include <set>
 
+#include "krige/sha256.hpp"
+
 namespace krige {
 namespace {
 
@@ -168,6 +170,9 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
   const TrainingSpec& t = spec.training;
   if (t.kind == "cv") {
     if (t.dataset.empty()) out.push_back({"training.dataset", "must name a dataset"});
+    if (t.dataset.rfind("sha256:", 0) == 0 && !IsSha256Hex(t.dataset.substr(7)))
+      out.push_back({"training.dataset", "sha256: must be followed by 64 lower-case hex digits"});
+    if (t.dataset == "name:") out.push_back({"training.dataset", "name: must name a dataset"});
     if (t.target.empty()) out.push_back({"training.target", "must name the target column"});
     if (!Contains(KnownModels(), t.model))
       out.push_back({"training.model",

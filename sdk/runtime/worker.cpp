@@ -28,6 +28,32 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
+std::string ResolveApiUrl(const std::string& api_url, const std::string& connect) {
+  // api_url: scheme://host[:port][/path]; connect: tcp://host:port
+  const auto scheme_end = api_url.find("://");
+  if (scheme_end == std::string::npos) return api_url;
+  const auto host_begin = scheme_end + 3;
+  std::string::size_type host_end;
+  if (api_url.compare(host_begin, 1, "[") == 0) {
+    host_end = api_url.find(']', host_begin);
+    if (host_end == std::string::npos) return api_url;
+    ++host_end;
+  } else {
+    host_end = api_url.find_first_of(":/", host_begin);
+    if (host_end == std::string::npos) host_end = api_url.size();
+  }
+  const std::string host = api_url.substr(host_begin, host_end - host_begin);
+  if (host != "0.0.0.0" && host != "[::]" && host != "*") return api_url;
+
+  const auto connect_scheme = connect.find("://");
+  if (connect_scheme == std::string::npos) return api_url;
+  std::string connect_host = connect.substr(connect_scheme + 3);
+  const auto port = connect_host.rfind(':');
+  if (port != std::string::npos && connect_host.back() != ']') connect_host.resize(port);
+  if (connect_host.empty() || connect_host == "*") return api_url;
+  return api_url.substr(0, host_begin) + connect_host + api_url.substr(host_end);
+}
+
 struct Worker::Impl {
   struct Running {
     wire::TrialRef ref;
@@ -61,6 +87,7 @@ struct Worker::Impl {
     context.params = std::move(assign.params);
     context.training = std::move(assign.training);
     context.objective = assign.objective;
+    context.api_url = ResolveApiUrl(assign.api_url, options.connect);
     context.stop = &slot.stop;
     const wire::TrialRef ref = assign.trial;
     context.report = [this, ref](const StepScores& scores) {

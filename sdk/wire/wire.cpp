@@ -29,6 +29,7 @@ Json Body(const Assign& m) {
   j["training"] = ToJson(m.training);
   j["objective"] = {{"metric", m.objective.metric},
                     {"goal", m.objective.goal == Goal::kMaximize ? "maximize" : "minimize"}};
+  if (!m.api_url.empty()) j["api_url"] = m.api_url;
   return j;
 }
 Json Body(const Heartbeat& m) {
@@ -124,6 +125,7 @@ Message DecodeBody(const std::string& type, const Json& j) {
     m.objective.goal = j.at("objective").at("goal").get<std::string>() == "maximize"
                            ? Goal::kMaximize
                            : Goal::kMinimize;
+    m.api_url = j.value("api_url", "");
     return m;
   }
   if (type == "HEARTBEAT") {

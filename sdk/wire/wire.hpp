@@ -43,6 +43,10 @@ struct Assign {
   Params params;
   TrainingSpec training;
   Objective objective;
+  // The coordinator's REST API base URL as it advertises it ("http://10.0.0.5:8080"), where a
+  // worker fetches "sha256:" datasets. A host of 0.0.0.0 means "the host you connected to".
+  // Empty when the coordinator does not say (older coordinators); omitted from the JSON then.
+  std::string api_url;
 };
 // worker -> coordinator, every second: alive, its capacity, and the trials it is running.
 // Carrying the capacity lets a restarted coordinator adopt a worker it never saw a HELLO from.

@@ -63,11 +63,16 @@ TestDatabase::~TestDatabase() {
   }
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path)
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path,
+                           const std::string& cwd)
     : log_path_(log_path) {
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+      std::perror("chdir");
+      ::_exit(127);
+    }
     const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);

@@ -30,9 +30,11 @@ class TestDatabase {
 };
 
 // A child process whose stdout and stderr go to a log file; killed (SIGKILL) by the destructor.
+// It runs in `cwd` when given (else the test's working directory).
 class ChildProcess {
  public:
-  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path,
+               const std::string& cwd = "");
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "krige/http/router.hpp"
+#include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
 
 namespace krige::web {
@@ -17,6 +18,12 @@ http::Handler GetBestTrial(service::ExperimentService& service);
 // trials.cpp
 http::Handler ListTrials(service::ExperimentService& service);
 http::Handler GetTrial(service::ExperimentService& service);
+
+// datasets.cpp
+http::Handler UploadDataset(service::DatasetService& service);
+http::Handler DownloadDataset(service::DatasetService& service);
+http::Handler GetDatasetInfo(service::DatasetService& service);
+http::Handler ListDatasets(service::DatasetService& service);
 
 // health.cpp
 http::Handler Health(service::ExperimentService& service);

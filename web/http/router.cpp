@@ -28,21 +28,21 @@ bool IsCapture(const std::string& segment) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, Handler handler) {
-  Route route{std::move(method), SplitPath(pattern), std::move(handler)};
+void Router::Add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
+  Route route{std::move(method), SplitPath(pattern), std::move(handler), options};
   for (const auto& r : routes_)
     if (r.method == route.method && r.segments == route.segments)
       throw std::logic_error("route added twice: " + route.method + " " + pattern);
   routes_.push_back(std::move(route));
 }
 
-Response Router::Dispatch(Request request) const {
-  std::vector<std::string> segments = SplitPath(request.path);
-  for (auto& s : segments) s = PercentDecode(s, false);
-
+const Router::Route* Router::Match(const std::string& method,
+                                   const std::vector<std::string>& segments,
+                                   std::vector<bool>& best_shape,
+                                   std::vector<std::string>* allowed) const {
+  // best_shape: the capture flags of the best route so far; literal (false) sorts first, so a
+  // literal segment wins over a capture.
   const Route* best = nullptr;
-  std::vector<bool> best_shape;  // capture flags; literal (false) sorts first, so it wins
-  std::vector<std::string> allowed;
   for (const auto& route : routes_) {
     if (route.segments.size() != segments.size()) continue;
     std::vector<bool> shape(segments.size());
@@ -52,8 +52,8 @@ Response Router::Dispatch(Request request) const {
       match = shape[i] ? !segments[i].empty() : route.segments[i] == segments[i];
     }
     if (!match) continue;
-    if (route.method != request.method) {
-      allowed.push_back(route.method);
+    if (route.method != method) {
+      if (allowed) allowed->push_back(route.method);
       continue;
     }
     if (best == nullptr || shape < best_shape) {
@@ -61,6 +61,30 @@ Response Router::Dispatch(Request request) const {
       best_shape = std::move(shape);
     }
   }
+  return best;
+}
+
+std::size_t Router::BodyLimit(const std::string& method, const std::string& path) const {
+  std::vector<std::string> segments = SplitPath(path);
+  for (auto& s : segments) s = PercentDecode(s, false);
+  std::vector<bool> shape;
+  const Route* route = Match(method, segments, shape, nullptr);
+  return route ? route->options.body_limit : 0;
+}
+
+std::size_t Router::MaxBodyLimit() const {
+  std::size_t limit = 0;
+  for (const auto& route : routes_) limit = std::max(limit, route.options.body_limit);
+  return limit;
+}
+
+Response Router::Dispatch(Request request) const {
+  std::vector<std::string> segments = SplitPath(request.path);
+  for (auto& s : segments) s = PercentDecode(s, false);
+
+  std::vector<bool> best_shape;
+  std::vector<std::string> allowed;
+  const Route* best = Match(request.method, segments, best_shape, &allowed);
 
   if (best == nullptr && allowed.empty())
     return ErrorToResponse(std::make_exception_ptr(

@@ -77,19 +77,39 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // The header first: its route decides how large a body may be (datasets are large, the rest
+  // is small). Beast checks a Content-Length against the parser's limit when the header ends,
+  // so the header is read under the largest limit of any route and the route's own limit is
+  // applied before the body is read.
   void Read() {
     parser_.emplace();
-    parser_->body_limit(shared_->body_limit);
+    limit_ = std::max(shared_->body_limit, shared_->router->MaxBodyLimit());
+    parser_->body_limit(limit_);
     stream_.expires_after(kTimeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (ec) return OnRead(ec, 0);
+    const auto& header = parser_->get();
+    const std::string target(header.target());
+    const std::size_t route_limit = shared_->router->BodyLimit(std::string(header.method_string()),
+                                                               target.substr(0, target.find('?')));
+    limit_ = route_limit > 0 ? route_limit : shared_->body_limit;
+    const auto length = parser_->content_length();
+    if (length && *length > limit_) return OnRead(bhttp::error::body_limit, 0);
+    parser_->body_limit(limit_);
+    // A large body gets time in proportion: at least 1 MiB/s besides the usual timeout.
+    stream_.expires_after(kTimeout + std::chrono::seconds(length ? (*length >> 20) : 0));
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
     if (ec == bhttp::error::body_limit) {
-      return WriteError(
-          ErrorCode::kPayloadTooLarge,
-          "the request body exceeds " + std::to_string(shared_->body_limit) + " bytes");
+      return WriteError(ErrorCode::kPayloadTooLarge,
+                        "the request body exceeds " + std::to_string(limit_) + " bytes");
     }
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return Close();
     if (ec && IsHttpParseError(ec))
@@ -130,8 +150,9 @@ class Session : public std::enable_shared_from_this<Session> {
     message->body() = std::move(response.body);
     message->keep_alive(keep_alive);
     message->prepare_payload();
+    const std::size_t size = message->body().size();
     response_ = std::move(message);
-    stream_.expires_after(kTimeout);
+    stream_.expires_after(kTimeout + std::chrono::seconds(size >> 20));  // >= 1 MiB/s
     bhttp::async_write(stream_, *response_,
                        beast::bind_front_handler(&Session::OnWrite, shared_from_this(),
                                                  response_->need_eof(), linger));
@@ -166,6 +187,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<const Shared> shared_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::size_t limit_ = 0;                                          // of the request being read
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;  // alive while written
   std::array<char, 8192> discard_;
 };
@@ -234,8 +256,11 @@ Server::~Server() {
   Stop();
 }
 
-std::uint16_t Server::Start() {
-  if (impl_) throw std::logic_error("krige::http::Server already started");
+std::uint16_t Server::Listen() {
+  if (impl_) {
+    if (impl_->io_thread.joinable()) throw std::logic_error("krige::http::Server already started");
+    return impl_->listener->port();
+  }
   auto impl = std::make_unique<Impl>(options_.handler_threads);
   auto shared = std::make_shared<Shared>(Shared{router_, &impl->pool, options_.body_limit});
   try {
@@ -245,9 +270,14 @@ std::uint16_t Server::Start() {
     throw Error(ErrorCode::kUnavailable, "cannot listen on " + options_.host + ":" +
                                              std::to_string(options_.port) + ": " + e.what());
   }
-  const std::uint16_t port = impl->listener->port();
-  impl->listener->Accept();
-  impl->io_thread = std::thread([ioc = &impl->ioc] {
+  impl_ = std::move(impl);
+  return impl_->listener->port();
+}
+
+std::uint16_t Server::Start() {
+  const std::uint16_t port = Listen();
+  impl_->listener->Accept();
+  impl_->io_thread = std::thread([ioc = &impl_->ioc] {
     while (true) {
       try {
         ioc->run();
@@ -257,7 +287,6 @@ std::uint16_t Server::Start() {
       }
     }
   });
-  impl_ = std::move(impl);
   return port;
 }
 
@@ -265,7 +294,7 @@ void Server::Stop() {
   if (!impl_) return;
   impl_->listener->Close();
   impl_->ioc.stop();
-  impl_->io_thread.join();
+  if (impl_->io_thread.joinable()) impl_->io_thread.join();
   impl_->pool.stop();  // queued handlers are dropped; running ones finish
   impl_->pool.join();
   impl_.reset();

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -414,6 +415,78 @@ class PgWorkerRepository : public WorkerRepository {
   std::shared_ptr<Database> db_;
 };
 
+service::Dataset RowToDataset(const pqxx::row& r) {
+  service::Dataset d;
+  d.sha256 = r[0].as<std::string>();
+  d.name = r[1].as<std::string>();
+  d.size = r[2].as<std::int64_t>();
+  d.created_at = r[3].as<std::string>();
+  return d;
+}
+
+class PgDatasetRepository : public DatasetRepository {
+ public:
+  explicit PgDatasetRepository(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+
+  service::Upload Put(const std::string& sha256, const std::string& name,
+                      const std::string& bytes) override {
+    // Sent as a binary parameter: no escaping of what may be hundreds of megabytes.
+    const pqxx::binarystring data(bytes.data(), bytes.size());
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const auto row = w.exec_prepared1("dataset_put", sha256, name, data,
+                                        static_cast<std::int64_t>(bytes.size()));
+      w.commit();
+      service::Upload out;
+      out.dataset = RowToDataset(row);
+      out.created = row[4].as<bool>();
+      return out;
+    });
+  }
+
+  std::optional<std::string> Bytes(const std::string& sha256) override {
+    return db_->Run([&](pqxx::connection& c) -> std::optional<std::string> {
+      pqxx::read_transaction w(c);
+      const auto result = w.exec_prepared("dataset_bytes", sha256);
+      if (result.empty()) return std::nullopt;
+      const pqxx::binarystring data(result[0][0]);
+      return data.str();
+    });
+  }
+
+  std::optional<service::Dataset> Find(const std::string& sha256) override {
+    return One("dataset_get", sha256);
+  }
+
+  std::optional<service::Dataset> FindByName(const std::string& name) override {
+    return One("dataset_by_name", name);
+  }
+
+  std::vector<service::Dataset> List(const std::optional<std::string>& name, int limit) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction w(c);
+      std::vector<service::Dataset> out;
+      const char* filter = name ? name->c_str() : nullptr;
+      for (const auto& row :
+           w.exec_prepared("dataset_list", filter, std::max(1, std::min(limit, 1000))))
+        out.push_back(RowToDataset(row));
+      return out;
+    });
+  }
+
+ private:
+  std::optional<service::Dataset> One(const char* statement, const std::string& key) {
+    return db_->Run([&](pqxx::connection& c) -> std::optional<service::Dataset> {
+      pqxx::read_transaction w(c);
+      const auto result = w.exec_prepared(statement, key);
+      if (result.empty()) return std::nullopt;
+      return RowToDataset(result[0]);
+    });
+  }
+
+  std::shared_ptr<Database> db_;
+};
+
 }  // namespace
 
 std::unique_ptr<ExperimentRepository> MakeExperimentRepository(std::shared_ptr<Database> db) {
@@ -424,6 +497,9 @@ std::unique_ptr<TrialRepository> MakeTrialRepository(std::shared_ptr<Database> d
 }
 std::unique_ptr<WorkerRepository> MakeWorkerRepository(std::shared_ptr<Database> db) {
   return std::make_unique<PgWorkerRepository>(std::move(db));
+}
+std::unique_ptr<DatasetRepository> MakeDatasetRepository(std::shared_ptr<Database> db) {
+  return std::make_unique<PgDatasetRepository>(std::move(db));
 }
 
 }  // namespace krige::storage::pg

@@ -137,6 +137,23 @@ void PrepareStatements(pqxx::connection& c) {
             "ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, slots = "
             "EXCLUDED.slots, version = EXCLUDED.version, last_seen = now(), state = 'alive'");
   c.prepare("worker_lost", "UPDATE workers SET state = 'lost', last_seen = now() WHERE id = $1");
+
+  // datasets. xmax = 0 only on a row this statement inserted (an upsert that updated an
+  // existing row has set xmax): the way to tell "created" from "stored before".
+  const std::string dataset_cols = "sha256, name, size, " KRIGE_TS("created_at");
+  c.prepare("dataset_put",
+            "INSERT INTO datasets AS d (sha256, name, bytes, size) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (sha256) DO UPDATE SET name = EXCLUDED.name, created_at = now() "
+            "RETURNING " +
+                dataset_cols + ", (xmax = 0) AS created");
+  c.prepare("dataset_bytes", "SELECT bytes FROM datasets WHERE sha256 = $1");
+  c.prepare("dataset_get", "SELECT " + dataset_cols + " FROM datasets WHERE sha256 = $1");
+  c.prepare("dataset_by_name", "SELECT " + dataset_cols +
+                                   " FROM datasets WHERE name = $1 "
+                                   "ORDER BY created_at DESC, sha256 LIMIT 1");
+  c.prepare("dataset_list", "SELECT " + dataset_cols +
+                                " FROM datasets WHERE ($1::text IS NULL OR name = $1) "
+                                "ORDER BY created_at DESC, sha256 LIMIT $2");
 }
 
 }  // namespace krige::storage::pg

@@ -60,6 +60,14 @@ enum class TrialSort {
   kValue,       // best objective first (completed trials; the server knows the goal)
 };
 
+// A dataset stored on the server (POST /api/v1/datasets), named by the SHA-256 of its bytes.
+struct DatasetInfo {
+  std::string sha256;  // lower-case hex
+  std::string name;    // of its latest upload
+  std::int64_t size = 0;
+  std::string created_at;
+};
+
 // Thread-safety: as safe as its Transport (the HTTP one is); copies share the transport.
 class Client {
  public:
@@ -83,11 +91,20 @@ class Client {
   // The best completed trial, or nullopt when there is none yet. Throws Error(kNotFound) when
   // the experiment does not exist.
   std::optional<Trial> Best(std::int64_t experiment_id) const;
+  // POST /api/v1/datasets?name=NAME with the file's bytes. Idempotent: the same bytes give
+  // the same sha256 (a spec then names the dataset "sha256:<hex>" or "name:<name>").
+  DatasetInfo UploadDataset(const std::string& name, const std::string& bytes) const;
+  // The server's description of a dataset, or nullopt when it has none with that hash.
+  std::optional<DatasetInfo> FindDataset(const std::string& sha256) const;
+  // The bytes of a dataset (not checked against the hash here: callers that care do that).
+  // Throws Error(kNotFound) for an unknown hash.
+  std::string DownloadDataset(const std::string& sha256) const;
   // True when GET /healthz answers 200; never throws.
   bool Healthy() const;
 
  private:
-  Json Call(const std::string& method, const std::string& target, const std::string& body) const;
+  Json Call(const std::string& method, const std::string& target, const std::string& body,
+            const std::string& content_type = "") const;
   std::shared_ptr<Transport> transport_;
 };
 

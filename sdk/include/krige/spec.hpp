@@ -33,7 +33,10 @@ struct TrainingSpec {
   std::string kind = "cv";  // "cv": built-in cross-validated training; "command": any program
 
   // kind == cv
-  std::string dataset;  // a path readable by the worker, or "sha256:<hex>" of an uploaded dataset
+  // a path readable by the worker, "sha256:<hex>" of an uploaded dataset, or "name:<name>" (the
+  // latest upload of that name; the server turns it into sha256:<hex> when the experiment is
+  // created)
+  std::string dataset;
   std::string target = "target";
   Task task = Task::kClassification;
   std::string model;  // logistic_regression, ridge, ...

@@ -32,6 +32,10 @@ struct TrialContext {
   Params params;
   TrainingSpec training;
   Objective objective;
+  // The coordinator's REST API ("http://host:8080"), where "sha256:" datasets are fetched; a
+  // wildcard host the coordinator advertised (0.0.0.0) is already replaced by the host of
+  // WorkerOptions::connect. Empty when the coordinator did not say.
+  std::string api_url;
   std::function<void(const StepScores&)> report;  // an intermediate score (fold, epoch)
   const std::atomic<bool>* stop = nullptr;         // set when the trial is pruned or stopped
 
@@ -57,6 +61,11 @@ struct WorkerOptions {
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds resend{2000};  // unacknowledged results are sent again
 };
+
+// `api_url` with a wildcard host (0.0.0.0, [::]) replaced by the host of the ZeroMQ endpoint
+// `connect` ("tcp://coordinator:5555"): a coordinator bound to every interface cannot know the
+// name a worker reaches it by. Other URLs are returned as they are.
+std::string ResolveApiUrl(const std::string& api_url, const std::string& connect);
 
 class Worker {
  public:

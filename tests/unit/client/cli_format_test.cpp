@@ -63,6 +63,19 @@ TEST(ResolveDatasetPathTest, LeavesAbsoluteHashesAndCommandsAlone) {
   EXPECT_EQ(command.training.dataset, "data.csv");
 }
 
+TEST(ResolveDatasetPathTest, LeavesNamesAloneAndSaysWhatIsAPath) {
+  auto named = CvSpec("name:iris");
+  ResolveDatasetPath(named, "/repo/x.yaml", "/");
+  EXPECT_EQ(named.training.dataset, "name:iris");
+  EXPECT_FALSE(DatasetIsPath(named));
+  EXPECT_FALSE(DatasetIsPath(CvSpec("sha256:abcd")));
+  EXPECT_TRUE(DatasetIsPath(CvSpec("data/iris.csv")));
+  EXPECT_TRUE(DatasetIsPath(CvSpec("/data/iris.csv")));
+  auto command = CvSpec("data.csv");
+  command.training.kind = "command";
+  EXPECT_FALSE(DatasetIsPath(command));
+}
+
 TEST(FormatTest, Values) {
   EXPECT_EQ(FormatValue(0.97356), "0.9736");
   EXPECT_EQ(FormatValue(52.5), "52.5000");

@@ -192,5 +192,19 @@ TEST(SpecTest, EveryExampleSpecIsValid) {
   EXPECT_GT(seen, 0);
 }
 
+TEST(SpecTest, DatasetReferencesAreChecked) {
+  Json j = YamlToJson(kGoodYaml);
+  j["training"]["dataset"] = "sha256:abc";
+  const auto problems = ProblemsOf(j);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "training.dataset");
+  j["training"]["dataset"] = "name:";
+  EXPECT_EQ(ProblemsOf(j).size(), 1u);
+  j["training"]["dataset"] = "sha256:" + std::string(64, 'f');
+  EXPECT_TRUE(ProblemsOf(j).empty());
+  j["training"]["dataset"] = "name:iris";
+  EXPECT_TRUE(ProblemsOf(j).empty());
+}
+
 }  // namespace
 }  // namespace krige

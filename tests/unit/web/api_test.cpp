@@ -1,8 +1,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "fake_dataset_service.hpp"
 #include "fake_experiment_service.hpp"
 #include "krige/codec.hpp"
+#include "krige/sha256.hpp"
 #include "krige/web/api.hpp"
 
 namespace krige::web {
@@ -22,7 +24,7 @@ const char* kGoodSpec = R"({
 
 class ApiTest : public ::testing::Test {
  protected:
-  ApiTest() { RegisterApi(router_, service_); }
+  ApiTest() { RegisterApi(router_, service_, datasets_); }
 
   http::Response Call(std::string method, std::string path,
                       std::map<std::string, std::string> query = {}, std::string body = {}) {
@@ -44,6 +46,7 @@ class ApiTest : public ::testing::Test {
   }
 
   testing::FakeExperimentService service_;
+  testing::FakeDatasetService datasets_;
   http::Router router_;
 };
 
@@ -307,6 +310,77 @@ TEST_F(ApiTest, Healthz) {
   const http::Response down = Call("GET", "/healthz");
   EXPECT_EQ(down.status, 503);
   EXPECT_EQ(Body(down)["error"]["code"], "unavailable");
+}
+
+// /api/v1/datasets
+
+const char* kCsv = "a,b,target\n1,2,0\n3,4,1\n";
+// What the server names it by.
+const std::string kCsvSha = Sha256Hex(kCsv);
+
+TEST_F(ApiTest, UploadIs201ThenIdempotent) {
+  const http::Response first = Call("POST", "/api/v1/datasets", {{"name", "tiny"}}, kCsv);
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(Body(first)["sha256"], kCsvSha);
+  EXPECT_EQ(Body(first)["name"], "tiny");
+  EXPECT_EQ(Body(first)["size"], std::string(kCsv).size());
+  EXPECT_EQ(first.headers.at("Location"), "/api/v1/datasets/" + kCsvSha);
+  const http::Response again = Call("POST", "/api/v1/datasets", {{"name", "tiny"}}, kCsv);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Body(again)["sha256"], kCsvSha);
+  EXPECT_EQ(Body(again)["size"], Body(first)["size"]);
+}
+
+TEST_F(ApiTest, UploadNeedsANameAndBytes) {
+  const http::Response unnamed = Call("POST", "/api/v1/datasets", {}, kCsv);
+  EXPECT_EQ(unnamed.status, 400);
+  EXPECT_EQ(Body(unnamed)["error"]["field"], "name");
+  const http::Response empty = Call("POST", "/api/v1/datasets", {{"name", "x"}}, "");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_EQ(Body(empty)["error"]["message"], "the dataset is empty");
+}
+
+TEST_F(ApiTest, DownloadGivesTheBytesAsCsv) {
+  Call("POST", "/api/v1/datasets", {{"name", "tiny"}}, kCsv);
+  const http::Response r = Call("GET", "/api/v1/datasets/" + kCsvSha);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "text/csv");
+  EXPECT_EQ(r.body, kCsv);
+  EXPECT_EQ(r.headers.at("ETag"), "\"" + kCsvSha + "\"");
+}
+
+TEST_F(ApiTest, UnknownOrMalformedHashes) {
+  const http::Response unknown = Call("GET", "/api/v1/datasets/" + std::string(64, 'a'));
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(Body(unknown)["error"]["code"], "not_found");
+  const http::Response malformed = Call("GET", "/api/v1/datasets/xyz");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(Body(malformed)["error"]["field"], "sha256");
+  EXPECT_EQ(Call("GET", "/api/v1/datasets/" + std::string(64, 'a') + "/info").status, 404);
+}
+
+TEST_F(ApiTest, InfoAndListDescribeDatasets) {
+  Call("POST", "/api/v1/datasets", {{"name", "tiny"}}, kCsv);
+  Call("POST", "/api/v1/datasets", {{"name", "other"}}, "x\n1\n");
+  const http::Response info = Call("GET", "/api/v1/datasets/" + kCsvSha + "/info");
+  ASSERT_EQ(info.status, 200) << info.body;
+  EXPECT_EQ(Body(info)["name"], "tiny");
+  EXPECT_EQ(datasets_.downloads(), 0) << "info does not send the bytes";
+
+  const Json all = Body(Call("GET", "/api/v1/datasets"));
+  ASSERT_EQ(all["datasets"].size(), 2u);
+  EXPECT_EQ(all["datasets"][0]["name"], "other");  // newest first
+  const Json named = Body(Call("GET", "/api/v1/datasets", {{"name", "tiny"}}));
+  ASSERT_EQ(named["datasets"].size(), 1u);
+  EXPECT_EQ(named["datasets"][0]["sha256"], kCsvSha);
+  EXPECT_EQ(Call("GET", "/api/v1/datasets", {{"limit", "0"}}).status, 400);
+}
+
+TEST_F(ApiTest, OnlyTheUploadRouteTakesLargeBodies) {
+  EXPECT_EQ(router_.BodyLimit("POST", "/api/v1/datasets"), kDatasetBodyLimit);
+  EXPECT_EQ(router_.BodyLimit("POST", "/api/v1/experiments"), 0u);
+  EXPECT_EQ(router_.BodyLimit("GET", "/api/v1/datasets"), 0u);
+  EXPECT_EQ(router_.MaxBodyLimit(), kDatasetBodyLimit);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "fake_dataset_service.hpp"
 #include "fake_experiment_service.hpp"
 #include "krige/codec.hpp"
 #include "krige/http/server.hpp"
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
   service.AddTrial(hostile, TrialState::kRunning, std::nullopt, {{"C", 3.0}});
 
   auto router = std::make_shared<krige::http::Router>();
-  krige::web::RegisterApi(*router, service);
+  krige::testing::FakeDatasetService datasets;
+  krige::web::RegisterApi(*router, service, datasets);
   krige::web::RegisterDashboard(*router);
   krige::http::ServerOptions options;
   if (argc > 1) options.port = static_cast<std::uint16_t>(std::stoi(argv[1]));

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fake_dataset_service.hpp"
 #include "fake_experiment_service.hpp"
 #include "krige/http/server.hpp"
 #include "krige/web/api.hpp"
@@ -22,12 +23,13 @@ using krige::testing::HttpConnection;
 using krige::testing::HttpReply;
 
 constexpr std::size_t kBodyLimit = 4096;
+constexpr std::size_t kBigLimit = 8 * kBodyLimit;  // the /big route's own limit
 
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto router = std::make_shared<Router>();
-    web::RegisterApi(*router, service_);
+    web::RegisterApi(*router, service_, datasets_);
     web::RegisterDashboard(*router);
     router->Add("POST", "/echo", [](const Request& r) {
       Json headers = Json::object();
@@ -42,6 +44,14 @@ class ServerTest : public ::testing::Test {
            headers}}.dump();
       return response;
     });
+    router->Add(
+        "POST", "/big",
+        [](const Request& r) {
+          Response response;
+          response.body = Json{{"size", r.body.size()}}.dump();
+          return response;
+        },
+        RouteOptions{kBigLimit});
     router->Add("GET", "/slow", [this](const Request&) {
       // Blocks a handler thread until the test releases it (bounded, so a failure cannot hang).
       release_.wait_for(std::chrono::seconds(20));
@@ -62,6 +72,7 @@ class ServerTest : public ::testing::Test {
   }
 
   krige::testing::FakeExperimentService service_;
+  krige::testing::FakeDatasetService datasets_;
   std::promise<void> release_promise_;
   std::shared_future<void> release_ = release_promise_.get_future().share();
   std::unique_ptr<Server> server_;
@@ -142,6 +153,31 @@ TEST_F(ServerTest, OversizeBodyIs413InTheErrorShape) {
   EXPECT_EQ(reply->headers.at("connection"), "close");
   EXPECT_TRUE(c.WaitClosed());
   EXPECT_EQ(service_.List({}).experiments.size(), 0u);
+}
+
+TEST_F(ServerTest, ARouteMayAcceptLargerBodiesThanTheDefault) {
+  HttpConnection c(port_);
+  ASSERT_TRUE(c.Send(HttpConnection::Post("/big", std::string(kBigLimit, 'a'))));
+  const auto reply = c.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(Json::parse(reply->body)["size"], kBigLimit);
+  // The same body elsewhere is still too large.
+  HttpConnection d(port_);
+  d.Send(HttpConnection::Post("/echo", std::string(kBigLimit, 'a')));
+  const auto refused = d.Receive();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 413);
+}
+
+TEST_F(ServerTest, BeyondARoutesOwnLimitIs413) {
+  HttpConnection c(port_);
+  c.Send(HttpConnection::Post("/big", std::string(kBigLimit + 1, 'a')));
+  const auto reply = c.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+  EXPECT_EQ(Json::parse(reply->body)["error"]["message"], "the request body exceeds 32768 bytes");
+  EXPECT_TRUE(c.WaitClosed());
 }
 
 TEST_F(ServerTest, MalformedRequestIs400) {

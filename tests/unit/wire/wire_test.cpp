@@ -14,6 +14,7 @@ TEST(WireTest, EveryMessageRoundTrips) {
   assign.training.dataset = "x.csv";
   assign.training.model = "ridge";
   assign.objective = {"r2", Goal::kMaximize};
+  assign.api_url = "http://0.0.0.0:8080";
   Result result;
   result.trial = {42, 2};
   result.value = 0.75;
@@ -38,6 +39,19 @@ TEST(WireTest, EveryMessageRoundTrips) {
   const auto decoded = std::get<Assign>(Decode(Encode(assign)));
   EXPECT_EQ(decoded.params, assign.params);
   EXPECT_EQ(decoded.training.model, "ridge");
+  EXPECT_EQ(decoded.api_url, "http://0.0.0.0:8080");
+}
+
+TEST(WireTest, AssignWithoutApiUrlStaysWithout) {
+  Assign assign;
+  assign.trial = {1, 1};
+  assign.training.dataset = "sha256:" + std::string(64, 'a');
+  assign.objective = {"accuracy", Goal::kMaximize};
+  const auto frames = Encode(assign);
+  EXPECT_EQ(frames[2].find("api_url"), std::string::npos) << frames[2];
+  const auto decoded = std::get<Assign>(Decode(frames));
+  EXPECT_EQ(decoded.api_url, "");
+  EXPECT_EQ(decoded.training.dataset, assign.training.dataset);
 }
 
 TEST(WireTest, MalformedMessagesAreRejected) {

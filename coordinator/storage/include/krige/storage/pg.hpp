@@ -23,5 +23,6 @@ std::vector<std::string> ApplyMigrations(Database& db);
 std::unique_ptr<ExperimentRepository> MakeExperimentRepository(std::shared_ptr<Database> db);
 std::unique_ptr<TrialRepository> MakeTrialRepository(std::shared_ptr<Database> db);
 std::unique_ptr<WorkerRepository> MakeWorkerRepository(std::shared_ptr<Database> db);
+std::unique_ptr<DatasetRepository> MakeDatasetRepository(std::shared_ptr<Database> db);
 
 }  // namespace krige::storage::pg

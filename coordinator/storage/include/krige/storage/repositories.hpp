@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
 #include "krige/spec.hpp"
 #include "krige/trial.hpp"
@@ -98,6 +99,23 @@ class WorkerRepository {
   virtual ~WorkerRepository() = default;
   virtual void Seen(const WorkerInfo& worker) = 0;
   virtual void MarkLost(const std::string& worker_id) = 0;
+};
+
+// Datasets by the SHA-256 of their bytes. Thread-safe; every method is one transaction; errors
+// as for ExperimentRepository. The caller computes the hash (the store trusts it).
+class DatasetRepository {
+ public:
+  virtual ~DatasetRepository() = default;
+  // Inserts the bytes, or, when that hash is stored already, records a new upload of them
+  // (name and created_at of this upload). `created` says which.
+  virtual service::Upload Put(const std::string& sha256, const std::string& name,
+                              const std::string& bytes) = 0;
+  virtual std::optional<std::string> Bytes(const std::string& sha256) = 0;
+  virtual std::optional<service::Dataset> Find(const std::string& sha256) = 0;
+  // The latest upload called `name`.
+  virtual std::optional<service::Dataset> FindByName(const std::string& name) = 0;
+  // Newest first; only those called `name` when given.
+  virtual std::vector<service::Dataset> List(const std::optional<std::string>& name, int limit) = 0;
 };
 
 }  // namespace krige::storage

@@ -1,13 +1,21 @@
 // The REST API (/api/v1, /healthz) as routes on a krige::http::Router.
 #pragma once
 
+#include <cstddef>
+
 #include "krige/http/router.hpp"
+#include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
 
 namespace krige::web {
 
-// Adds every API route (the table is in web/api/api.cpp). `service` is borrowed: it must
-// outlive the router; it is called concurrently from the handler threads.
-void RegisterApi(http::Router& router, service::ExperimentService& service);
+// The largest dataset POST /api/v1/datasets accepts (every other route keeps the server's
+// default body limit).
+inline constexpr std::size_t kDatasetBodyLimit = std::size_t{256} << 20;
+
+// Adds every API route (the table is in web/api/api.cpp). The services are borrowed: they must
+// outlive the router; they are called concurrently from the handler threads.
+void RegisterApi(http::Router& router, service::ExperimentService& experiments,
+                 service::DatasetService& datasets);
 
 }  // namespace krige::web

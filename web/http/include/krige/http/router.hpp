@@ -3,6 +3,7 @@
 // (server.hpp) converts at its edge.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <map>
@@ -32,6 +33,13 @@ struct Response {
 // anything else) to fail; the Router turns the exception into a response via ErrorToResponse.
 using Handler = std::function<Response(const Request&)>;
 
+// Per-route settings.
+struct RouteOptions {
+  // The largest request body this route accepts; 0: the server's default
+  // (ServerOptions::body_limit). Larger bodies are answered 413 before they are read.
+  std::size_t body_limit = 0;
+};
+
 // The route table. Add() every route before the server starts; Dispatch() is then const and
 // safe to call from many threads at once.
 class Router {
@@ -40,7 +48,13 @@ class Router {
   // ("/api/v1/experiments/{id}/trials"). A capture matches one non-empty segment. Literal
   // segments win over captures when both match. Adding the same method+pattern twice throws
   // std::logic_error.
-  void Add(std::string method, std::string pattern, Handler handler);
+  void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+
+  // The body limit of the route `method` `path` would be dispatched to; 0 when it has none of
+  // its own (or no route matches). Lets the server read large bodies for some routes only.
+  std::size_t BodyLimit(const std::string& method, const std::string& path) const;
+  // The largest body limit of any route (0 when none has one).
+  std::size_t MaxBodyLimit() const;
 
   // 404 for an unknown path, 405 (with an Allow header) when the path exists but not for this
   // method; exceptions from the handler become ErrorToResponse(). Never throws.
@@ -51,7 +65,12 @@ class Router {
     std::string method;
     std::vector<std::string> segments;  // "{name}" for a capture
     Handler handler;
+    RouteOptions options;
   };
+  // The best route for the method and decoded segments; `allowed` collects the methods of
+  // routes whose path matches. Fills `captures` from the chosen route.
+  const Route* Match(const std::string& method, const std::vector<std::string>& segments,
+                     std::vector<bool>& captures, std::vector<std::string>* allowed) const;
   std::vector<Route> routes_;
 };
 

@@ -16,11 +16,13 @@ struct ServerOptions {
   std::string host = "127.0.0.1";    // address to bind
   std::uint16_t port = 0;            // 0: the OS picks; Start() returns the bound port
   int handler_threads = 4;           // threads running the Router's handlers
-  std::size_t body_limit = 1 << 20;  // larger request bodies are answered 413
+  std::size_t body_limit = 1 << 20;  // larger request bodies are answered 413, unless their
+                                     // route allows more (RouteOptions::body_limit)
 };
 
-// Keep-alive connections; 30 s timeout on every read and write; malformed requests get a
-// 400 and oversize bodies a 413, both in the error shape, then the connection is closed.
+// Keep-alive connections; 30 s timeout on every read and write (plus 1 s per MiB of body);
+// malformed requests get a 400 and oversize bodies a 413, both in the error shape, then the
+// connection is closed.
 //
 // Thread-safety: Start() and Stop() from one owning thread. The Router is shared, read-only.
 class Server {
@@ -30,8 +32,14 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds, listens and starts the threads; returns the bound port. Throws krige::Error
-  // (unavailable) when the address cannot be bound, std::logic_error when already started.
+  // Binds and listens without serving yet (connections wait in the backlog); returns the
+  // bound port, so a composition root can advertise it before the rest starts. Optional:
+  // Start() listens when this was not called. Throws like Start().
+  std::uint16_t Listen();
+
+  // Binds and listens (unless Listen() did), and starts the threads; returns the bound port.
+  // Throws krige::Error (unavailable) when the address cannot be bound, std::logic_error when
+  // already started.
   std::uint16_t Start();
 
   // Stops accepting, closes connections, waits for running handlers to finish and joins all
