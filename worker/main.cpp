@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "krige/worker.hpp"
+#include "objectives/by_kind.hpp"
+#include "objectives/command_objective.hpp"
 #include "objectives/cv_objective.hpp"
 #include "objectives/dataset_cache.hpp"
 
@@ -40,7 +42,10 @@ int main(int argc, char** argv) {
 
   try {
     auto datasets = std::make_shared<krige::objectives::DatasetCache>(cache_dir);
-    krige::Worker worker(options, krige::objectives::MakeCvObjective(datasets));
+    krige::Worker worker(options, krige::objectives::ByKind({
+                                      {"cv", krige::objectives::MakeCvObjective(datasets)},
+                                      {"command", krige::objectives::MakeCommandObjective()},
+                                  }));
     std::thread waiter([&] {
       int sig = 0;
       sigwait(&signals, &sig);

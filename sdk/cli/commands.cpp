@@ -143,6 +143,7 @@ int Run(const Globals& g, const std::string& spec_path, bool json, std::ostream&
     ExperimentSpec spec = LoadSpecFile(spec_path);
     const std::string cwd = std::filesystem::current_path().string();
     ResolveDatasetPath(spec, spec_path, cwd);
+    ResolveSpecDir(spec, spec_path, cwd);
     const std::string server = ResolveServer(g, /*autostart=*/true, err);
     const Client client = Client::Connect(server);
     if (DatasetIsPath(spec)) UploadDataset(client, spec, progress);

@@ -45,6 +45,16 @@ void ResolveDatasetPath(ExperimentSpec& spec, const std::string& spec_path,
   dataset = (SpecDir(spec_path, cwd) / data).lexically_normal().string();
 }
 
+void ResolveSpecDir(ExperimentSpec& spec, const std::string& spec_path, const std::string& cwd) {
+  if (spec.training.kind != "command") return;
+  static const std::string kPlaceholder = "{spec_dir}";
+  const std::string dir = SpecDir(spec_path, cwd).string();
+  for (auto& arg : spec.training.command)
+    for (auto at = arg.find(kPlaceholder); at != std::string::npos;
+         at = arg.find(kPlaceholder, at + dir.size()))
+      arg.replace(at, kPlaceholder.size(), dir);
+}
+
 std::string FormatValue(double v) {
   char buf[64];
   const double a = std::fabs(v);

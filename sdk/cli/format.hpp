@@ -34,6 +34,11 @@ void ResolveDatasetPath(ExperimentSpec& spec, const std::string& spec_path, cons
 // "sha256:" or "name:".
 bool DatasetIsPath(const ExperimentSpec& spec);
 
+// In a command spec's arguments, "{spec_dir}" becomes the absolute directory of the spec file,
+// so `command: [python3, "{spec_dir}/train.py"]` finds the script next to the spec (on the
+// machine `krige run` runs on, like dataset paths before uploads).
+void ResolveSpecDir(ExperimentSpec& spec, const std::string& spec_path, const std::string& cwd);
+
 // 0.9736 / 12.5000 / 1.234e-05: four decimals in a readable range, else four significant digits.
 std::string FormatValue(double v);
 // "C=0.5312, kernel=rbf" (doubles with 4 significant digits).

@@ -163,5 +163,25 @@ TEST_F(DatasetsTest, KrigeRunUploadsALocalDatasetOnce) {
   EXPECT_EQ(experiments[0].spec.training.dataset.rfind("sha256:", 0), 0u);
 }
 
+TEST_F(DatasetsTest, TheCommandExampleCompletesThroughKrigeRun) {
+  StartWorker(2);
+  const auto [code, out] =
+      testing::RunCommand(testing::BinDir() + "/krige --server " + http_ + " run " +
+                          testing::SourceDir() + "/examples/command/spec.yaml 2>&1");
+  ASSERT_EQ(code, 0) << out << Logs();
+  EXPECT_THAT(out, HasSubstr("[12/12] completed=12"));
+  const auto experiments = client_->ListExperiments();
+  ASSERT_EQ(experiments.size(), 1u);
+  const Experiment& e = experiments[0];
+  ASSERT_TRUE(e.best);
+  EXPECT_GT(*e.best->value, 0.8);
+  // Every epoch was reported as a step and stored.
+  HttpRequest get;
+  get.target = "/api/v1/trials/" + std::to_string(e.best->id);
+  const Json trial = Json::parse(MakeHttpTransport(http_)->Send(get).body);
+  ASSERT_TRUE(trial.contains("steps")) << trial.dump();
+  EXPECT_EQ(trial["steps"].size(), trial["params"]["epochs"].get<std::size_t>()) << trial.dump();
+}
+
 }  // namespace
 }  // namespace krige

@@ -76,6 +76,21 @@ TEST(ResolveDatasetPathTest, LeavesNamesAloneAndSaysWhatIsAPath) {
   EXPECT_FALSE(DatasetIsPath(command));
 }
 
+TEST(ResolveSpecDirTest, ReplacesThePlaceholderInCommandArguments) {
+  ExperimentSpec spec;
+  spec.training.kind = "command";
+  spec.training.command = {"python3", "{spec_dir}/train.py", "--lr", "{lr}",
+                           "--out={spec_dir}/a:{spec_dir}/b"};
+  ResolveSpecDir(spec, "examples/command/spec.yaml", "/repo");
+  EXPECT_EQ(spec.training.command,
+            (std::vector<std::string>{"python3", "/repo/examples/command/train.py", "--lr", "{lr}",
+                                      "--out=/repo/examples/command/a:/repo/examples/command/b"}));
+  auto cv = CvSpec("x.csv");
+  cv.training.command = {"{spec_dir}"};
+  ResolveSpecDir(cv, "/repo/x.yaml", "/");
+  EXPECT_EQ(cv.training.command[0], "{spec_dir}");
+}
+
 TEST(FormatTest, Values) {
   EXPECT_EQ(FormatValue(0.97356), "0.9736");
   EXPECT_EQ(FormatValue(52.5), "52.5000");

@@ -184,10 +184,12 @@ TEST(SpecTest, ClusteringTaskTakesClusteringMetricsAndKmeans) {
 
 TEST(SpecTest, EveryExampleSpecIsValid) {
   int seen = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(testing::SourceDir() + "/examples")) {
-    if (entry.path().extension() != ".yaml") continue;
-    ++seen;
-    EXPECT_NO_THROW(LoadSpecFile(entry.path().string())) << entry.path();
+  for (const char* dir : {"/examples", "/examples/command"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(testing::SourceDir() + dir)) {
+      if (entry.path().extension() != ".yaml") continue;
+      ++seen;
+      EXPECT_NO_THROW(LoadSpecFile(entry.path().string())) << entry.path();
+    }
   }
   EXPECT_GT(seen, 0);
 }
