@@ -102,6 +102,19 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(limit_);
     // A large body gets time in proportion: at least 1 MiB/s besides the usual timeout.
     stream_.expires_after(kTimeout + std::chrono::seconds(length ? (*length >> 20) : 0));
+    if (header.version() == 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
+      // Clients such as curl hold a large body back (for a second) until told to send it.
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue, sizeof kContinue - 1),
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         if (!ec) self->ReadBody();
+                       });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }

@@ -180,6 +180,29 @@ TEST_F(ServerTest, BeyondARoutesOwnLimitIs413) {
   EXPECT_TRUE(c.WaitClosed());
 }
 
+TEST_F(ServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  HttpConnection c(port_);
+  ASSERT_TRUE(
+      c.Send("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+             "Expect: 100-continue\r\n\r\n"));
+  const auto go_on = c.Receive();
+  ASSERT_TRUE(go_on);
+  EXPECT_EQ(go_on->status, 100);
+  ASSERT_TRUE(c.Send("0123456789"));
+  const auto reply = c.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(Json::parse(reply->body)["size"], 10);
+
+  // Too large: refused at once, the body never asked for.
+  HttpConnection d(port_);
+  ASSERT_TRUE(d.Send("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                     std::to_string(kBigLimit + 1) + "\r\nExpect: 100-continue\r\n\r\n"));
+  const auto refused = d.Receive();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 413);
+}
+
 TEST_F(ServerTest, MalformedRequestIs400) {
   HttpConnection c(port_);
   ASSERT_TRUE(c.Send("THIS IS NOT HTTP\r\n\r\n"));
