@@ -31,7 +31,7 @@ struct SchedulerOptions {
   // a worker silent for this long is forgotten.
   std::chrono::milliseconds lease{10000};
   // Sent in every ASSIGN (wire::Assign::api_url): where workers fetch datasets.
-  std::string api_url;
+  std::string api_url{};
 };
 
 class Scheduler {
