@@ -50,6 +50,8 @@ Trial StoredExperimentService::GetTrial(std::int64_t trial_id) {
   return *t;
 }
 
-bool StoredExperimentService::Healthy() { return experiments_.Ping(); }
+bool StoredExperimentService::Healthy() {
+  return experiments_.Ping();
+}
 
 }  // namespace krige::service

@@ -11,8 +11,8 @@ namespace krige::service {
 struct Scheduler::ExperimentSlot {
   Experiment experiment;
   std::unique_ptr<tuners::Tuner> tuner;
-  tuners::History history;                      // completed and failed
-  std::map<std::int64_t, Params> pending;       // queued or running trials
+  tuners::History history;                 // completed and failed
+  std::map<std::int64_t, Params> pending;  // queued or running trials
   int running = 0;
   int queued = 0;
   int created = 0;
@@ -86,8 +86,8 @@ void Scheduler::Recover(Clock::time_point now) {
         }
       }
     }
-    spdlog::info("resumed experiment {} ({}): {} trials, {} running, {} queued", e.id,
-                 e.spec.name, slot.created, slot.running, slot.queued);
+    spdlog::info("resumed experiment {} ({}): {} trials, {} running, {} queued", e.id, e.spec.name,
+                 slot.created, slot.running, slot.queued);
   }
 }
 
@@ -118,8 +118,7 @@ void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& mes
   if (const auto* hello = std::get_if<wire::Hello>(&message)) {
     TouchWorker(worker_id, hello->slots, now);
     worker_store_.Seen({worker_id, hello->hostname, hello->slots, hello->version});
-    spdlog::info("worker {} joined ({} slots, host {})", worker_id, hello->slots,
-                 hello->hostname);
+    spdlog::info("worker {} joined ({} slots, host {})", worker_id, hello->slots, hello->hostname);
     Fill(worker_id, now);
   } else if (std::get_if<wire::Ready>(&message)) {
     TouchWorker(worker_id, 0, now);
@@ -216,7 +215,9 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
   }
 }
 
-void Scheduler::Forget(std::int64_t experiment_id) { running_.erase(experiment_id); }
+void Scheduler::Forget(std::int64_t experiment_id) {
+  running_.erase(experiment_id);
+}
 
 void Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
                        const std::string& reason) {
@@ -284,8 +285,7 @@ void Scheduler::Fill(const std::string& worker_id, Clock::time_point now) {
   }
 }
 
-bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker,
-                          Clock::time_point now) {
+bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Clock::time_point now) {
   // Round robin: start after the experiment served last, wrap around once.
   std::vector<ExperimentSlot*> order;
   for (auto it = running_.upper_bound(next_turn_); it != running_.end(); ++it)
@@ -332,7 +332,8 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker,
       slot->pending[trial->id] = trial->params;
     }
     ++slot->running;
-    worker.trials[trial->id] = {trial->attempt, slot->experiment.id, now};
+    worker.trials[trial->id] = {trial->attempt, slot->experiment.id,
+                                std::max(now, options_.clock())};
     owner_[trial->id] = worker_id;
     next_turn_ = slot->experiment.id;
     wire::Assign assign;

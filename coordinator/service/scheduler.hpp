@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,6 +33,9 @@ struct SchedulerOptions {
   std::chrono::milliseconds lease{10000};
   // Sent in every ASSIGN (wire::Assign::api_url): where workers fetch datasets.
   std::string api_url{};
+  // The time an ASSIGN leaves. An assignment's lease starts then, not when the message that
+  // freed the slot arrived: those differ when the scheduler thread has a backlog.
+  std::function<Clock::time_point()> clock = [] { return Clock::now(); };
 };
 
 class Scheduler {

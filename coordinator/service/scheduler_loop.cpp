@@ -11,7 +11,9 @@ constexpr auto kTickInterval = std::chrono::milliseconds(250);
 
 SchedulerLoop::SchedulerLoop(Scheduler& scheduler) : scheduler_(scheduler) {}
 
-SchedulerLoop::~SchedulerLoop() { Stop(); }
+SchedulerLoop::~SchedulerLoop() {
+  Stop();
+}
 
 void SchedulerLoop::Start() {
   scheduler_.Recover(Clock::now());
@@ -61,16 +63,24 @@ void SchedulerLoop::Run() {
         if (auto* m = std::get_if<MessageEvent>(&event)) {
           scheduler_.OnMessage(m->worker_id, m->message, m->received);
         } else {
-          scheduler_.OnExperimentCreated(std::get<CreatedEvent>(event).experiment_id,
-                                         Clock::now());
+          scheduler_.OnExperimentCreated(std::get<CreatedEvent>(event).experiment_id, Clock::now());
         }
       } catch (const std::exception& e) {
         spdlog::error("scheduler: {}", e.what());
       }
     }
     if (Clock::now() >= next_tick) {
+      // Leases are judged as of the arrival time of the oldest message not yet applied: a
+      // backlog on this thread (a slow fit, a slow database) must not pass for silence.
+      Clock::time_point as_of = Clock::now();
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const auto& event : inbox_)
+          if (const auto* m = std::get_if<MessageEvent>(&event))
+            as_of = std::min(as_of, m->received);
+      }
       try {
-        scheduler_.Tick(Clock::now());
+        scheduler_.Tick(as_of);
       } catch (const std::exception& e) {
         spdlog::error("scheduler tick: {}", e.what());
       }

@@ -33,7 +33,7 @@ class SweepTest : public ::testing::Test {
     server_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{testing::BinDir() + "/krige-server", "--database-url", db_.url(),
                                  "--http", "127.0.0.1:0", "--zmq",
-                                 zmq.empty() ? "tcp://127.0.0.1:*" : zmq, "--lease-seconds", "3"},
+                                 zmq.empty() ? "tcp://127.0.0.1:*" : zmq, "--lease-seconds", "4"},
         dir_.path() + "/" + log);
     const std::string line = server_->WaitForLine("krige-server listening", 30s);
     ASSERT_FALSE(line.empty()) << server_->Log();

@@ -46,8 +46,15 @@ class SchedulerTest : public ::testing::Test {
  protected:
   SchedulerTest()
       : registry_(tuners::DefaultRegistry()),
-        scheduler_(experiments_, trials_, workers_, registry_, outbox_,
-                   {std::chrono::milliseconds(1000)}) {}
+        scheduler_(experiments_, trials_, workers_, registry_, outbox_, Options()) {}
+
+  // The scheduler's clock is the test's: assignments start at now_.
+  SchedulerOptions Options() {
+    SchedulerOptions o;
+    o.lease = std::chrono::milliseconds(1000);
+    o.clock = [this] { return now_; };
+    return o;
+  }
 
   std::int64_t NewExperiment(const std::string& name, int max_trials, int parallelism) {
     const auto id = store_.Create(Spec(name, max_trials, parallelism)).id;
@@ -198,7 +205,7 @@ TEST_F(SchedulerTest, AfterARestartListedTrialsStayAndUnlistedOnesComeBack) {
   outbox_.sent.clear();
 
   // A new scheduler over the same store: the coordinator restarted.
-  Scheduler restarted(experiments_, trials_, workers_, registry_, outbox_, {1000ms});
+  Scheduler restarted(experiments_, trials_, workers_, registry_, outbox_, Options());
   restarted.Recover(now_);
   // w1 is adopted through its heartbeat, which lists only trial #1.
   restarted.OnMessage("w1", wire::Heartbeat{2, {a[1].second.trial}}, now_ + 600ms);
