@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "krige/codec.hpp"
@@ -142,7 +143,7 @@ void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& mes
     Fill(worker_id, now);
   } else if (const auto* report = std::get_if<wire::Report>(&message)) {
     TouchWorker(worker_id, 0, now);
-    trials_.RecordStep({report->trial.trial_id, report->trial.attempt}, report->scores);
+    reports_.push_back({{report->trial.trial_id, report->trial.attempt}, report->scores});
   } else if (const auto* result = std::get_if<wire::Result>(&message)) {
     TouchWorker(worker_id, 0, now);
     OnResult(worker_id, *result, now);
@@ -160,6 +161,13 @@ void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& mes
 
 void Scheduler::OnResult(const std::string& worker_id, const wire::Result& result,
                          Clock::time_point now) {
+  // The result carries every step: the buffered reports of this attempt are redundant.
+  reports_.erase(std::remove_if(reports_.begin(), reports_.end(),
+                                [&](const auto& r) {
+                                  return r.first.trial_id == result.trial.trial_id &&
+                                         r.first.attempt == result.trial.attempt;
+                                }),
+                 reports_.end());
   const storage::TrialKey key{result.trial.trial_id, result.trial.attempt};
   storage::RecordOutcome outcome;
   std::optional<double> value;
@@ -254,6 +262,11 @@ void Scheduler::DropWorker(const std::string& worker_id, const std::string& reas
 }
 
 void Scheduler::Tick(Clock::time_point now) {
+  if (!reports_.empty()) {
+    std::vector<std::pair<storage::TrialKey, StepScores>> batch;
+    batch.swap(reports_);
+    trials_.RecordSteps(batch);
+  }
   std::vector<std::string> lost;
   std::vector<std::pair<std::string, std::int64_t>> expired;
   for (const auto& [id, worker] : workers_) {

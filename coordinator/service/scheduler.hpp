@@ -50,7 +50,7 @@ class Scheduler {
   void Recover(Clock::time_point now);
   void OnMessage(const std::string& worker_id, const wire::Message& message, Clock::time_point now);
   void OnExperimentCreated(std::int64_t experiment_id, Clock::time_point now);
-  // Expires leases and hands out work; call a few times per second.
+  // Writes buffered REPORTs, expires leases and hands out work; call a few times per second.
   void Tick(Clock::time_point now);
 
   std::size_t workers() const { return workers_.size(); }
@@ -88,6 +88,9 @@ class Scheduler {
   std::map<std::string, std::unique_ptr<WorkerSlot>> workers_;
   std::map<std::int64_t, std::string> owner_;  // running trial -> worker
   std::int64_t next_turn_ = 0;                 // round robin over experiments
+  // REPORTs waiting for the next Tick: written in one transaction, or dropped when the
+  // trial's RESULT (which carries every step) arrives first.
+  std::vector<std::pair<storage::TrialKey, StepScores>> reports_;
 };
 
 }  // namespace krige::service

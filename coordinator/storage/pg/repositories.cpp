@@ -259,13 +259,16 @@ class PgTrialRepository : public TrialRepository {
     });
   }
 
-  void RecordStep(const TrialKey& key, const StepScores& scores) override {
-    Json values = Json::object();
-    for (const auto& [name, v] : scores.values)
-      if (std::isfinite(v)) values[name] = v;
+  void RecordSteps(const std::vector<std::pair<TrialKey, StepScores>>& steps) override {
+    if (steps.empty()) return;
     db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
-      w.exec_prepared0("trial_report", key.trial_id, key.attempt, scores.step, values.dump());
+      for (const auto& [key, scores] : steps) {
+        Json values = Json::object();
+        for (const auto& [name, v] : scores.values)
+          if (std::isfinite(v)) values[name] = v;
+        w.exec_prepared0("trial_report", key.trial_id, key.attempt, scores.step, values.dump());
+      }
       w.commit();
     });
   }

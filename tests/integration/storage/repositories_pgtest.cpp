@@ -92,6 +92,20 @@ TEST_F(RepositoriesTest, ResultsAreIdempotentAndStaleAttemptsDiscarded) {
   EXPECT_THROW(trials_->CreateRunning(e.id, {{"C", 3.0}}, "w1"), Error);
 }
 
+TEST_F(RepositoriesTest, StepsOfTheRunningAttemptAreStoredInOneBatch) {
+  const Experiment e = experiments_->Create(Spec(5));
+  const Trial a = trials_->CreateRunning(e.id, {{"C", 1.0}}, "w1");
+  const Trial b = trials_->CreateRunning(e.id, {{"C", 2.0}}, "w1");
+  trials_->Requeue({b.id, 1}, 3, "lost");  // b's attempt 1 is stale now
+  trials_->RecordSteps({{{a.id, 1}, {0, {{"accuracy", 0.5}}}},
+                        {{a.id, 1}, {1, {{"accuracy", 0.75}, {"f1", 0.7}}}},
+                        {{b.id, 1}, {0, {{"accuracy", 0.9}}}}});
+  const auto stored = trials_->Get(a.id);
+  ASSERT_EQ(stored->steps.size(), 2u);
+  EXPECT_EQ(stored->steps[1].values.at("f1"), 0.7);
+  EXPECT_TRUE(trials_->Get(b.id)->steps.empty()) << "a stale attempt's report is ignored";
+}
+
 TEST_F(RepositoriesTest, RetriesAreBounded) {
   const Experiment e = experiments_->Create(Spec(1));
   const Trial t = trials_->CreateRunning(e.id, {{"C", 1.0}}, "w1");

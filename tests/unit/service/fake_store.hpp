@@ -104,7 +104,10 @@ class FakeStore {
     }
     return out;
   }
-  void RecordStep(const storage::TrialKey&, const StepScores&) { ++steps_recorded; }
+  void RecordSteps(const std::vector<std::pair<storage::TrialKey, StepScores>>& steps) {
+    steps_recorded += static_cast<int>(steps.size());
+    ++step_batches;
+  }
   std::optional<Trial> GetTrial(std::int64_t trial_id) {
     auto it = trials_.find(trial_id);
     if (it == trials_.end()) return std::nullopt;
@@ -127,6 +130,7 @@ class FakeStore {
 
   std::vector<std::string> seen, lost;
   int steps_recorded = 0;
+  int step_batches = 0;
 
  private:
   static void Count(TrialCounts& c, TrialState s) {
@@ -209,7 +213,9 @@ class FakeTrials : public storage::TrialRepository {
                                   const std::string& reason) override {
     return s_.Requeue(k, max_attempts, reason);
   }
-  void RecordStep(const storage::TrialKey& k, const StepScores& s) override { s_.RecordStep(k, s); }
+  void RecordSteps(const std::vector<std::pair<storage::TrialKey, StepScores>>& steps) override {
+    s_.RecordSteps(steps);
+  }
   std::optional<Trial> Get(std::int64_t id) override { return s_.GetTrial(id); }
   service::TrialPage List(std::int64_t, const service::TrialQuery&) override { return {}; }
   std::optional<Trial> Best(std::int64_t) override { return std::nullopt; }

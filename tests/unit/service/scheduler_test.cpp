@@ -220,5 +220,20 @@ TEST_F(SchedulerTest, AfterARestartListedTrialsStayAndUnlistedOnesComeBack) {
   EXPECT_EQ(store_.state(e), ExperimentState::kRunning);
 }
 
+TEST_F(SchedulerTest, ReportsAreGroupCommittedOrDroppedForAResult) {
+  NewExperiment("e", 5, 2);
+  Hello("w", 2);
+  const auto a = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(a.size(), 2u);
+  for (int step = 0; step < 3; ++step)
+    for (const auto& [w, m] : a)
+      scheduler_.OnMessage(w, wire::Report{m.trial, {step, {{"accuracy", 0.5}}}}, now_);
+  Result("w", a[0].second.trial, 0.5);  // its 3 reports are in the result already
+  EXPECT_EQ(store_.steps_recorded, 0) << "nothing written per REPORT";
+  scheduler_.Tick(now_);
+  EXPECT_EQ(store_.step_batches, 1);
+  EXPECT_EQ(store_.steps_recorded, 3) << "the other trial's 3 reports, in one transaction";
+}
+
 }  // namespace
 }  // namespace krige::service

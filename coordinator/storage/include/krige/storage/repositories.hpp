@@ -77,8 +77,9 @@ class TrialRepository {
   // max_attempts attempts were made.
   virtual RequeueOutcome Requeue(const TrialKey& key, int max_attempts,
                                  const std::string& reason) = 0;
-  // An intermediate score; ignored unless the attempt is the running one.
-  virtual void RecordStep(const TrialKey& key, const StepScores& scores) = 0;
+  // Intermediate scores, written in one transaction (group commit); each is ignored unless
+  // its attempt is the running one.
+  virtual void RecordSteps(const std::vector<std::pair<TrialKey, StepScores>>& steps) = 0;
 
   virtual std::optional<Trial> Get(std::int64_t trial_id) = 0;
   virtual service::TrialPage List(std::int64_t experiment_id, const service::TrialQuery& q) = 0;
