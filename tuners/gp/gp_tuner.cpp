@@ -37,13 +37,13 @@ void Standardize(Vector& y) {
 }
 
 // True when one value of the worse half is shared by at least 10% of all values (and at least
-// two): a plateau of failures in all but name (a classifier that predicts the majority class),
-// as discrete objectives such as accuracy have. Continuous objectives do not have plateaus; a
-// pair of near-duplicate points whose values round alike is not one.
+// three): a plateau of failures in all but name (a classifier that predicts the majority
+// class), as discrete objectives such as accuracy have. Continuous objectives do not have
+// plateaus; an occasional pair of equal values (Rosenbrock meets some) is not one.
 bool WorseHalfHasPlateau(const Vector& y) {
   std::vector<double> v(y.data(), y.data() + y.size());
   std::sort(v.begin(), v.end());
-  const std::size_t need = std::max<std::size_t>(2, (v.size() + 9) / 10);
+  const std::size_t need = std::max<std::size_t>(3, (v.size() + 9) / 10);
   std::size_t run = 1;
   for (std::size_t i = v.size() / 2 + 1; i < v.size(); ++i) {
     run = v[i] == v[i - 1] ? run + 1 : 1;
