@@ -1,6 +1,7 @@
 #include "gp/gp_model.hpp"
 
 #include <algorithm>
+#include <boost/math/special_functions/erf.hpp>
 #include <cmath>
 #include <limits>
 #include <nlopt.hpp>
@@ -299,6 +300,32 @@ double LogH(double z, double* dz) {
 }
 
 }  // namespace
+
+Vector HalfRank(const Vector& y) {
+  const Eigen::Index n = y.size();
+  if (n < 4) return y;
+  std::vector<double> sorted(y.data(), y.data() + n);
+  std::sort(sorted.begin(), sorted.end());
+  const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  double ss = 0;
+  int good = 0;
+  for (double v : sorted)
+    if (v <= median) {
+      ss += (v - median) * (v - median);
+      ++good;
+    }
+  const double sigma = std::sqrt(ss / std::max(1, good));
+  if (!(sigma > 0) || !std::isfinite(sigma)) return y;
+  Vector out = y;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (!(y[i] > median)) continue;
+    const auto lo = std::lower_bound(sorted.begin(), sorted.end(), y[i]) - sorted.begin();
+    const auto hi = std::upper_bound(sorted.begin(), sorted.end(), y[i]) - sorted.begin();
+    const double q = (0.5 * static_cast<double>(lo + hi - 1) + 0.5) / static_cast<double>(n);
+    out[i] = median + sigma * M_SQRT2 * boost::math::erf_inv(std::min(2 * q - 1, 1 - 1e-12));
+  }
+  return out;
+}
 
 double LogExpectedImprovement(double mean, double var, double best, double* dmean, double* dvar) {
   var = std::max(var, 1e-300);

@@ -68,6 +68,16 @@ class Posterior {
   double jitter_ = 0;
 };
 
+// Vizier's half-rank output warping (Song et al., "The Vizier Gaussian Process Bandit
+// Algorithm", 2024), for minimization: the better half (<= median) keeps its values; each
+// value of the worse half becomes median + sigma * Phi^-1(q), q its mid-rank quantile in (0.5,
+// 1) and sigma the root-mean-square deviation of the better half from the median. A cluster of
+// failures in all but name (a classifier predicting the majority class, a loss that blew up)
+// then sits a few sigma above the median instead of setting the scale of the whole fit, so the
+// differences among good configurations stay resolvable. Ties share their mid-rank (a plateau
+// stays one value); order is preserved. Returns y unchanged for n < 4 or a flat better half.
+Vector HalfRank(const Vector& y);
+
 // log E[max(best - f, 0)] for f ~ N(mean, var) (minimization), computed stably far into the
 // tail (Ament et al., "Unexpected improvements to expected improvement", 2023), and its
 // derivatives with respect to mean and var.

@@ -36,10 +36,30 @@ void Standardize(Vector& y) {
   y = ((y.array() - mean) / (sd > 1e-12 ? sd : 1.0)).matrix();
 }
 
-// Standardize, then (optionally) a Yeo-Johnson power transform with lambda chosen by maximum
-// likelihood, as HEBO does: heavy-tailed objectives (Rosenbrock, losses that blow up) stop
-// dominating the fit, and the region near the best gets more resolution.
-Vector WarpedTargets(Vector y, bool warp) {
+// True when one value of the worse half is shared by at least 10% of all values (and at least
+// three): a plateau of failures in all but name (a classifier that predicts the majority
+// class), as discrete objectives such as accuracy have. Continuous objectives do not have
+// plateaus; an occasional pair of equal values (Rosenbrock meets some) is not one.
+bool WorseHalfHasPlateau(const Vector& y) {
+  std::vector<double> v(y.data(), y.data() + y.size());
+  std::sort(v.begin(), v.end());
+  const std::size_t need = std::max<std::size_t>(3, (v.size() + 9) / 10);
+  std::size_t run = 1;
+  for (std::size_t i = v.size() / 2 + 1; i < v.size(); ++i) {
+    run = v[i] == v[i - 1] ? run + 1 : 1;
+    if (run >= need) return true;
+  }
+  return false;
+}
+
+// Half-rank warping (half_rank 1: always; 2: when the worse half has a plateau), then standardize,
+// then (optionally) a Yeo-Johnson power transform with lambda chosen by maximum likelihood, as
+// HEBO does: heavy-tailed objectives (Rosenbrock, losses that blow up) stop dominating the fit,
+// and the region near the best gets more resolution. Half-rank is not always on: on smooth
+// objectives its rank-valued worse half costs precision near the optimum (Branin regret at 100
+// evaluations 2.2e-07 -> 1.5e-06 over 10 seeds).
+Vector WarpedTargets(Vector y, bool warp, int half_rank) {
+  if (half_rank == 1 || (half_rank == 2 && WorseHalfHasPlateau(y))) y = gp::HalfRank(y);
   Standardize(y);
   if (!warp || y.size() < 5) return y;
   const double n = static_cast<double>(y.size());
@@ -77,6 +97,7 @@ class GpTuner : public Tuner {
     restarts_ = std::max(1, static_cast<int>(Option(context_, "fit_restarts", 2)));
     max_fit_ = std::max(10, static_cast<int>(Option(context_, "max_fit_points", 150)));
     candidates_ = std::max(16, static_cast<int>(Option(context_, "candidates", 1024)));
+    half_rank_ = static_cast<int>(Option(context_, "half_rank", 2));
     ShiftedSobolPoints(encoder_.unit_dims(), 0, 0, 0);  // throws now for > 3667 parameters
   }
 
@@ -152,7 +173,7 @@ class GpTuner : public Tuner {
       X.row(i) = Encode(obs[i]->params).transpose();
       y[i] = sign * obs[i]->value;
     }
-    y = WarpedTargets(y, warp_);
+    y = WarpedTargets(y, warp_, half_rank_);
 
     // Hyperparameters from at most max_fit_ trials: the best quarter and a seeded sample.
     std::vector<Eigen::Index> order(n);
@@ -351,6 +372,7 @@ class GpTuner : public Tuner {
   int restarts_ = 2;
   Eigen::Index max_fit_ = 150;
   int candidates_ = 1024;
+  int half_rank_ = 2;
 };
 
 }  // namespace

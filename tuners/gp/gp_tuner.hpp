@@ -11,7 +11,9 @@ namespace krige::tuners {
 // 1), fit_restarts (L-BFGS starts for the hyperparameters, default 2), max_fit_points (the
 // hyperparameters are fitted on at most this many trials, the best quarter plus a seeded
 // sample of the rest, default 150; the posterior always uses all of them), candidates
-// (quasi-random acquisition candidates, default 1024).
+// (quasi-random acquisition candidates, default 1024), half_rank (half-rank output warping:
+// 0 never, 1 always, 2 when a value of the worse half is shared by >= 10% of the trials and
+// at least 3, default 2).
 //
 // Never throws for numerical trouble: it falls back to the sobol tuner's point and says why in
 // Suggestion::note.

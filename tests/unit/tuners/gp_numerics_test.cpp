@@ -190,6 +190,25 @@ TEST(GpNumericsTest, FantasiesCollapseVarianceAtPendingPoints) {
   EXPECT_LT(v1[0], 0.01 * v0[0]);
 }
 
+TEST(GpNumericsTest, HalfRankKeepsTheBetterHalfAndBoundsTheWorse) {
+  Vector y(9);
+  y << 3, 1, 1e6, 2, 4, 50, 50, 5, 1e9;  // median 5; a plateau (50, 50) and two blow-ups
+  const Vector w = HalfRank(y);
+  for (Eigen::Index i = 0; i < y.size(); ++i) EXPECT_TRUE(y[i] > 5 || w[i] == y[i]) << i;
+  EXPECT_EQ(w[5], w[6]) << "ties share their rank";
+  for (Eigen::Index i = 0; i < y.size(); ++i)
+    for (Eigen::Index j = 0; j < y.size(); ++j)
+      EXPECT_TRUE(!(y[i] < y[j]) || w[i] < w[j]) << i << " " << j;
+  // sigma = rms deviation of {1, ..., 5} from 5 = sqrt(6); the worst is 1.6 sigma away.
+  EXPECT_LT(w.maxCoeff(), 5 + 2 * std::sqrt(6.0));
+  EXPECT_GT(w.minCoeff(), 0.0);
+  // Too few points, or a flat better half: unchanged.
+  EXPECT_EQ(HalfRank(y.head(3)), y.head(3));
+  Vector flat(5);
+  flat << 1, 1, 1, 7, 9;
+  EXPECT_EQ(HalfRank(flat), flat);
+}
+
 // The tuner survives degenerate histories and says why when it falls back.
 TEST(GpTunerTest, ConstantAndDuplicatedObjectivesDoNotThrow) {
   TunerContext c;
