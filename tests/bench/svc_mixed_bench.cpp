@@ -1,6 +1,7 @@
 // gp against random search through the real stack: a throwaway PostgreSQL, krige-server and
 // two krige-worker processes on 127.0.0.1, tuning an RBF/poly/linear SVC on breast_cancer
-// (C and gamma log-scale, kernel categorical, degree only when kernel == poly), 30 trials per
+// (C and gamma log-scale, kernel categorical, gamma only for rbf and poly, degree only for poly;
+// libsvm ignores gamma for the linear kernel, as scikit-learn does), 30 trials per
 // experiment, 10 seeds per tuner. Prints a table and writes NAME.json (goal: gp's median best
 // CV accuracy above random's).
 #include <algorithm>
@@ -26,7 +27,7 @@ max_trials: 30
 parallelism: 2
 space:
   C: {type: float, low: 1.0e-2, high: 1.0e+3, log: true}
-  gamma: {type: float, low: 1.0e-5, high: 1.0, log: true}
+  gamma: {type: float, low: 1.0e-5, high: 1.0, log: true, when: {kernel: [rbf, poly]}}
   kernel: {type: categorical, values: [rbf, poly, linear]}
   degree: {type: int, low: 2, high: 4, when: {kernel: poly}}
 training:

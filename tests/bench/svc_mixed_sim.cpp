@@ -27,7 +27,7 @@ max_trials: 30
 parallelism: 2
 space:
   C: {type: float, low: 1.0e-2, high: 1.0e+3, log: true}
-  gamma: {type: float, low: 1.0e-5, high: 1.0, log: true}
+  gamma: {type: float, low: 1.0e-5, high: 1.0, log: true, when: {kernel: [rbf, poly]}}
   kernel: {type: categorical, values: [rbf, poly, linear]}
   degree: {type: int, low: 2, high: 4, when: {kernel: poly}}
 training:
