@@ -73,6 +73,12 @@ std::string FormatDouble(double v) {
   return buf;
 }
 
+// For writes that a crash may lose without harm, the commit does not wait for the WAL flush.
+// A lost new trial is proposed again by the tuner (suggestions are a function of the stored
+// history); a lost intermediate score is superseded by the RESULT. Results, failures and
+// requeues keep synchronous commits: they are acknowledged to workers.
+void NoWaitForFlush(pqxx::transaction_base& w) { w.exec0("SET LOCAL synchronous_commit = off"); }
+
 bool FinishIfDone(pqxx::transaction_base& w, std::int64_t experiment_id, bool exhausted) {
   return !w.exec_prepared("experiment_finish_if_done", experiment_id, exhausted).empty();
 }
@@ -181,6 +187,7 @@ class PgTrialRepository : public TrialRepository {
                       const std::string& worker) override {
     return db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
+      NoWaitForFlush(w);
       const auto number = w.exec_prepared("experiment_next_number", experiment_id);
       if (number.empty())
         throw Error(ErrorCode::kFailedPrecondition,
@@ -195,6 +202,7 @@ class PgTrialRepository : public TrialRepository {
   std::optional<Trial> ClaimQueued(std::int64_t experiment_id, const std::string& worker) override {
     return db_->Run([&](pqxx::connection& c) -> std::optional<Trial> {
       pqxx::work w(c);
+      NoWaitForFlush(w);
       const auto result = w.exec_prepared("trial_claim_queued", experiment_id, worker);
       w.commit();
       if (result.empty()) return std::nullopt;
@@ -263,6 +271,7 @@ class PgTrialRepository : public TrialRepository {
     if (steps.empty()) return;
     db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
+      NoWaitForFlush(w);
       for (const auto& [key, scores] : steps) {
         Json values = Json::object();
         for (const auto& [name, v] : scores.values)
