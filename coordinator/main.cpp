@@ -2,9 +2,9 @@
 // dispatcher, REST API and dashboard are built elsewhere and wired together here.
 #include <signal.h>
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <spdlog/spdlog.h>
 
 #include "datasets.hpp"
 #include "dispatcher.hpp"
@@ -83,8 +83,8 @@ int main(int argc, char** argv) {
     // thread; the scheduler replies through the dispatcher.
     krige::service::SchedulerLoop* loop_ptr = nullptr;
     krige::dispatch::Dispatcher dispatcher(
-        zmq_endpoint, [&loop_ptr](std::string id, krige::wire::Message m,
-                                  krige::service::Clock::time_point t) {
+        zmq_endpoint,
+        [&loop_ptr](std::string id, krige::wire::Message m, krige::service::Clock::time_point t) {
           loop_ptr->PostMessage(std::move(id), std::move(m), t);
         });
     krige::service::SchedulerOptions options;

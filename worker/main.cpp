@@ -2,10 +2,10 @@
 // built-in objectives.
 #include <signal.h>
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <memory>
-#include <spdlog/spdlog.h>
 #include <thread>
 
 #include "krige/worker.hpp"

@@ -34,7 +34,9 @@ Dispatcher::Dispatcher(std::string endpoint, MessageHandler handler)
   impl_->handler = std::move(handler);
 }
 
-Dispatcher::~Dispatcher() { Stop(); }
+Dispatcher::~Dispatcher() {
+  Stop();
+}
 
 std::string Dispatcher::Start() {
   Impl& d = *impl_;

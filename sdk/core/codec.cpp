@@ -213,7 +213,9 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
   return t;
 }
 
-std::string_view GoalName(Goal g) { return g == Goal::kMaximize ? "maximize" : "minimize"; }
+std::string_view GoalName(Goal g) {
+  return g == Goal::kMaximize ? "maximize" : "minimize";
+}
 
 std::string_view ParamTypeName(ParamType t) {
   switch (t) {
@@ -351,7 +353,8 @@ ExperimentSpec SpecFromJson(const Json& j) {
   std::vector<FieldProblem> problems;
   ExperimentSpec s;
   Reader r(j, "", problems);
-  if (!r.ok()) throw ValidationError(std::vector<FieldProblem>{{"", "the spec must be a JSON object"}});
+  if (!r.ok())
+    throw ValidationError(std::vector<FieldProblem>{{"", "the spec must be a JSON object"}});
   r.AllowOnly({"name", "objective", "tuner", "max_trials", "parallelism", "max_attempts", "space",
                "training"});
   r.String("name", s.name, true);
@@ -428,7 +431,9 @@ ExperimentSpec SpecFromJson(const Json& j) {
   return s;
 }
 
-Json ToJson(const StepScores& s) { return {{"step", s.step}, {"values", s.values}}; }
+Json ToJson(const StepScores& s) {
+  return {{"step", s.step}, {"values", s.values}};
+}
 
 StepScores StepScoresFromJson(const Json& j) {
   StepScores s;
@@ -480,7 +485,8 @@ ExperimentState ExperimentStateFromName(std::string_view name) {
   for (auto s : {ExperimentState::kRunning, ExperimentState::kPaused, ExperimentState::kCompleted,
                  ExperimentState::kStopped, ExperimentState::kFailed})
     if (ExperimentStateName(s) == name) return s;
-  throw Error(ErrorCode::kInvalidArgument, "unknown experiment state \"" + std::string(name) + "\"");
+  throw Error(ErrorCode::kInvalidArgument,
+              "unknown experiment state \"" + std::string(name) + "\"");
 }
 
 Json ToJson(const Trial& t) {
@@ -524,8 +530,8 @@ Trial TrialFromJson(const Json& j) {
 }
 
 Json ToJson(const TrialCounts& c) {
-  return {{"queued", c.queued},       {"running", c.running}, {"completed", c.completed},
-          {"failed", c.failed},       {"pruned", c.pruned},   {"total", c.total()}};
+  return {{"queued", c.queued}, {"running", c.running}, {"completed", c.completed},
+          {"failed", c.failed}, {"pruned", c.pruned},   {"total", c.total()}};
 }
 
 Json ToJson(const Experiment& e) {

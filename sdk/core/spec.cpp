@@ -151,8 +151,8 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
   if (spec.name.size() > 200) out.push_back({"name", "must be at most 200 characters"});
   if (spec.objective.metric.empty()) out.push_back({"objective.metric", "must not be empty"});
   if (!Contains(KnownTuners(), spec.tuner.name))
-    out.push_back({"tuner.name", "unknown tuner \"" + spec.tuner.name + "\" (known: " +
-                                     List(KnownTuners()) + ")"});
+    out.push_back({"tuner.name", "unknown tuner \"" + spec.tuner.name +
+                                     "\" (known: " + List(KnownTuners()) + ")"});
   if (spec.max_trials < 1 || spec.max_trials > 1000000)
     out.push_back({"max_trials", "must be between 1 and 1000000"});
   if (spec.parallelism < 1 || spec.parallelism > 4096)
@@ -177,7 +177,8 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
     if (!Contains(KnownModels(), t.model))
       out.push_back({"training.model",
                      "unknown model \"" + t.model + "\" (known: " + List(KnownModels()) + ")"});
-    if (t.folds < 2 || t.folds > 100) out.push_back({"training.folds", "must be between 2 and 100"});
+    if (t.folds < 2 || t.folds > 100)
+      out.push_back({"training.folds", "must be between 2 and 100"});
     if (t.repeats < 1 || t.repeats > 100)
       out.push_back({"training.repeats", "must be between 1 and 100"});
     if (!t.fold_column.empty() && t.fold_column == t.target)
@@ -201,21 +202,20 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
     for (std::size_t i = 0; i < t.metrics.size(); ++i)
       if (!Contains(task_metrics, t.metrics[i]))
         out.push_back({"training.metrics[" + std::to_string(i) + "]",
-                       "\"" + t.metrics[i] + "\" is not a " + task_name + " metric (known: " +
-                           List(task_metrics) + ")"});
+                       "\"" + t.metrics[i] + "\" is not a " + task_name +
+                           " metric (known: " + List(task_metrics) + ")"});
     if (!spec.objective.metric.empty() && !Contains(task_metrics, spec.objective.metric))
-      out.push_back({"objective.metric", "\"" + spec.objective.metric + "\" is not a " +
-                                             task_name + " metric (known: " + List(task_metrics) +
-                                             ")"});
+      out.push_back({"objective.metric", "\"" + spec.objective.metric + "\" is not a " + task_name +
+                                             " metric (known: " + List(task_metrics) + ")"});
     for (std::size_t i = 0; i < t.preprocessing.size(); ++i)
       if (!Contains(KnownPreprocessing(), t.preprocessing[i]))
         out.push_back({"training.preprocessing[" + std::to_string(i) + "]",
-                       "unknown step \"" + t.preprocessing[i] + "\" (known: " +
-                           List(KnownPreprocessing()) + ")"});
+                       "unknown step \"" + t.preprocessing[i] +
+                           "\" (known: " + List(KnownPreprocessing()) + ")"});
     static const std::vector<std::string> kRegressionOnly = {"ridge", "svr", "lasso",
-                                                              "elastic_net"};
+                                                             "elastic_net"};
     static const std::vector<std::string> kClassificationOnly = {"logistic_regression", "svc",
-                                                                  "linear_svc"};
+                                                                 "linear_svc"};
     if (Contains(kRegressionOnly, t.model) && t.task != Task::kRegression)
       out.push_back({"training.task", t.model + " is a regression model"});
     if (Contains(kClassificationOnly, t.model) && t.task != Task::kClassification)

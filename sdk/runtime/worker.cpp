@@ -74,10 +74,10 @@ struct Worker::Impl {
   // Wakes Run()'s poll when a trial thread queued something (set while Run() runs).
   std::function<void()> wake;
 
-  std::mutex mutex;                                // guards below
-  std::deque<wire::Message> outgoing;              // from trial threads
+  std::mutex mutex;                    // guards below
+  std::deque<wire::Message> outgoing;  // from trial threads
   std::map<std::int64_t, std::unique_ptr<Running>> running;
-  std::map<std::int64_t, Unacked> unacked;         // by trial id
+  std::map<std::int64_t, Unacked> unacked;  // by trial id
 
   void RunTrial(Running& slot, wire::Assign assign) {
     TrialContext context;
@@ -138,9 +138,13 @@ Worker::~Worker() {
     if (slot->thread.joinable()) slot->thread.join();
 }
 
-const std::string& Worker::id() const { return impl_->options.id; }
+const std::string& Worker::id() const {
+  return impl_->options.id;
+}
 
-void Worker::Stop() { impl_->stopping = true; }
+void Worker::Stop() {
+  impl_->stopping = true;
+}
 
 void Worker::Run() {
   Impl& w = *impl_;

@@ -11,21 +11,15 @@
 #include <regex>
 #include <thread>
 
-#include "krige/client.hpp"
+#include "bench_common.hpp"
 #include "krige/codec.hpp"
-#include "test_env.hpp"
 
 using namespace std::chrono_literals;
 namespace kt = krige::testing;
 using krige::Json;
+using krige::bench::Median;
 
 namespace {
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 Json Axis(const Json& values) {
   Json p = {{"type", "float"}, {"log", true}, {"values", values}};
@@ -59,30 +53,10 @@ int main(int argc, char** argv) {
   }
   const Json peer = Json::parse(peer_out);
 
-  const auto [pg_rc, pg_out] = kt::RunCommand(
-      kt::SourceDir() + "/scripts/pg-cluster start " + dir.path() + "/pg >/dev/null && " +
-      kt::SourceDir() + "/scripts/pg-cluster createdb " + dir.path() + "/pg krige");
-  if (pg_rc != 0) {
-    std::cerr << "cannot start PostgreSQL\n";
-    return 1;
-  }
-  const std::string url = pg_out.substr(0, pg_out.find('\n'));
   Json out;
   {
-    kt::ChildProcess server({kt::BinDir() + "/krige-server", "--database-url", url, "--http",
-                             "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*"},
-                            dir.path() + "/server.log");
-    std::smatch m;
-    const std::string line = server.WaitForLine("krige-server listening", 30s);
-    if (!std::regex_search(line, m, std::regex("http=(\\S+) zmq=(\\S+)"))) {
-      std::cerr << server.Log();
-      return 1;
-    }
-    kt::ChildProcess w0({kt::BinDir() + "/krige-worker", "--connect", m[2], "--slots", "1"},
-                        dir.path() + "/w0.log");
-    kt::ChildProcess w1({kt::BinDir() + "/krige-worker", "--connect", m[2], "--slots", "1"},
-                        dir.path() + "/w1.log");
-    krige::Client client = krige::Client::Connect(m[1], 60s);
+    krige::bench::LocalStack stack(dir.path(), 2);
+    krige::Client& client = stack.client();
 
     const Json spec_json = {{"name", "gridsearch-svc"},
                             {"objective", {{"metric", "accuracy"}, {"goal", "maximize"}}},
@@ -153,7 +127,6 @@ int main(int argc, char** argv) {
                                  {"value", same_best},
                                  {"met", same_best}}});
   }
-  kt::RunCommand(kt::SourceDir() + "/scripts/pg-cluster destroy " + dir.path() + "/pg");
   std::ofstream(name + ".json") << out.dump(2) << "\n";
   return 0;
 }

@@ -14,34 +14,14 @@
 #include <sstream>
 #include <thread>
 
+#include "bench_common.hpp"
 #include "krige/codec.hpp"
 #include "krige/training/cross_validation.hpp"
 #include "krige/tuners/tuner.hpp"
 
 namespace {
 
-const char* const kSpec = R"(
-name: svc-mixed
-objective: {metric: accuracy, goal: maximize}
-max_trials: 30
-parallelism: 2
-space:
-  C: {type: float, low: 1.0e-2, high: 1.0e+3, log: true}
-  gamma: {type: float, low: 1.0e-5, high: 1.0, log: true, when: {kernel: [rbf, poly]}}
-  kernel: {type: categorical, values: [rbf, poly, linear]}
-  degree: {type: int, low: 2, high: 4, when: {kernel: poly}}
-training:
-  dataset: examples/data/breast_cancer.csv
-  model: svc
-  folds: 5
-  shuffle_seed: 0
-)";
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using krige::bench::Median;
 
 }  // namespace
 
@@ -72,7 +52,7 @@ int main(int argc, char** argv) {
       options[kv.substr(0, kv.find('='))] = std::stod(kv.substr(kv.find('=') + 1));
     }
   }
-  auto spec = krige::SpecFromJson(krige::YamlToJson(kSpec));
+  auto spec = krige::SpecFromJson(krige::YamlToJson(krige::bench::kSvcMixedSpec));
   spec.training.dataset = KRIGE_SOURCE_DIR "/examples/data/breast_cancer.csv";
 
   std::mutex mu;

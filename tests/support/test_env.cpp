@@ -41,8 +41,12 @@ std::string ReplaceDatabase(const std::string& url, const std::string& db) {
 
 }  // namespace
 
-std::string BinDir() { return Env("KRIGE_BIN_DIR", KRIGE_BIN_DIR_DEFAULT); }
-std::string SourceDir() { return Env("KRIGE_SOURCE_DIR", KRIGE_SOURCE_DIR_DEFAULT); }
+std::string BinDir() {
+  return Env("KRIGE_BIN_DIR", KRIGE_BIN_DIR_DEFAULT);
+}
+std::string SourceDir() {
+  return Env("KRIGE_SOURCE_DIR", KRIGE_SOURCE_DIR_DEFAULT);
+}
 
 TestDatabase::TestDatabase() : admin_url_(AdminUrl()) {
   std::random_device rd;

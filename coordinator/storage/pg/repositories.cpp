@@ -77,7 +77,9 @@ std::string FormatDouble(double v) {
 // A lost new trial is proposed again by the tuner (suggestions are a function of the stored
 // history); a lost intermediate score is superseded by the RESULT. Results, failures and
 // requeues keep synchronous commits: they are acknowledged to workers.
-void NoWaitForFlush(pqxx::transaction_base& w) { w.exec0("SET LOCAL synchronous_commit = off"); }
+void NoWaitForFlush(pqxx::transaction_base& w) {
+  w.exec0("SET LOCAL synchronous_commit = off");
+}
 
 bool FinishIfDone(pqxx::transaction_base& w, std::int64_t experiment_id, bool exhausted) {
   return !w.exec_prepared("experiment_finish_if_done", experiment_id, exhausted).empty();

@@ -37,7 +37,7 @@ struct TrialContext {
   // WorkerOptions::connect. Empty when the coordinator did not say.
   std::string api_url;
   std::function<void(const StepScores&)> report;  // an intermediate score (fold, epoch)
-  const std::atomic<bool>* stop = nullptr;         // set when the trial is pruned or stopped
+  const std::atomic<bool>* stop = nullptr;        // set when the trial is pruned or stopped
 
   void Report(const StepScores& scores) const {
     if (report) report(scores);

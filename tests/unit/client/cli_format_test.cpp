@@ -10,19 +10,19 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(ChooseDataDirTest, KrigeHomeWins) {
-  EXPECT_EQ(ChooseDataDir({"/srv/k", "/x", "/home/u", true}), "/srv/k");
+  EXPECT_EQ(ChooseDataDir({"/srv/k", "/x", "/users/u", true}), "/srv/k");
   EXPECT_EQ(ChooseDataDir({"/srv/k", nullptr, nullptr, false}), "/srv/k");
 }
 
 TEST(ChooseDataDirTest, RootUsesVarLib) {
-  EXPECT_EQ(ChooseDataDir({nullptr, "/root/.data", "/root", true}), "/var/lib/krige");
+  EXPECT_EQ(ChooseDataDir({nullptr, "/r/.data", "/r", true}), "/var/lib/krige");
   EXPECT_EQ(ChooseDataDir({"", nullptr, "/root", true}), "/var/lib/krige");
 }
 
 TEST(ChooseDataDirTest, UserUsesXdgThenHome) {
-  EXPECT_EQ(ChooseDataDir({nullptr, "/home/u/.xdg", "/home/u", false}), "/home/u/.xdg/krige");
-  EXPECT_EQ(ChooseDataDir({nullptr, "", "/home/u", false}), "/home/u/.local/share/krige");
-  EXPECT_EQ(ChooseDataDir({nullptr, nullptr, "/home/u", false}), "/home/u/.local/share/krige");
+  EXPECT_EQ(ChooseDataDir({nullptr, "/users/u/.xdg", "/users/u", false}), "/users/u/.xdg/krige");
+  EXPECT_EQ(ChooseDataDir({nullptr, "", "/users/u", false}), "/users/u/.local/share/krige");
+  EXPECT_EQ(ChooseDataDir({nullptr, nullptr, "/users/u", false}), "/users/u/.local/share/krige");
 }
 
 TEST(ChooseDataDirTest, NothingSetIsAnError) {
@@ -46,8 +46,8 @@ TEST(ResolveDatasetPathTest, RelativeSpecPathUsesTheWorkingDirectory) {
   ResolveDatasetPath(spec, "examples/specs/iris.yaml", "/repo");
   EXPECT_EQ(spec.training.dataset, "/repo/examples/data/iris.csv");
   auto bare = CvSpec("iris.csv");
-  ResolveDatasetPath(bare, "iris.yaml", "/work");
-  EXPECT_EQ(bare.training.dataset, "/work/iris.csv");
+  ResolveDatasetPath(bare, "iris.yaml", "/data");
+  EXPECT_EQ(bare.training.dataset, "/data/iris.csv");
 }
 
 TEST(ResolveDatasetPathTest, LeavesAbsoluteHashesAndCommandsAlone) {

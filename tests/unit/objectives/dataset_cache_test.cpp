@@ -92,9 +92,9 @@ TEST(DatasetCacheTest, RejectsBytesThatDoNotMatchTheHash) {
 }
 
 TEST(DatasetCacheTest, DefaultDirFollowsXdg) {
-  EXPECT_EQ(DatasetCache::DefaultDir("/x/cache", "/home/u"), "/x/cache/krige/datasets");
-  EXPECT_EQ(DatasetCache::DefaultDir("", "/home/u"), "/home/u/.cache/krige/datasets");
-  EXPECT_EQ(DatasetCache::DefaultDir(nullptr, "/home/u"), "/home/u/.cache/krige/datasets");
+  EXPECT_EQ(DatasetCache::DefaultDir("/x/cache", "/users/u"), "/x/cache/krige/datasets");
+  EXPECT_EQ(DatasetCache::DefaultDir("", "/users/u"), "/users/u/.cache/krige/datasets");
+  EXPECT_EQ(DatasetCache::DefaultDir(nullptr, "/users/u"), "/users/u/.cache/krige/datasets");
 }
 
 TEST(CvObjectiveTest, TrainsOnAFetchedDataset) {
