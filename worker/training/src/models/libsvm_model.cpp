@@ -263,8 +263,10 @@ class Svm : public Model {
     const auto gram = SvmPairwiseCache().Get(PairKind::kDot, x, x);
     const Eigen::MatrixXd& g = *gram;
     const Eigen::Index n = x.rows(), width = n + 2;
-    kernel_nodes_.assign(static_cast<std::size_t>(n * width), svm_node{});
-    svm_node* nodes = kernel_nodes_.data();
+    // Every node is written below: default-initialized, not zeroed first (a third of the
+    // time spent here on breast_cancer folds).
+    kernel_nodes_.reset(new svm_node[static_cast<std::size_t>(n * width)]);
+    svm_node* nodes = kernel_nodes_.get();
     for (Eigen::Index j = 0; j < n; ++j) {
       nodes[j * width] = {0, static_cast<double>(j + 1)};
       nodes[j * width + n + 1] = {-1, 0.0};
@@ -310,7 +312,7 @@ class Svm : public Model {
   // The model's support vectors point into rows_ or kernel_nodes_: declared before model_,
   // destroyed after it.
   std::unique_ptr<Rows> rows_;
-  std::vector<svm_node> kernel_nodes_;
+  std::unique_ptr<svm_node[]> kernel_nodes_;
   std::vector<svm_node*> kernel_rows_;
   Eigen::MatrixXd train_x_;  // precomputed: the training rows, for prediction tables
   std::vector<int> sv_ids_;  // precomputed: each support vector's 1-based training row

@@ -37,7 +37,8 @@ class PairwiseCache {
   // a and b must have the same number of columns.
   std::shared_ptr<const Eigen::MatrixXd> Get(PairKind kind, const Eigen::MatrixXd& a,
                                              const Eigen::MatrixXd& b) {
-    const Key key{kind, Hash(a), Hash(b), a.rows(), b.rows(), a.cols()};
+    const std::uint64_t hash_a = Hash(a);
+    const Key key{kind, hash_a, &a == &b ? hash_a : Hash(b), a.rows(), b.rows(), a.cols()};
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (auto hit = FindLocked(key, a, b)) {
