@@ -110,6 +110,13 @@ TEST(LibsvmPrecomputedTest, SvrEqualsNative) {
   }
 }
 
+TEST(LibsvmPrecomputedTest, AutoPicksThePathThatPays) {
+  EXPECT_TRUE(PrecomputedKernelPays(455, 30));  // a breast_cancer training fold
+  EXPECT_TRUE(PrecomputedKernelPays(2000, 20));
+  EXPECT_FALSE(PrecomputedKernelPays(1000, 4));
+  EXPECT_FALSE(PrecomputedKernelPays(kMaxPrecomputedRows + 1, 1000));
+}
+
 TEST(PairwiseCacheTest, TablesMatchDirectSums) {
   Eigen::MatrixXd a(3, 2), b(2, 2);
   a << 1, 2, 0, -1, 3, 0.5;

@@ -145,7 +145,7 @@ class Svm : public Model {
     // training rows through k_function, whose rbf sums (x - y)^2 where training expands
     // x.x + y.y - 2 x.y; a precomputed matrix can hold only one of the two roundings.
     precomputed_ = path_ == SvmKernelPath::kPrecomputed ||
-                   (path_ == SvmKernelPath::kAuto && x.rows() <= kMaxPrecomputedRows &&
+                   (path_ == SvmKernelPath::kAuto && PrecomputedKernelPays(x.rows(), x.cols()) &&
                     !(probability_ && kernel_.kernel == RBF));
     std::vector<double> labels(order.size());
     for (std::size_t i = 0; i < order.size(); ++i) labels[i] = y(order[i]);
