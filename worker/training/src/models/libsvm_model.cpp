@@ -4,6 +4,7 @@
 #include <libsvm/svm.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "krige/error.hpp"
 #include "models/class_weight.hpp"
 #include "models/hyperparameters.hpp"
+#include "models/pairwise_cache.hpp"
 #include "models/sparse_rows.hpp"
 
 namespace krige::training {
@@ -75,14 +77,54 @@ double Gamma(const KernelSettings& k, const Eigen::MatrixXd& x) {
   return k.gamma;
 }
 
+// libsvm's powi, so that poly kernels round as libsvm's own.
+double Powi(double base, int times) {
+  double tmp = base, ret = 1.0;
+  for (int t = times; t > 0; t /= 2) {
+    if (t % 2 == 1) ret *= tmp;
+    tmp = tmp * tmp;
+  }
+  return ret;
+}
+
+// Kernel values written as libsvm's Kernel (training) and k_function (prediction) write them,
+// operation for operation, from the same sums (see PairKind).
+struct KernelFormula {
+  int kernel;
+  double gamma;
+  double coef0;
+  int degree;
+  // Training pair (i, j): `dot` = x_i . x_j, `sq_i`, `sq_j` = x_i . x_i, x_j . x_j.
+  double Train(double dot, double sq_i, double sq_j) const {
+    if (kernel == RBF) return std::exp(-gamma * (sq_i + sq_j - 2 * dot));
+    return FromDot(dot);
+  }
+  // Prediction: `pair` = ||x - sv||^2 for rbf, else x . sv.
+  double Predict(double pair) const {
+    return kernel == RBF ? std::exp(-gamma * pair) : FromDot(pair);
+  }
+  double FromDot(double dot) const {
+    switch (kernel) {
+      case LINEAR:
+        return dot;
+      case POLY:
+        return Powi(gamma * dot + coef0, degree);
+      default:
+        return std::tanh(gamma * dot + coef0);
+    }
+  }
+};
+
 class Svm : public Model {
  public:
-  Svm(int svm_type, KernelSettings kernel, double epsilon, bool probability, bool balanced)
+  Svm(int svm_type, KernelSettings kernel, double epsilon, bool probability, bool balanced,
+      SvmKernelPath path)
       : svm_type_(svm_type),
         kernel_(std::move(kernel)),
         epsilon_(epsilon),
         probability_(probability),
-        balanced_(balanced) {}
+        balanced_(balanced),
+        path_(path) {}
 
   void Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, int n_classes) override {
     SilenceOnce();
@@ -99,14 +141,18 @@ class Svm : public Model {
     std::iota(order.begin(), order.end(), 0);
     if (classifier)
       std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return y(a) < y(b); });
-    rows_ = std::make_unique<Rows>(x, -1.0, &order);
+    // Probability estimates with rbf stay native: libsvm's internal cross-validation predicts
+    // training rows through k_function, whose rbf sums (x - y)^2 where training expands
+    // x.x + y.y - 2 x.y; a precomputed matrix can hold only one of the two roundings.
+    precomputed_ = path_ == SvmKernelPath::kPrecomputed ||
+                   (path_ == SvmKernelPath::kAuto && PrecomputedKernelPays(x.rows(), x.cols()) &&
+                    !(probability_ && kernel_.kernel == RBF));
     std::vector<double> labels(order.size());
     for (std::size_t i = 0; i < order.size(); ++i) labels[i] = y(order[i]);
 
     svm_problem prob{};
     prob.l = static_cast<int>(order.size());
     prob.y = labels.data();
-    prob.x = rows_->rows();
     svm_parameter param{};
     param.svm_type = svm_type_;
     param.kernel_type = kernel_.kernel;
@@ -128,6 +174,15 @@ class Svm : public Model {
     }
     if (const char* problem_text = svm_check_parameter(&prob, &param))
       throw Error(ErrorCode::kInvalidArgument, std::string("libsvm: ") + problem_text);
+    formula_ = {kernel_.kernel, param.gamma, kernel_.coef0, kernel_.degree};
+    if (precomputed_) {
+      BuildKernelRows(x, order);
+      prob.x = kernel_rows_.data();
+      param.kernel_type = PRECOMPUTED;
+    } else {
+      rows_ = std::make_unique<Rows>(x, -1.0, &order);
+      prob.x = rows_->rows();
+    }
     // The model points into rows_ (its support vectors), which therefore lives as long.
     if (probability_) {
       std::lock_guard<std::mutex> lock(RandMutex());
@@ -137,13 +192,17 @@ class Svm : public Model {
       model_.reset(svm_train(&prob, &param));
     }
     if (!model_) throw Error(ErrorCode::kInternal, "libsvm: training failed");
+    if (precomputed_) {
+      sv_ids_.resize(model_->l);
+      for (int s = 0; s < model_->l; ++s) sv_ids_[s] = static_cast<int>(model_->SV[s][0].value);
+    }
   }
 
   Eigen::VectorXd Predict(const Eigen::MatrixXd& x) const override {
     Eigen::VectorXd out(x.rows());
     if (constant_ >= 0) return out.setConstant(constant_);
-    const Rows rows(x, -1.0);
-    for (Eigen::Index i = 0; i < x.rows(); ++i) out(i) = svm_predict(model_.get(), rows.row(i));
+    ForEachRow(
+        x, [&](Eigen::Index i, const svm_node* row) { out(i) = svm_predict(model_.get(), row); });
     return out;
   }
 
@@ -154,13 +213,12 @@ class Svm : public Model {
       out.col(constant_).setOnes();
       return out;
     }
-    const Rows rows(x, -1.0);
     const int k = model_->nr_class;
     std::vector<double> p(k);
-    for (Eigen::Index i = 0; i < x.rows(); ++i) {
-      svm_predict_probability(model_.get(), rows.row(i), p.data());
+    ForEachRow(x, [&](Eigen::Index i, const svm_node* row) {
+      svm_predict_probability(model_.get(), row, p.data());
       for (int j = 0; j < k; ++j) out(i, model_->label[j]) = p[j];
-    }
+    });
     return out;
   }
 
@@ -173,15 +231,14 @@ class Svm : public Model {
       out.col(constant_).setZero();
       return out;
     }
-    const Rows rows(x, -1.0);
     const int k = model_->nr_class;
     std::vector<double> d(static_cast<std::size_t>(k * (k - 1) / 2));
-    for (Eigen::Index i = 0; i < x.rows(); ++i) {
-      svm_predict_values(model_.get(), rows.row(i), d.data());
+    ForEachRow(x, [&](Eigen::Index i, const svm_node* row) {
+      svm_predict_values(model_.get(), row, d.data());
       if (k == 2) {
         out(i, model_->label[0]) = d[0];
         out(i, model_->label[1]) = -d[0];
-        continue;
+        return;
       }
       std::vector<double> votes(k, 0), confidence(k, 0);
       int p = 0;
@@ -193,35 +250,100 @@ class Svm : public Model {
         }
       for (int a = 0; a < k; ++a)
         out(i, model_->label[a]) = votes[a] + confidence[a] / (3 * (std::abs(confidence[a]) + 1));
-    }
+    });
     return out;
   }
 
  private:
+  // libsvm's precomputed format: row i is (0, i + 1), then (j + 1, K(x_i, x_j)) for every
+  // training row j, then the -1 terminator; rows are handed to libsvm in `order`. K is
+  // symmetric (as libsvm's own: its sums commute), so each pair is computed once.
+  void BuildKernelRows(const Eigen::MatrixXd& x, const std::vector<int>& order) {
+    train_x_ = x;
+    const auto gram = SvmPairwiseCache().Get(PairKind::kDot, x, x);
+    const Eigen::MatrixXd& g = *gram;
+    const Eigen::Index n = x.rows(), width = n + 2;
+    // Every node is written below: default-initialized, not zeroed first (a third of the
+    // time spent here on breast_cancer folds).
+    kernel_nodes_.reset(new svm_node[static_cast<std::size_t>(n * width)]);
+    svm_node* nodes = kernel_nodes_.get();
+    for (Eigen::Index j = 0; j < n; ++j) {
+      nodes[j * width] = {0, static_cast<double>(j + 1)};
+      nodes[j * width + n + 1] = {-1, 0.0};
+      for (Eigen::Index i = 0; i <= j; ++i) {
+        const double v = formula_.Train(g(i, j), g(i, i), g(j, j));
+        nodes[i * width + j + 1] = {static_cast<int>(j + 1), v};
+        nodes[j * width + i + 1] = {static_cast<int>(i + 1), v};
+      }
+    }
+    kernel_rows_.resize(order.size());
+    for (std::size_t r = 0; r < order.size(); ++r) kernel_rows_[r] = nodes + order[r] * width;
+  }
+
+  // Calls fn(i, row) with each row of `x` in the node format the model was trained on. A
+  // precomputed row holds K(x_i, sv) at each support vector's id (nothing else is read).
+  template <typename Fn>
+  void ForEachRow(const Eigen::MatrixXd& x, Fn&& fn) const {
+    if (!precomputed_) {
+      const Rows rows(x, -1.0);
+      for (Eigen::Index i = 0; i < x.rows(); ++i) fn(i, rows.row(i));
+      return;
+    }
+    const auto pairs = SvmPairwiseCache().Get(
+        formula_.kernel == RBF ? PairKind::kSquaredDistance : PairKind::kDot, x, train_x_);
+    const Eigen::MatrixXd& t = *pairs;
+    std::vector<svm_node> row(static_cast<std::size_t>(train_x_.rows() + 2), svm_node{0, 0.0});
+    for (Eigen::Index i = 0; i < x.rows(); ++i) {
+      for (int id : sv_ids_) row[id] = {id, formula_.Predict(t(i, id - 1))};
+      fn(i, row.data());
+    }
+  }
+
   int svm_type_;
   KernelSettings kernel_;
   double epsilon_;
   bool probability_;
   bool balanced_;
+  SvmKernelPath path_;
   int n_classes_ = 0;
   int constant_ = -1;
-  std::unique_ptr<Rows> rows_;  // declared before model_: destroyed after it
+  bool precomputed_ = false;
+  KernelFormula formula_{};
+  // The model's support vectors point into rows_ or kernel_nodes_: declared before model_,
+  // destroyed after it.
+  std::unique_ptr<Rows> rows_;
+  std::unique_ptr<svm_node[]> kernel_nodes_;
+  std::vector<svm_node*> kernel_rows_;
+  Eigen::MatrixXd train_x_;  // precomputed: the training rows, for prediction tables
+  std::vector<int> sv_ids_;  // precomputed: each support vector's 1-based training row
   std::unique_ptr<svm_model, ModelDeleter> model_;
 };
 
 }  // namespace
 
-std::unique_ptr<Model> MakeSvc(HyperParameters& hp) {
+std::unique_ptr<Model> MakeSvc(HyperParameters& hp, SvmKernelPath path) {
   KernelSettings kernel = ReadKernel(hp);
   const bool probability = hp.Bool("probability", false);
   const bool balanced = hp.Choice("class_weight", "none", {"none", "balanced"}) == "balanced";
-  return std::make_unique<Svm>(C_SVC, std::move(kernel), 0.1, probability, balanced);
+  return std::make_unique<Svm>(C_SVC, std::move(kernel), 0.1, probability, balanced, path);
 }
 
-std::unique_ptr<Model> MakeSvr(HyperParameters& hp) {
+std::unique_ptr<Model> MakeSvr(HyperParameters& hp, SvmKernelPath path) {
   KernelSettings kernel = ReadKernel(hp);
   const double epsilon = hp.Float("epsilon", 0.1, 0, std::numeric_limits<double>::infinity());
-  return std::make_unique<Svm>(EPSILON_SVR, std::move(kernel), epsilon, false, false);
+  return std::make_unique<Svm>(EPSILON_SVR, std::move(kernel), epsilon, false, false, path);
+}
+
+std::unique_ptr<Model> MakeSvc(HyperParameters& hp) {
+  return MakeSvc(hp, SvmKernelPath::kAuto);
+}
+std::unique_ptr<Model> MakeSvr(HyperParameters& hp) {
+  return MakeSvr(hp, SvmKernelPath::kAuto);
+}
+
+PairwiseCache& SvmPairwiseCache() {
+  static PairwiseCache cache(std::size_t{256} << 20);
+  return cache;
 }
 
 }  // namespace krige::training
