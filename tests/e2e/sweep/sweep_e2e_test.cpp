@@ -27,6 +27,11 @@ class SweepTest : public ::testing::Test {
     for (int i = 0; i < 2; ++i) StartWorker(i);
   }
 
+  // A failure in CI must be diagnosable from its output alone.
+  void TearDown() override {
+    if (HasFailure()) std::cout << Logs();
+  }
+
   // (Re)starts the coordinator; `zmq` empty: any port, else that endpoint (a restart keeps it,
   // so the workers find the new coordinator by themselves).
   void StartServer(const std::string& zmq, const std::string& log) {
