@@ -44,22 +44,9 @@ class RandomTuner : public Tuner {
   explicit RandomTuner(TunerContext context) : context_(std::move(context)) {}
 
   std::vector<Suggestion> Suggest(const History& history, int n) const override {
-    std::set<Params> taken;
-    for (const auto& o : history.completed) taken.insert(o.params);
-    taken.insert(history.failed.begin(), history.failed.end());
-    taken.insert(history.pending.begin(), history.pending.end());
-    std::vector<Suggestion> out;
-    std::uint64_t k = history.size();
-    for (int i = 0; i < n; ++i, ++k) {
-      // Redraw on a duplicate (possible in small discrete spaces); give up after a while.
-      Params params = SampleUniform(context_.space, DeriveSeed(context_.seed, k));
-      for (std::uint64_t retry = 1; taken.count(params) && retry < 64; ++retry)
-        params = SampleUniform(context_.space, DeriveSeed(context_.seed, k + (retry << 40)));
-      if (taken.count(params)) break;  // the space looks exhausted
-      taken.insert(params);
-      out.push_back({std::move(params), ""});
-    }
-    return out;
+    return SuggestDistinct(history, n, 64, [&](std::uint64_t k, std::uint64_t redraw) {
+      return SampleUniform(context_.space, DeriveSeed(context_.seed, k + (redraw << 40)));
+    });
   }
 
  private:
@@ -67,6 +54,25 @@ class RandomTuner : public Tuner {
 };
 
 }  // namespace
+
+std::vector<Suggestion> SuggestDistinct(
+    const History& history, int n, int max_draws,
+    const std::function<Params(std::uint64_t k, std::uint64_t redraw)>& draw) {
+  std::set<Params> taken(history.pending.begin(), history.pending.end());
+  for (const auto& o : history.completed) taken.insert(o.params);
+  taken.insert(history.failed.begin(), history.failed.end());
+  std::vector<Suggestion> out;
+  std::uint64_t k = history.size();
+  for (int i = 0; i < n; ++i, ++k) {
+    Params params = draw(k, 0);
+    for (int redraw = 1; taken.count(params) && redraw < max_draws; ++redraw)
+      params = draw(k, static_cast<std::uint64_t>(redraw));
+    if (taken.count(params)) break;  // the space looks exhausted
+    taken.insert(params);
+    out.push_back({std::move(params), ""});
+  }
+  return out;
+}
 
 Params SampleUniform(const SearchSpace& space, std::uint64_t seed) {
   std::mt19937_64 rng(seed);

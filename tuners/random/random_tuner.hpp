@@ -11,4 +11,12 @@ std::unique_ptr<Tuner> MakeRandomTuner(const TunerContext& context);
 // One uniform draw from the space, conditionals respected; shared by tuners that need it.
 Params SampleUniform(const SearchSpace& space, std::uint64_t seed);
 
+// Up to n configurations new to `history` (and to each other). The i-th is draw(k, 0) with
+// k = history.size() + i, so it depends on the trial number only; a duplicate is redrawn with
+// draw(k, 1), draw(k, 2), ... up to `max_draws` times, after which the space is taken as
+// exhausted and fewer than n are returned.
+std::vector<Suggestion> SuggestDistinct(
+    const History& history, int n, int max_draws,
+    const std::function<Params(std::uint64_t k, std::uint64_t redraw)>& draw);
+
 }  // namespace krige::tuners

@@ -20,24 +20,13 @@ class SobolTuner : public Tuner {
   }
 
   std::vector<Suggestion> Suggest(const History& history, int n) const override {
-    std::set<Params> taken(history.pending.begin(), history.pending.end());
-    for (const auto& o : history.completed) taken.insert(o.params);
-    taken.insert(history.failed.begin(), history.failed.end());
-    std::vector<Suggestion> out;
-    std::uint64_t k = history.size();
-    for (int i = 0; i < n; ++i, ++k) {
-      Params params = SobolParams(context_.space, context_.seed, k);
-      for (std::uint64_t retry = 1; taken.count(params) && retry < 64; ++retry)
-        params = SobolParams(context_.space, context_.seed, k + (retry << 40));
-      // Small discrete spaces: Sobol strata may all be used; try independent draws.
-      for (std::uint64_t retry = 1; taken.count(params) && retry < 64; ++retry)
-        params =
-            SampleUniform(context_.space, DeriveSeed(context_.seed ^ 0x5eed, k + (retry << 40)));
-      if (taken.count(params)) break;  // the space looks exhausted
-      taken.insert(params);
-      out.push_back({std::move(params), ""});
-    }
-    return out;
+    // A duplicate is redrawn from later Sobol points first; small discrete spaces may use up
+    // every stratum, so then from independent uniform draws.
+    return SuggestDistinct(history, n, 127, [&](std::uint64_t k, std::uint64_t redraw) {
+      if (redraw < 64) return SobolParams(context_.space, context_.seed, k + (redraw << 40));
+      return SampleUniform(context_.space,
+                           DeriveSeed(context_.seed ^ 0x5eed, k + ((redraw - 63) << 40)));
+    });
   }
 
  private:

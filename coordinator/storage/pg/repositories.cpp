@@ -285,25 +285,11 @@ class PgTrialRepository : public TrialRepository {
   }
 
   std::optional<Trial> Get(std::int64_t trial_id) override {
-    return db_->Run([&](pqxx::connection& c) -> std::optional<Trial> {
-      pqxx::read_transaction w(c);
-      const auto result = w.exec_prepared("trial_get", trial_id);
-      if (result.empty()) return std::nullopt;
-      Trial t = RowToTrial(result[0], 0);
-      LoadSteps(w, t);
-      return t;
-    });
+    return OneWithSteps("trial_get", trial_id);
   }
 
   std::optional<Trial> Best(std::int64_t experiment_id) override {
-    return db_->Run([&](pqxx::connection& c) -> std::optional<Trial> {
-      pqxx::read_transaction w(c);
-      const auto result = w.exec_prepared("trial_best", experiment_id);
-      if (result.empty()) return std::nullopt;
-      Trial t = RowToTrial(result[0], 0);
-      LoadSteps(w, t);
-      return t;
-    });
+    return OneWithSteps("trial_best", experiment_id);
   }
 
   std::vector<Trial> ListAll(std::int64_t experiment_id) override {
@@ -369,6 +355,18 @@ class PgTrialRepository : public TrialRepository {
   }
 
  private:
+  // A statement that selects at most one trial by `id`, with its per-step scores.
+  std::optional<Trial> OneWithSteps(const char* statement, std::int64_t id) {
+    return db_->Run([&](pqxx::connection& c) -> std::optional<Trial> {
+      pqxx::read_transaction w(c);
+      const auto result = w.exec_prepared(statement, id);
+      if (result.empty()) return std::nullopt;
+      Trial t = RowToTrial(result[0], 0);
+      LoadSteps(w, t);
+      return t;
+    });
+  }
+
   static RecordOutcome Previous(pqxx::transaction_base& w, const TrialKey& key,
                                 TrialState recorded_state) {
     RecordOutcome out;
