@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -58,22 +57,14 @@ class LocalStack {
         kt::RunCommand(kt::SourceDir() + "/scripts/pg-cluster start " + dir + "/pg >/dev/null && " +
                        kt::SourceDir() + "/scripts/pg-cluster createdb " + dir + "/pg krige");
     if (rc != 0) throw std::runtime_error("cannot start PostgreSQL");
-    server_ = std::make_unique<kt::ChildProcess>(
-        std::vector<std::string>{kt::BinDir() + "/krige-server", "--database-url",
-                                 out.substr(0, out.find('\n')), "--http", "127.0.0.1:0", "--zmq",
-                                 "tcp://127.0.0.1:*"},
-        dir + "/server.log");
-    std::smatch m;
-    const std::string line =
-        server_->WaitForLine("krige-server listening", std::chrono::seconds(30));
-    if (!std::regex_search(line, m, std::regex("http=(\\S+) zmq=(\\S+)")))
-      throw std::runtime_error("krige-server did not start:\n" + server_->Log());
+    auto server = kt::StartServer(out.substr(0, out.find('\n')), dir + "/server.log");
+    server_ = std::move(server.process);
     for (int i = 0; i < workers; ++i)
       workers_.push_back(std::make_unique<kt::ChildProcess>(
-          std::vector<std::string>{kt::BinDir() + "/krige-worker", "--connect", m[2], "--slots",
-                                   "1"},
+          std::vector<std::string>{kt::BinDir() + "/krige-worker", "--connect", server.zmq,
+                                   "--slots", "1"},
           dir + "/worker" + std::to_string(i) + ".log"));
-    client_ = std::make_unique<Client>(Client::Connect(m[1], std::chrono::seconds(60)));
+    client_ = std::make_unique<Client>(Client::Connect(server.http, std::chrono::seconds(60)));
   }
   ~LocalStack() {
     workers_.clear();

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -138,6 +139,28 @@ std::string ChildProcess::WaitForLine(const std::string& needle,
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   } while (std::chrono::steady_clock::now() < deadline);
   return "";
+}
+
+ServerProcess StartServer(const std::string& database_url, const std::string& log_path,
+                          const std::vector<std::string>& extra_args, const std::string& zmq) {
+  std::vector<std::string> argv = {BinDir() + "/krige-server",
+                                   "--database-url",
+                                   database_url,
+                                   "--http",
+                                   "127.0.0.1:0",
+                                   "--zmq",
+                                   zmq};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  ServerProcess server;
+  server.process = std::make_unique<ChildProcess>(argv, log_path);
+  const std::string line =
+      server.process->WaitForLine("krige-server listening", std::chrono::seconds(30));
+  std::smatch m;
+  if (!std::regex_search(line, m, std::regex("http=(\\S+) zmq=(\\S+)")))
+    throw std::runtime_error("krige-server did not start:\n" + server.process->Log());
+  server.http = m[1];
+  server.zmq = m[2];
+  return server;
 }
 
 TempDir::TempDir() {

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,20 @@ class ChildProcess {
   std::string log_path_;
   int status_ = -1;
 };
+
+// A krige-server started by StartServer, with the addresses it printed.
+struct ServerProcess {
+  std::unique_ptr<ChildProcess> process;
+  std::string http;  // http://127.0.0.1:PORT
+  std::string zmq;   // tcp://127.0.0.1:PORT
+};
+
+// Starts krige-server on `database_url`, HTTP on a free port of 127.0.0.1 and ZeroMQ on `zmq`
+// (default: a free port), and waits for its listening line; throws std::runtime_error quoting
+// the log when the line does not come.
+ServerProcess StartServer(const std::string& database_url, const std::string& log_path,
+                          const std::vector<std::string>& extra_args = {},
+                          const std::string& zmq = "tcp://127.0.0.1:*");
 
 // A unique scratch directory under $TMPDIR, removed by the destructor.
 class TempDir {

@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -14,6 +13,7 @@
 #include "krige/codec.hpp"
 #include "krige/sha256.hpp"
 #include "test_env.hpp"
+#include "wait_done.hpp"
 
 namespace krige {
 namespace {
@@ -39,17 +39,11 @@ int Count(const std::string& text, const std::string& needle) {
 class DatasetsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{testing::BinDir() + "/krige-server", "--database-url", db_.url(),
-                                 "--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*",
-                                 "--lease-seconds", "5"},
-        dir_.path() + "/server.log");
-    const std::string line = server_->WaitForLine("krige-server listening", 30s);
-    ASSERT_FALSE(line.empty()) << server_->Log();
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(line, m, std::regex("http=(\\S+) zmq=(\\S+)"))) << line;
-    http_ = m[1];
-    zmq_ = m[2];
+    auto server =
+        testing::StartServer(db_.url(), dir_.path() + "/server.log", {"--lease-seconds", "5"});
+    server_ = std::move(server.process);
+    http_ = server.http;
+    zmq_ = server.zmq;
     client_ = std::make_unique<Client>(Client::Connect(http_));
   }
 
@@ -66,13 +60,7 @@ class DatasetsTest : public ::testing::Test {
   }
 
   Experiment WaitDone(std::int64_t id, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    Experiment e = client_->GetExperiment(id);
-    while (e.state == ExperimentState::kRunning && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(200ms);
-      e = client_->GetExperiment(id);
-    }
-    return e;
+    return testing::WaitDone(*client_, id, timeout);
   }
 
   std::string Logs() const {

@@ -7,12 +7,12 @@
 
 #include <fstream>
 #include <pqxx/pqxx>
-#include <regex>
 #include <thread>
 
 #include "krige/client.hpp"
 #include "krige/codec.hpp"
 #include "test_env.hpp"
+#include "wait_done.hpp"
 
 namespace krige {
 namespace {
@@ -35,17 +35,11 @@ class SweepTest : public ::testing::Test {
   // (Re)starts the coordinator; `zmq` empty: any port, else that endpoint (a restart keeps it,
   // so the workers find the new coordinator by themselves).
   void StartServer(const std::string& zmq, const std::string& log) {
-    server_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{testing::BinDir() + "/krige-server", "--database-url", db_.url(),
-                                 "--http", "127.0.0.1:0", "--zmq",
-                                 zmq.empty() ? "tcp://127.0.0.1:*" : zmq, "--lease-seconds", "4"},
-        dir_.path() + "/" + log);
-    const std::string line = server_->WaitForLine("krige-server listening", 30s);
-    ASSERT_FALSE(line.empty()) << server_->Log();
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(line, m, std::regex("http=(\\S+) zmq=(\\S+)"))) << line;
-    http_ = m[1];
-    zmq_ = m[2];
+    auto server = testing::StartServer(db_.url(), dir_.path() + "/" + log, {"--lease-seconds", "4"},
+                                       zmq.empty() ? "tcp://127.0.0.1:*" : zmq);
+    server_ = std::move(server.process);
+    http_ = server.http;
+    zmq_ = server.zmq;
     transport_ = MakeHttpTransport(http_, std::chrono::seconds(30));
     client_ = std::make_unique<Client>(transport_);
   }
@@ -67,13 +61,7 @@ class SweepTest : public ::testing::Test {
   }
 
   Experiment WaitDone(std::int64_t id, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    Experiment e = client_->GetExperiment(id);
-    while (e.state == ExperimentState::kRunning && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(200ms);
-      e = client_->GetExperiment(id);
-    }
-    return e;
+    return testing::WaitDone(*client_, id, timeout);
   }
 
   std::string Logs() const {
