@@ -8,6 +8,12 @@
 #include "krige/codec.hpp"
 
 namespace krige::service {
+namespace {
+
+// REPORTs kept in memory while the store does not answer.
+constexpr std::size_t kMaxBufferedReports = 100000;
+
+}  // namespace
 
 struct Scheduler::ExperimentSlot {
   Experiment experiment;
@@ -39,8 +45,7 @@ Scheduler::Scheduler(storage::ExperimentRepository& experiments, storage::TrialR
 
 Scheduler::~Scheduler() = default;
 
-void Scheduler::AddExperiment(const Experiment& experiment) {
-  if (running_.count(experiment.id)) return;
+std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::MakeSlot(const Experiment& experiment) const {
   auto slot = std::make_unique<ExperimentSlot>();
   slot->experiment = experiment;
   tuners::TunerContext context;
@@ -49,47 +54,88 @@ void Scheduler::AddExperiment(const Experiment& experiment) {
   context.seed = experiment.spec.tuner.seed;
   context.options = experiment.spec.tuner.options;
   slot->tuner = tuners_.Create(experiment.spec.tuner.name, context);
-  running_[experiment.id] = std::move(slot);
+  return slot;
+}
+
+void Scheduler::AddExperiment(const Experiment& experiment) {
+  if (running_.count(experiment.id)) return;
+  running_[experiment.id] = MakeSlot(experiment);
 }
 
 void Scheduler::Recover(Clock::time_point now) {
-  for (const Experiment& e : experiments_.ListRunning()) {
+  // Read everything first: a store that fails half-way leaves the current state untouched.
+  std::vector<std::pair<Experiment, std::vector<Trial>>> stored;
+  for (Experiment& e : experiments_.ListRunning()) {
+    auto trials = trials_.ListAll(e.id);
+    stored.emplace_back(std::move(e), std::move(trials));
+  }
+  std::map<std::int64_t, std::unique_ptr<ExperimentSlot>> running;
+  std::vector<std::pair<std::string, std::pair<std::int64_t, Assignment>>> assignments;
+  for (auto& [e, trials] : stored) {
+    std::unique_ptr<ExperimentSlot> slot;
     try {
-      AddExperiment(e);
+      slot = MakeSlot(e);
     } catch (const Error& error) {
       spdlog::error("experiment {}: cannot resume: {}", e.id, error.what());
       experiments_.SetState(e.id, ExperimentState::kFailed);
       continue;
     }
-    ExperimentSlot& slot = *running_[e.id];
-    for (Trial& t : trials_.ListAll(e.id)) {
-      ++slot.created;
+    for (Trial& t : trials) {
+      ++slot->created;
       switch (t.state) {
         case TrialState::kCompleted:
-          slot.history.completed.push_back({t.params, t.value.value_or(0.0)});
+          slot->history.completed.push_back({t.params, t.value.value_or(0.0)});
           break;
         case TrialState::kFailed:
         case TrialState::kPruned:
-          slot.history.failed.push_back(t.params);
+          slot->history.failed.push_back(t.params);
           break;
         case TrialState::kQueued:
-          ++slot.queued;
-          slot.pending[t.id] = t.params;
+          ++slot->queued;
+          slot->pending[t.id] = t.params;
           break;
         case TrialState::kRunning: {
-          ++slot.running;
-          slot.pending[t.id] = t.params;
-          // Its worker may still be at work: give it one lease to show up.
-          WorkerSlot& w = TouchWorker(t.worker, 0, now);
-          w.trials[t.id] = {t.attempt, e.id, now};
-          owner_[t.id] = t.worker;
+          ++slot->running;
+          slot->pending[t.id] = t.params;
+          // Its worker may still be at work: a lease it already had runs on; otherwise it
+          // gets one lease, from now, to show up.
+          Assignment a{t.attempt, e.id, now};
+          const auto w = workers_.find(t.worker);
+          if (w != workers_.end()) {
+            const auto known = w->second->trials.find(t.id);
+            if (known != w->second->trials.end() && known->second.attempt == t.attempt)
+              a.last_listed = known->second.last_listed;
+          }
+          assignments.push_back({t.worker, {t.id, a}});
           break;
         }
       }
     }
     spdlog::info("resumed experiment {} ({}): {} trials, {} running, {} queued", e.id, e.spec.name,
-                 slot.created, slot.running, slot.queued);
+                 slot->created, slot->running, slot->queued);
+    running[e.id] = std::move(slot);
   }
+  running_ = std::move(running);
+  owner_.clear();
+  for (auto& [id, worker] : workers_) worker->trials.clear();
+  for (const auto& [worker_id, assignment] : assignments) {
+    const bool known = workers_.count(worker_id) > 0;
+    WorkerSlot& w = known ? *workers_[worker_id] : TouchWorker(worker_id, 0, now);
+    w.trials[assignment.first] = assignment.second;
+    owner_[assignment.first] = worker_id;
+  }
+  in_sync_ = true;
+}
+
+void Scheduler::StoreFailed() {
+  if (in_sync_)
+    spdlog::warn("scheduler: a store call failed; handing out no work until it answers");
+  in_sync_ = false;
+}
+
+bool Scheduler::Usable(const WorkerSlot& worker, Clock::time_point now) const {
+  const auto suspect = std::min<Clock::duration>(options_.suspect_after, options_.lease * 3 / 4);
+  return in_sync_ && worker.free() > 0 && now - worker.last_seen <= suspect;
 }
 
 void Scheduler::OnExperimentCreated(std::int64_t experiment_id, Clock::time_point now) {
@@ -118,8 +164,8 @@ void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& mes
                           Clock::time_point now) {
   if (const auto* hello = std::get_if<wire::Hello>(&message)) {
     TouchWorker(worker_id, hello->slots, now);
-    worker_store_.Seen({worker_id, hello->hostname, hello->slots, hello->version});
     spdlog::info("worker {} joined ({} slots, host {})", worker_id, hello->slots, hello->hostname);
+    NoteWorker({worker_id, hello->hostname, hello->slots, hello->version});
     Fill(worker_id, now);
   } else if (std::get_if<wire::Ready>(&message)) {
     TouchWorker(worker_id, 0, now);
@@ -128,8 +174,8 @@ void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& mes
     const bool known = workers_.count(worker_id) > 0;
     WorkerSlot& w = TouchWorker(worker_id, beat->slots, now);
     if (!known) {
-      worker_store_.Seen({worker_id, "", beat->slots, ""});
       spdlog::info("worker {} adopted from its heartbeat ({} slots)", worker_id, beat->slots);
+      NoteWorker({worker_id, "", beat->slots, ""});
     }
     for (const auto& ref : beat->running) {
       const auto it = w.trials.find(ref.trial_id);
@@ -171,32 +217,48 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
   const storage::TrialKey key{result.trial.trial_id, result.trial.attempt};
   storage::RecordOutcome outcome;
   std::optional<double> value;
-  if (!std::isfinite(result.value)) {
-    outcome = trials_.Fail(key, "the objective is not a finite number");
-  } else {
-    outcome = trials_.Complete(key, result.value, result.metrics, result.steps);
-    value = result.value;
+  try {
+    if (!std::isfinite(result.value)) {
+      outcome = trials_.Fail(key, "the objective is not a finite number");
+    } else {
+      outcome = trials_.Complete(key, result.value, result.metrics, result.steps);
+      value = result.value;
+    }
+  } catch (const Error& error) {
+    // No ACK: the worker sends the result again until one comes.
+    spdlog::warn("trial {}: cannot record the result yet: {}", key.trial_id, error.what());
+    StoreFailed();
+    return;
   }
   // Only now, with the result durable, may the worker forget it.
   outbox_.Send(worker_id, wire::Ack{result.trial, outcome.recorded != storage::Recorded::kStale});
-  if (outcome.recorded == storage::Recorded::kAccepted) Finished(result.trial, outcome, value);
+  // A duplicate whose first record this scheduler never saw (its commit's answer was lost
+  // with the connection) is applied now.
+  if (outcome.recorded != storage::Recorded::kStale) Finished(result.trial, outcome, value);
   Fill(worker_id, now);
 }
 
 void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
                        Clock::time_point now) {
-  const auto outcome = trials_.Fail({fail.trial.trial_id, fail.trial.attempt}, fail.error);
-  outbox_.Send(worker_id, wire::Ack{fail.trial, outcome.recorded != storage::Recorded::kStale});
-  if (outcome.recorded == storage::Recorded::kAccepted) {
-    spdlog::info("trial {} failed: {}", fail.trial.trial_id, fail.error);
-    Finished(fail.trial, outcome, std::nullopt);
+  storage::RecordOutcome outcome;
+  try {
+    outcome = trials_.Fail({fail.trial.trial_id, fail.trial.attempt}, fail.error);
+  } catch (const Error& error) {
+    spdlog::warn("trial {}: cannot record the failure yet: {}", fail.trial.trial_id, error.what());
+    StoreFailed();
+    return;
   }
+  outbox_.Send(worker_id, wire::Ack{fail.trial, outcome.recorded != storage::Recorded::kStale});
+  if (outcome.recorded == storage::Recorded::kAccepted)
+    spdlog::info("trial {} failed: {}", fail.trial.trial_id, fail.error);
+  if (outcome.recorded != storage::Recorded::kStale) Finished(fail.trial, outcome, std::nullopt);
   Fill(worker_id, now);
 }
 
 void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome& outcome,
                          const std::optional<double>& value) {
   const auto owner = owner_.find(ref.trial_id);
+  if (outcome.recorded == storage::Recorded::kDuplicate && owner == owner_.end()) return;
   if (owner != owner_.end()) {
     const auto w = workers_.find(owner->second);
     if (w != workers_.end()) w->second->trials.erase(ref.trial_id);
@@ -218,8 +280,11 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
   if (outcome.experiment_finished) {
     spdlog::info("experiment {} completed", outcome.experiment_id);
     Forget(outcome.experiment_id);
-  } else if (slot.exhausted && slot.pending.empty()) {
-    if (experiments_.FinishIfDone(outcome.experiment_id, true)) Forget(outcome.experiment_id);
+  } else if (slot.pending.empty() &&
+             (slot.exhausted || (outcome.recorded == storage::Recorded::kDuplicate &&
+                                 slot.created >= slot.experiment.spec.max_trials))) {
+    if (experiments_.FinishIfDone(outcome.experiment_id, slot.exhausted))
+      Forget(outcome.experiment_id);
   }
 }
 
@@ -227,16 +292,24 @@ void Scheduler::Forget(std::int64_t experiment_id) {
   running_.erase(experiment_id);
 }
 
-void Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
+bool Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
                        const std::string& reason) {
   auto& worker = *workers_.at(worker_id);
   const Assignment a = worker.trials.at(trial_id);
-  worker.trials.erase(trial_id);
-  owner_.erase(trial_id);
   const auto it = running_.find(a.experiment_id);
   const int max_attempts = it != running_.end() ? it->second->experiment.spec.max_attempts : 1;
-  const auto outcome = trials_.Requeue({trial_id, a.attempt}, max_attempts, reason);
-  if (it == running_.end() || outcome.result == storage::Requeued::kNotRunning) return;
+  storage::RequeueOutcome outcome;
+  try {
+    outcome = trials_.Requeue({trial_id, a.attempt}, max_attempts, reason);
+  } catch (const Error& error) {
+    // The trial stays this worker's until the store answers; the next tick tries again.
+    spdlog::warn("trial {}: cannot requeue yet: {}", trial_id, error.what());
+    StoreFailed();
+    return false;
+  }
+  worker.trials.erase(trial_id);
+  owner_.erase(trial_id);
+  if (it == running_.end() || outcome.result == storage::Requeued::kNotRunning) return true;
   ExperimentSlot& slot = *it->second;
   --slot.running;
   if (outcome.result == storage::Requeued::kRequeued) {
@@ -248,25 +321,65 @@ void Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
     slot.pending.erase(trial_id);
     if (outcome.experiment_finished) Forget(a.experiment_id);
   }
+  return true;
 }
 
-void Scheduler::DropWorker(const std::string& worker_id, const std::string& reason) {
+bool Scheduler::DropWorker(const std::string& worker_id, const std::string& reason) {
   const auto it = workers_.find(worker_id);
-  if (it == workers_.end()) return;
+  if (it == workers_.end()) return true;
   std::vector<std::int64_t> trials;
   for (const auto& [id, assignment] : it->second->trials) trials.push_back(id);
-  for (const auto id : trials) Expire(worker_id, id, reason);
+  bool all = true;
+  for (const auto id : trials) all = Expire(worker_id, id, reason) && all;
+  // A worker with trials the store has not taken back yet stays known (and unused: it is
+  // silent) until they are.
+  if (!all) return false;
   workers_.erase(worker_id);
-  worker_store_.MarkLost(worker_id);
   spdlog::warn("worker {} dropped: {}", worker_id, reason);
+  try {
+    worker_store_.MarkLost(worker_id);
+  } catch (const Error& error) {
+    spdlog::warn("worker {}: cannot mark it lost: {}", worker_id, error.what());
+  }
+  return true;
+}
+
+void Scheduler::NoteWorker(const storage::WorkerInfo& info) {
+  // The workers table is informational: its failure must not stop the protocol.
+  try {
+    worker_store_.Seen(info);
+  } catch (const Error& error) {
+    spdlog::warn("worker {}: cannot record it: {}", info.id, error.what());
+  }
+}
+
+void Scheduler::FlushReports() {
+  if (reports_.empty()) return;
+  std::vector<std::pair<storage::TrialKey, StepScores>> batch;
+  batch.swap(reports_);
+  try {
+    trials_.RecordSteps(batch);
+  } catch (const Error& error) {
+    // Kept for the next tick (the RESULT carries every step anyway), within a bound.
+    spdlog::warn("scheduler: cannot write {} reports yet: {}", batch.size(), error.what());
+    StoreFailed();
+    if (batch.size() + reports_.size() <= kMaxBufferedReports) {
+      batch.insert(batch.end(), reports_.begin(), reports_.end());
+      reports_.swap(batch);
+    }
+  }
 }
 
 void Scheduler::Tick(Clock::time_point now) {
-  if (!reports_.empty()) {
-    std::vector<std::pair<storage::TrialKey, StepScores>> batch;
-    batch.swap(reports_);
-    trials_.RecordSteps(batch);
+  if (!in_sync_ && experiments_.Ping()) {
+    try {
+      Recover(now);
+      spdlog::info("scheduler: the store answers again; state rebuilt from it");
+    } catch (const Error& error) {
+      spdlog::warn("scheduler: cannot rebuild the state yet: {}", error.what());
+    }
   }
+  FlushReports();
   std::vector<std::string> lost;
   std::vector<std::pair<std::string, std::int64_t>> expired;
   for (const auto& [id, worker] : workers_) {
@@ -286,7 +399,7 @@ void Scheduler::Tick(Clock::time_point now) {
 void Scheduler::FillAll(Clock::time_point now) {
   std::vector<std::string> ids;
   for (const auto& [id, worker] : workers_)
-    if (worker->free() > 0) ids.push_back(id);
+    if (Usable(*worker, now)) ids.push_back(id);
   for (const auto& id : ids) Fill(id, now);
 }
 
@@ -294,7 +407,13 @@ void Scheduler::Fill(const std::string& worker_id, Clock::time_point now) {
   const auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
   WorkerSlot& worker = *it->second;
-  while (worker.free() > 0 && AssignOne(worker_id, worker, now)) {
+  try {
+    while (Usable(worker, now) && AssignOne(worker_id, worker, now)) {
+    }
+  } catch (const Error& error) {
+    // Nothing was assigned: AssignOne changes memory only after the store has answered.
+    spdlog::warn("scheduler: cannot hand out a trial: {}", error.what());
+    StoreFailed();
   }
 }
 

@@ -31,6 +31,9 @@ struct SchedulerOptions {
   // A trial not listed in its worker's heartbeats for this long is requeued (attempt + 1);
   // a worker silent for this long is forgotten.
   std::chrono::milliseconds lease{10000};
+  // A worker silent for this long (workers beat every second) is suspect: it keeps its trials
+  // until the lease runs out, but gets no new ones, so that requeued trials go to live workers.
+  std::chrono::milliseconds suspect_after{2500};
   // Sent in every ASSIGN (wire::Assign::api_url): where workers fetch datasets.
   std::string api_url{};
   // The time an ASSIGN leaves. An assignment's lease starts then, not when the message that
@@ -46,8 +49,14 @@ class Scheduler {
   ~Scheduler();
 
   // Rebuilds the in-memory state from the store after a (re)start: running experiments, their
-  // histories, and the trials that were running (their leases start now).
+  // histories, and the trials that were running (their leases start now). Throws when the
+  // store cannot be read; the state is then unchanged.
   void Recover(Clock::time_point now);
+  // A store call failed (the database is down, or a commit's outcome is unknown): what this
+  // scheduler believes may differ from the store. No work is handed out until Tick has
+  // rebuilt the experiments' state from the store (Recover), which it retries every tick.
+  void StoreFailed();
+  bool in_sync() const { return in_sync_; }
   void OnMessage(const std::string& worker_id, const wire::Message& message, Clock::time_point now);
   void OnExperimentCreated(std::int64_t experiment_id, Clock::time_point now);
   // Writes buffered REPORTs, expires leases and hands out work; call a few times per second.
@@ -64,7 +73,10 @@ class Scheduler {
     Clock::time_point last_listed;
   };
 
+  std::unique_ptr<ExperimentSlot> MakeSlot(const Experiment& experiment) const;
   void AddExperiment(const Experiment& experiment);
+  bool Usable(const WorkerSlot& worker, Clock::time_point now) const;
+  void FlushReports();
   WorkerSlot& TouchWorker(const std::string& id, int slots, Clock::time_point now);
   void Fill(const std::string& worker_id, Clock::time_point now);
   void FillAll(Clock::time_point now);
@@ -73,9 +85,11 @@ class Scheduler {
   void OnFail(const std::string& worker_id, const wire::Fail& fail, Clock::time_point now);
   void Finished(const wire::TrialRef& ref, const storage::RecordOutcome& outcome,
                 const std::optional<double>& value);
-  void Expire(const std::string& worker_id, std::int64_t trial_id, const std::string& reason);
-  void DropWorker(const std::string& worker_id, const std::string& reason);
+  // Each returns false, leaving the state as it was, when the store did not answer.
+  bool Expire(const std::string& worker_id, std::int64_t trial_id, const std::string& reason);
+  bool DropWorker(const std::string& worker_id, const std::string& reason);
   void Forget(std::int64_t experiment_id);
+  void NoteWorker(const storage::WorkerInfo& info);
 
   storage::ExperimentRepository& experiments_;
   storage::TrialRepository& trials_;
@@ -88,6 +102,7 @@ class Scheduler {
   std::map<std::string, std::unique_ptr<WorkerSlot>> workers_;
   std::map<std::int64_t, std::string> owner_;  // running trial -> worker
   std::int64_t next_turn_ = 0;                 // round robin over experiments
+  bool in_sync_ = true;                        // false after a failed store call
   // REPORTs waiting for the next Tick: written in one transaction, or dropped when the
   // trial's RESULT (which carries every step) arrives first.
   std::vector<std::pair<storage::TrialKey, StepScores>> reports_;

@@ -58,7 +58,8 @@ void SchedulerLoop::Run() {
     }
     for (auto& event : batch) {
       // A failing store call (database down) must not kill the thread: the worker resends
-      // unacknowledged results and the next tick retries the rest.
+      // unacknowledged results, and the next tick that reaches the store rebuilds the
+      // scheduler's state from it (Scheduler::StoreFailed).
       try {
         if (auto* m = std::get_if<MessageEvent>(&event)) {
           scheduler_.OnMessage(m->worker_id, m->message, m->received);
@@ -67,6 +68,7 @@ void SchedulerLoop::Run() {
         }
       } catch (const std::exception& e) {
         spdlog::error("scheduler: {}", e.what());
+        scheduler_.StoreFailed();
       }
     }
     if (Clock::now() >= next_tick) {
@@ -83,6 +85,7 @@ void SchedulerLoop::Run() {
         scheduler_.Tick(as_of);
       } catch (const std::exception& e) {
         spdlog::error("scheduler tick: {}", e.what());
+        scheduler_.StoreFailed();
       }
       next_tick = Clock::now() + kTickInterval;
     }

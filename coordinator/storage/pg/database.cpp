@@ -44,6 +44,10 @@ void Database::Discard() {
   available_.notify_one();
 }
 
+bool IsUnavailable(const std::string& sqlstate) {
+  return sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 || sqlstate == "53300";
+}
+
 std::shared_ptr<Database> OpenDatabase(const std::string& url, int pool_size) {
   try {
     pqxx::connection probe(url);  // connect now: a bad URL fails at start-up

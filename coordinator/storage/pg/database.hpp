@@ -14,6 +14,10 @@
 
 namespace krige::storage::pg {
 
+// SQLSTATEs that say the server is going away or not there yet (classes 08, 57P, 53300): the
+// caller may retry later, nothing is wrong with the statement.
+bool IsUnavailable(const std::string& sqlstate);
+
 class Database {
  public:
   Database(std::string url, int pool_size);
@@ -35,7 +39,15 @@ class Database {
     } catch (const pqxx::broken_connection& e) {
       Discard();
       throw Error(ErrorCode::kUnavailable, std::string("database unavailable: ") + e.what());
+    } catch (const pqxx::in_doubt_error& e) {
+      // The connection died during COMMIT: the transaction may or may not have landed.
+      Discard();
+      throw Error(ErrorCode::kUnavailable, std::string("database unavailable: ") + e.what());
     } catch (const pqxx::sql_error& e) {
+      if (IsUnavailable(e.sqlstate()) || !conn->is_open()) {
+        Discard();  // the connection is closing: a new one is opened on the next call
+        throw Error(ErrorCode::kUnavailable, std::string("database unavailable: ") + e.what());
+      }
       Release(std::move(conn));
       throw Error(ErrorCode::kInternal, std::string("database error: ") + e.what());
     } catch (...) {

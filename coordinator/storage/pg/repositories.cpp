@@ -2,6 +2,9 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 
 #include "krige/codec.hpp"
 #include "krige/storage/pg.hpp"
@@ -46,10 +49,32 @@ void LoadSteps(pqxx::transaction_base& w, Trial& t) {
   for (auto& [step, scores] : steps) t.steps.push_back(std::move(scores));
 }
 
-Experiment RowToExperiment(const pqxx::row& r) {
+// Specs never change once stored: each is parsed once, not on every read that shows it.
+class SpecCache {
+ public:
+  std::shared_ptr<const ExperimentSpec> Get(std::int64_t id, const pqxx::field& text) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto it = specs_.find(id);
+      if (it != specs_.end()) return it->second;
+    }
+    auto spec = std::make_shared<const ExperimentSpec>(SpecFromJson(Json::parse(text.c_str())));
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (specs_.size() >= kCapacity) specs_.clear();  // rare: many experiments read at once
+    specs_.emplace(id, spec);
+    return spec;
+  }
+
+ private:
+  static constexpr std::size_t kCapacity = 4096;
+  std::mutex mutex_;
+  std::unordered_map<std::int64_t, std::shared_ptr<const ExperimentSpec>> specs_;
+};
+
+Experiment RowToExperiment(const pqxx::row& r, SpecCache& specs) {
   Experiment e;
   e.id = r[0].as<std::int64_t>();
-  e.spec = SpecFromJson(Json::parse(r[1].as<std::string>()));
+  e.spec = *specs.Get(e.id, r[1]);
   e.state = ExperimentStateFromName(r[2].as<std::string>());
   e.created_at = r[3].as<std::string>();
   e.finished_at = r[4].as<std::string>();
@@ -73,10 +98,10 @@ std::string FormatDouble(double v) {
   return buf;
 }
 
-// For writes that a crash may lose without harm, the commit does not wait for the WAL flush.
-// A lost new trial is proposed again by the tuner (suggestions are a function of the stored
-// history); a lost intermediate score is superseded by the RESULT. Results, failures and
-// requeues keep synchronous commits: they are acknowledged to workers.
+// For writes that a crash may lose without harm, the commit does not wait for the WAL flush:
+// only intermediate scores (REPORTs), which the RESULT supersedes. Everything a worker or a
+// client is told about (a trial it is assigned, a result it is acknowledged) is committed
+// synchronously first (docs/architecture.md, "Durability").
 void NoWaitForFlush(pqxx::transaction_base& w) {
   w.exec0("SET LOCAL synchronous_commit = off");
 }
@@ -107,7 +132,7 @@ class PgExperimentRepository : public ExperimentRepository {
       pqxx::read_transaction w(c);
       const auto result = w.exec_prepared("experiment_get", id);
       if (result.empty()) return std::nullopt;
-      Experiment e = RowToExperiment(result[0]);
+      Experiment e = RowToExperiment(result[0], specs_);
       if (e.best) LoadSteps(w, *e.best);
       return e;
     });
@@ -132,7 +157,7 @@ class PgExperimentRepository : public ExperimentRepository {
           page.next_cursor = std::to_string(page.experiments.back().id);
           break;
         }
-        page.experiments.push_back(RowToExperiment(row));
+        page.experiments.push_back(RowToExperiment(row, specs_));
       }
       return page;
     });
@@ -143,7 +168,7 @@ class PgExperimentRepository : public ExperimentRepository {
       pqxx::read_transaction w(c);
       std::vector<Experiment> out;
       for (const auto& row : w.exec_prepared("experiment_running"))
-        out.push_back(RowToExperiment(row));
+        out.push_back(RowToExperiment(row, specs_));
       return out;
     });
   }
@@ -179,6 +204,7 @@ class PgExperimentRepository : public ExperimentRepository {
 
  private:
   std::shared_ptr<Database> db_;
+  SpecCache specs_;
 };
 
 class PgTrialRepository : public TrialRepository {
@@ -189,7 +215,6 @@ class PgTrialRepository : public TrialRepository {
                       const std::string& worker) override {
     return db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
-      NoWaitForFlush(w);
       const auto number = w.exec_prepared("experiment_next_number", experiment_id);
       if (number.empty())
         throw Error(ErrorCode::kFailedPrecondition,
@@ -204,7 +229,6 @@ class PgTrialRepository : public TrialRepository {
   std::optional<Trial> ClaimQueued(std::int64_t experiment_id, const std::string& worker) override {
     return db_->Run([&](pqxx::connection& c) -> std::optional<Trial> {
       pqxx::work w(c);
-      NoWaitForFlush(w);
       const auto result = w.exec_prepared("trial_claim_queued", experiment_id, worker);
       w.commit();
       if (result.empty()) return std::nullopt;

@@ -132,6 +132,23 @@ class FakeStore {
   int steps_recorded = 0;
   int step_batches = 0;
 
+  // Faults. `down`: every call throws kUnavailable, as when PostgreSQL is stopped.
+  // `lose_answers`: the next N writes are applied, then throw (the connection died during
+  // COMMIT, after the server had committed).
+  bool down = false;
+  int lose_answers = 0;
+  void Enter() const {
+    if (down) throw Error(ErrorCode::kUnavailable, "database unavailable: (fake) down");
+  }
+  template <typename T>
+  T Written(T value) {
+    if (lose_answers > 0) {
+      --lose_answers;
+      throw Error(ErrorCode::kUnavailable, "database unavailable: (fake) answer lost");
+    }
+    return value;
+  }
+
  private:
   static void Count(TrialCounts& c, TrialState s) {
     switch (s) {
@@ -178,15 +195,28 @@ class FakeStore {
 class FakeExperiments : public storage::ExperimentRepository {
  public:
   explicit FakeExperiments(FakeStore& s) : s_(s) {}
-  Experiment Create(const ExperimentSpec& spec) override { return s_.Create(spec); }
-  std::optional<Experiment> Get(std::int64_t id) override { return s_.GetExperiment(id); }
-  service::ExperimentPage List(const service::ExperimentQuery&) override { return {}; }
-  std::vector<Experiment> ListRunning() override { return s_.ListRunning(); }
-  bool FinishIfDone(std::int64_t id, bool exhausted) override {
-    return s_.FinishIfDone(id, exhausted);
+  Experiment Create(const ExperimentSpec& spec) override {
+    s_.Enter();
+    return s_.Written(s_.Create(spec));
   }
-  void SetState(std::int64_t id, ExperimentState state) override { s_.SetState(id, state); }
-  bool Ping() override { return true; }
+  std::optional<Experiment> Get(std::int64_t id) override {
+    s_.Enter();
+    return s_.GetExperiment(id);
+  }
+  service::ExperimentPage List(const service::ExperimentQuery&) override { return {}; }
+  std::vector<Experiment> ListRunning() override {
+    s_.Enter();
+    return s_.ListRunning();
+  }
+  bool FinishIfDone(std::int64_t id, bool exhausted) override {
+    s_.Enter();
+    return s_.Written(s_.FinishIfDone(id, exhausted));
+  }
+  void SetState(std::int64_t id, ExperimentState state) override {
+    s_.Enter();
+    s_.SetState(id, state);
+  }
+  bool Ping() override { return !s_.down; }
 
  private:
   FakeStore& s_;
@@ -196,30 +226,42 @@ class FakeTrials : public storage::TrialRepository {
  public:
   explicit FakeTrials(FakeStore& s) : s_(s) {}
   Trial CreateRunning(std::int64_t e, const Params& p, const std::string& w) override {
-    return s_.CreateRunning(e, p, w);
+    s_.Enter();
+    return s_.Written(s_.CreateRunning(e, p, w));
   }
   std::optional<Trial> ClaimQueued(std::int64_t e, const std::string& w) override {
-    return s_.ClaimQueued(e, w);
+    s_.Enter();
+    return s_.Written(s_.ClaimQueued(e, w));
   }
   storage::RecordOutcome Complete(const storage::TrialKey& k, double v,
                                   const std::map<std::string, double>& m,
                                   const std::vector<StepScores>& steps) override {
-    return s_.Complete(k, v, m, steps);
+    s_.Enter();
+    return s_.Written(s_.Complete(k, v, m, steps));
   }
   storage::RecordOutcome Fail(const storage::TrialKey& k, const std::string& e) override {
-    return s_.Fail(k, e);
+    s_.Enter();
+    return s_.Written(s_.Fail(k, e));
   }
   storage::RequeueOutcome Requeue(const storage::TrialKey& k, int max_attempts,
                                   const std::string& reason) override {
-    return s_.Requeue(k, max_attempts, reason);
+    s_.Enter();
+    return s_.Written(s_.Requeue(k, max_attempts, reason));
   }
   void RecordSteps(const std::vector<std::pair<storage::TrialKey, StepScores>>& steps) override {
+    s_.Enter();
     s_.RecordSteps(steps);
   }
-  std::optional<Trial> Get(std::int64_t id) override { return s_.GetTrial(id); }
+  std::optional<Trial> Get(std::int64_t id) override {
+    s_.Enter();
+    return s_.GetTrial(id);
+  }
   service::TrialPage List(std::int64_t, const service::TrialQuery&) override { return {}; }
   std::optional<Trial> Best(std::int64_t) override { return std::nullopt; }
-  std::vector<Trial> ListAll(std::int64_t e) override { return s_.ListAll(e); }
+  std::vector<Trial> ListAll(std::int64_t e) override {
+    s_.Enter();
+    return s_.ListAll(e);
+  }
 
  private:
   FakeStore& s_;
@@ -228,8 +270,14 @@ class FakeTrials : public storage::TrialRepository {
 class FakeWorkers : public storage::WorkerRepository {
  public:
   explicit FakeWorkers(FakeStore& s) : s_(s) {}
-  void Seen(const storage::WorkerInfo& w) override { s_.Seen(w); }
-  void MarkLost(const std::string& id) override { s_.MarkLost(id); }
+  void Seen(const storage::WorkerInfo& w) override {
+    s_.Enter();
+    s_.Seen(w);
+  }
+  void MarkLost(const std::string& id) override {
+    s_.Enter();
+    s_.MarkLost(id);
+  }
 
  private:
   FakeStore& s_;

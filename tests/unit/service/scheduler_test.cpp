@@ -235,5 +235,107 @@ TEST_F(SchedulerTest, ReportsAreGroupCommittedOrDroppedForAResult) {
   EXPECT_EQ(store_.steps_recorded, 3) << "the other trial's 3 reports, in one transaction";
 }
 
+TEST_F(SchedulerTest, AWorkerLostWhileTheStoreIsDownKeepsItsTrialUntilTheStoreTakesItBack) {
+  NewExperiment("e", 3, 1);
+  Hello("w1", 1);
+  const auto first = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(first.size(), 1u);
+  const wire::TrialRef ref = first[0].second.trial;
+  Hello("w2", 1);
+
+  store_.down = true;  // PostgreSQL stops; then w1 dies
+  for (int i = 0; i < 4; ++i) {
+    now_ += 400ms;
+    Beat("w2", 1, {});
+    scheduler_.Tick(now_);
+  }
+  EXPECT_FALSE(scheduler_.in_sync());
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty()) << "nothing handed out while down";
+  EXPECT_EQ(store_.trials().at(ref.trial_id).state, TrialState::kRunning);
+
+  store_.down = false;
+  now_ += 400ms;
+  Beat("w2", 1, {});
+  scheduler_.Tick(now_);
+  EXPECT_TRUE(scheduler_.in_sync());
+  const auto retry = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(retry.size(), 1u) << "requeued once the store answered, and given to w2";
+  EXPECT_EQ(retry[0].first, "w2");
+  EXPECT_EQ(retry[0].second.trial.trial_id, ref.trial_id);
+  EXPECT_EQ(retry[0].second.trial.attempt, 2);
+  EXPECT_EQ(store_.lost, std::vector<std::string>{"w1"});
+}
+
+TEST_F(SchedulerTest, ATrialCreatedWhoseAnswerWasLostIsAdoptedFromTheStoreAndRequeued) {
+  const auto e = NewExperiment("e", 2, 1);
+  store_.lose_answers = 1;  // the INSERT commits, the connection dies before its answer
+  Hello("w1", 1);
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty());
+  ASSERT_EQ(store_.trials().size(), 1u);
+  EXPECT_FALSE(scheduler_.in_sync());
+
+  scheduler_.Tick(now_);  // rebuilt from the store: the trial is w1's, which never heard of it
+  EXPECT_TRUE(scheduler_.in_sync());
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty()) << "w1's slot holds the adopted trial";
+  for (int i = 0; i < 3; ++i) {
+    now_ += 400ms;
+    Beat("w1", 1, {});
+    scheduler_.Tick(now_);
+  }
+  auto a = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(a.size(), 1u) << "never listed: requeued after one lease and handed out";
+  EXPECT_EQ(a[0].second.number, 0);
+  EXPECT_EQ(a[0].second.trial.attempt, 2);
+  Result("w1", a[0].second.trial, 0.5);
+  a = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].second.number, 1);
+  Result("w1", a[0].second.trial, 0.6);
+  EXPECT_EQ(store_.state(e), ExperimentState::kCompleted);
+  EXPECT_EQ(store_.trials().size(), 2u) << "exactly max_trials trials";
+}
+
+TEST_F(SchedulerTest, AResultWhoseCommitAnswerWasLostIsAcknowledgedOnTheResend) {
+  const auto e = NewExperiment("e", 1, 1);
+  Hello("w", 1);
+  const auto a = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(a.size(), 1u);
+  store_.lose_answers = 1;
+  Result("w", a[0].second.trial, 0.4);
+  EXPECT_TRUE(outbox_.Take<wire::Ack>().empty()) << "no ACK for an outcome not known";
+  Result("w", a[0].second.trial, 0.4);  // the worker resends
+  const auto acks = outbox_.Take<wire::Ack>();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_TRUE(acks[0].second.accepted);
+  EXPECT_EQ(store_.state(e), ExperimentState::kCompleted);
+  scheduler_.Tick(now_);
+  EXPECT_TRUE(scheduler_.in_sync());
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty());
+}
+
+TEST_F(SchedulerTest, RequeuedTrialsSkipAWorkerThatWentSilent) {
+  NewExperiment("e", 10, 2);
+  Hello("w1", 1);
+  Hello("w2", 2);  // one trial and a free slot: parallelism 2 is reached
+  ASSERT_EQ(outbox_.Take<wire::Assign>().size(), 2u);
+  Hello("w3", 1);
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty());
+  const std::int64_t w1_trial = store_.trials().begin()->first;
+  // w1 dies now; w2 dies 300 ms later, just after a heartbeat; w3 lives.
+  now_ += 300ms;
+  Beat("w2", 2, {{store_.trials().rbegin()->first, 1}});
+  Beat("w3", 1, {});
+  for (int i = 0; i < 3; ++i) {
+    now_ += 250ms;
+    Beat("w3", 1, {});
+  }
+  now_ += 100ms;  // w1 silent 1.15 s (past the lease), w2 0.85 s (suspect, within the lease)
+  scheduler_.Tick(now_);
+  const auto retry = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].second.trial.trial_id, w1_trial);
+  EXPECT_EQ(retry[0].first, "w3") << "not w2, silent for most of a lease";
+}
+
 }  // namespace
 }  // namespace krige::service
