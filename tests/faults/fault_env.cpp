@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -377,6 +379,22 @@ std::string FaultTest::Describe(const std::vector<StoredSweep>& sweeps) {
           << r[1].as<std::string>() << ", number " << r[2].as<std::string>() << ") "
           << r[3].as<std::string>() << " attempt " << r[4].as<std::string>() << " on '"
           << r[5].as<std::string>() << "' since " << r[6].as<std::string>();
+    // Trials a worker was given that the store no longer has (lost with a crash).
+    std::map<std::int64_t, std::string> assigned;
+    const std::regex assign_line("trial ([0-9]+) \\(attempt ([0-9]+)\\)");
+    for (const auto& [id, process] : workers_) {
+      std::istringstream lines(process->Log());
+      std::smatch m;
+      for (std::string line; std::getline(lines, line);)
+        if (std::regex_search(line, m, assign_line))
+          assigned[std::stoll(m[1])] = id + " attempt " + m[2].str();
+    }
+    for (const auto& r : w.exec("SELECT id FROM trials")) assigned.erase(r[0].as<std::int64_t>());
+    int listed = 0;
+    for (const auto& [id, where] : assigned) {
+      if (++listed > 20) break;
+      out << "\n  assigned but not stored: trial " << id << " (" << where << ")";
+    }
   } catch (const std::exception& e) {
     DropSql();
     out << "\n  (cannot list unfinished trials: " << e.what() << ")";

@@ -12,7 +12,7 @@ class LoadFaultTest : public FaultTest {};
 TEST_F(LoadFaultTest, TwentyExperimentsAtOnceOnFourWorkers) {
   StartServer();
   for (int i = 0; i < 4; ++i) StartWorker("w" + std::to_string(i), 2);
-  for (int i = 0; i < 20; ++i) Submit(CommandSweep("load-" + std::to_string(i), 20, 4, "0.1"));
+  for (int i = 0; i < 20; ++i) Submit(CommandSweep("load-" + std::to_string(i), 40, 4, "0.1"));
   Note("20 experiments submitted");
   ASSERT_TRUE(WaitAllEnded(std::chrono::seconds(240)));
   Note("all ended");
