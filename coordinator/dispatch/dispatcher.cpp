@@ -1,5 +1,7 @@
 #include "dispatcher.hpp"
 
+#include "krige/limits.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <deque>
@@ -18,6 +20,7 @@ const char* const kWakeEndpoint = "inproc://krige-dispatch-wake";
 struct Dispatcher::Impl {
   std::string endpoint;
   MessageHandler handler;
+  std::int64_t max_message_bytes = kDefaultMaxMessageBytes;
   zmq::context_t context{1};
   zmq::socket_t router{context, zmq::socket_type::router};
   zmq::socket_t wake_in{context, zmq::socket_type::pull};
@@ -28,10 +31,11 @@ struct Dispatcher::Impl {
   std::thread thread;
 };
 
-Dispatcher::Dispatcher(std::string endpoint, MessageHandler handler)
+Dispatcher::Dispatcher(std::string endpoint, MessageHandler handler, std::int64_t max_message_bytes)
     : impl_(std::make_unique<Impl>()) {
   impl_->endpoint = std::move(endpoint);
   impl_->handler = std::move(handler);
+  impl_->max_message_bytes = max_message_bytes;
 }
 
 Dispatcher::~Dispatcher() {
@@ -42,6 +46,7 @@ std::string Dispatcher::Start() {
   Impl& d = *impl_;
   d.router.set(zmq::sockopt::linger, 0);
   d.router.set(zmq::sockopt::router_mandatory, 0);  // a vanished worker: drop, do not block
+  d.router.set(zmq::sockopt::maxmsgsize, d.max_message_bytes);
   d.router.bind(d.endpoint);
   const std::string bound = d.router.get(zmq::sockopt::last_endpoint);
   d.wake_in.set(zmq::sockopt::linger, 0);
@@ -89,6 +94,15 @@ std::string Dispatcher::Start() {
           continue;
         }
         const std::string id = msg.popstr();
+        // The routing id is the worker's name in the database: text only. (A peer without
+        // one gets a ZeroMQ-made id that starts with a zero byte.)
+        if (!TextProblem(id, limits::kNameBytes).empty()) {
+          const auto n = ++malformed_;
+          if (n <= 10 || n % 1000 == 0)
+            spdlog::warn("dropped a message from a peer whose routing id is not text ({} so far)",
+                         n);
+          continue;
+        }
         std::vector<std::string> frames;
         while (!msg.empty()) frames.push_back(msg.popstr());
         // [""] KRIGE1 type body: the empty delimiter is what a DEALER peer sends first.

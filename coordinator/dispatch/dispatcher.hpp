@@ -1,10 +1,11 @@
 // The ZeroMQ side of the coordinator: one ROUTER socket, owned by one I/O thread. Incoming
 // frames are decoded and handed to a callback (which only enqueues); outgoing messages are
-// queued by any thread and written by the I/O thread. Malformed messages are counted and
-// dropped, never fatal.
+// queued by any thread and written by the I/O thread. Malformed messages (see wire::Decode,
+// and routing ids that are not storable text) are counted and dropped, never fatal.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,10 +17,17 @@ namespace krige::dispatch {
 using MessageHandler = std::function<void(std::string worker_id, wire::Message message,
                                           service::Clock::time_point received)>;
 
+// The largest frame a worker may send (ZMQ_MAXMSGSIZE): results carry per-fold scores only,
+// so 16 MiB is ample, and a peer sending more is disconnected by ZeroMQ before the frame is
+// buffered (without it a 256 MiB frame cost the server 827 MiB).
+inline constexpr std::int64_t kDefaultMaxMessageBytes = std::int64_t{16} << 20;
+
 class Dispatcher : public service::Outbox {
  public:
   // endpoint: e.g. "tcp://127.0.0.1:5555", or "tcp://127.0.0.1:*" for a free port.
-  Dispatcher(std::string endpoint, MessageHandler handler);
+  // max_message_bytes: per incoming frame; -1 for no limit.
+  Dispatcher(std::string endpoint, MessageHandler handler,
+             std::int64_t max_message_bytes = kDefaultMaxMessageBytes);
   ~Dispatcher() override;
 
   // Binds and starts the I/O thread; returns the bound endpoint with its real port.

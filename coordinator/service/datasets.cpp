@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "krige/limits.hpp"
 #include "krige/sha256.hpp"
 
 namespace krige::service {
@@ -27,6 +28,8 @@ Upload StoredDatasetService::Put(const std::string& name, const std::string& byt
   for (unsigned char c : name)
     if (c < 0x20 || c == 0x7f)
       throw Error(ErrorCode::kInvalidArgument, "a dataset name has no control characters", "name");
+  if (!IsValidUtf8(name))
+    throw Error(ErrorCode::kInvalidArgument, "a dataset name must be valid UTF-8", "name");
   if (bytes.empty()) throw Error(ErrorCode::kInvalidArgument, "the dataset is empty", "body");
   const std::string sha256 = Sha256Hex(bytes);
   Upload upload = datasets_.Put(sha256, name, bytes);

@@ -2,7 +2,11 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <sstream>
+
+#include "krige/limits.hpp"
 
 namespace krige {
 namespace {
@@ -40,23 +44,42 @@ class Reader {
     if (!At(key).is_number()) return Problem(key, "must be a number");
     out = At(key).get<double>();
   }
+  // An integer within [low, high]; a float with an integral value counts. Out of range is a
+  // problem, never a silent cast.
   template <typename Int>
-  void Integer(const std::string& key, Int& out, bool required = false) {
+  void Integer(const std::string& key, Int& out, bool required = false,
+               Int low = std::numeric_limits<Int>::min(),
+               Int high = std::numeric_limits<Int>::max()) {
     if (!Has(key)) {
       if (required) Problem(key, "is required");
       return;
     }
     const Json& v = At(key);
-    if (v.is_number_integer()) {
-      if (std::is_unsigned<Int>::value && v.is_number_integer() && !v.is_number_unsigned() &&
-          v.get<std::int64_t>() < 0)
-        return Problem(key, "must be >= 0");
-      out = v.get<Int>();
+    const std::string range =
+        "must be between " + std::to_string(low) + " and " + std::to_string(high);
+    if (v.is_number_unsigned()) {
+      const auto u = v.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(high)) return Problem(key, range);
+      if (low > 0 && u < static_cast<std::uint64_t>(low)) return Problem(key, range);
+      out = static_cast<Int>(u);
       return;
     }
-    if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>() &&
-        std::fabs(v.get<double>()) < 9e15) {
-      out = static_cast<Int>(v.get<double>());
+    if (v.is_number_integer()) {
+      const auto i = v.get<std::int64_t>();
+      if (i < 0 && std::is_unsigned<Int>::value) return Problem(key, "must be >= 0");
+      if (i < static_cast<std::int64_t>(low) ||
+          (!std::is_unsigned<Int>::value && i > static_cast<std::int64_t>(high)))
+        return Problem(key, range);
+      out = static_cast<Int>(i);
+      return;
+    }
+    if (v.is_number_float()) {
+      const double d = v.get<double>();
+      if (!std::isfinite(d) || std::floor(d) != d) return Problem(key, "must be an integer");
+      // high + 1 as a double is exact for every Int up to 64 bits (a power of two or small).
+      if (d < static_cast<double>(low) || d >= static_cast<double>(high) + 1.0)
+        return Problem(key, range);
+      out = static_cast<Int>(d);
       return;
     }
     Problem(key, "must be an integer");
@@ -66,7 +89,7 @@ class Reader {
     if (!At(key).is_boolean()) return Problem(key, "must be true or false");
     out = At(key).get<bool>();
   }
-  void StringList(const std::string& key, std::vector<std::string>& out) {
+  void StringList(const std::string& key, std::vector<std::string>& out, std::size_t max_size) {
     if (!Has(key)) return;
     const Json& v = At(key);
     if (v.is_string()) {
@@ -74,6 +97,8 @@ class Reader {
       return;
     }
     if (!v.is_array()) return Problem(key, "must be a list of strings");
+    if (v.size() > max_size)
+      return Problem(key, "must have at most " + std::to_string(max_size) + " entries");
     out.clear();
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (!v[i].is_string()) {
@@ -83,10 +108,13 @@ class Reader {
       out.push_back(v[i].get<std::string>());
     }
   }
-  void Values(const std::string& key, std::vector<ParamValue>& out) {
+  void Values(const std::string& key, std::vector<ParamValue>& out, std::size_t max_size) {
     if (!Has(key)) return;
     const Json& v = At(key);
     if (!v.is_array()) return Problem(key, "must be a list");
+    // Checked before decoding: an oversized list costs no more than its size check.
+    if (v.size() > max_size)
+      return Problem(key, "must have at most " + std::to_string(max_size) + " values");
     for (std::size_t i = 0; i < v.size(); ++i) {
       try {
         out.push_back(ParamValueFromJson(v[i]));
@@ -111,6 +139,56 @@ class Reader {
   std::vector<FieldProblem>& problems_;
 };
 
+// Problems no field decoder sees: numbers that overflowed a double while parsing (1e400, a
+// 400-digit integer: JSON has no infinity, so any non-finite number came from there), text that
+// PostgreSQL cannot store (NUL; invalid UTF-8 from YAML), and nesting no spec has. Stops after
+// a few problems: a hostile document must not cost more to answer than to read.
+void CheckDocument(const Json& j, const std::string& path, int depth,
+                   std::vector<FieldProblem>& out) {
+  constexpr std::size_t kMaxProblems = 20;
+  if (out.size() >= kMaxProblems) return;
+  const auto child = [&](const std::string& key) { return path.empty() ? key : path + "." + key; };
+  if (depth > limits::kJsonDepth) {
+    out.push_back({path, "nests deeper than " + std::to_string(limits::kJsonDepth) + " levels"});
+    return;
+  }
+  if (j.is_number_float() && !std::isfinite(j.get<double>())) {
+    out.push_back({path, "must be a finite number within the range of a double"});
+  } else if (j.is_string()) {
+    const std::string problem = TextProblem(j.get_ref<const std::string&>(), std::string::npos);
+    if (!problem.empty()) out.push_back({path, problem});
+  } else if (j.is_object()) {
+    for (const auto& item : j.items()) {
+      const std::string problem = TextProblem(item.key(), std::string::npos);
+      if (!problem.empty()) {
+        out.push_back({child(item.key()), "the name " + problem});
+        continue;
+      }
+      CheckDocument(item.value(), child(item.key()), depth + 1, out);
+      if (out.size() >= kMaxProblems) return;
+    }
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      CheckDocument(j[i], path + "[" + std::to_string(i) + "]", depth + 1, out);
+      if (out.size() >= kMaxProblems) return;
+    }
+  }
+}
+
+// `problems` without those about a field (or a part of a field) `reported` already names.
+void AppendUnreported(std::vector<FieldProblem>& reported, std::vector<FieldProblem> problems) {
+  const std::size_t known = reported.size();
+  for (auto& p : problems) {
+    bool already = false;
+    for (std::size_t i = 0; i < known && !already; ++i) {
+      const std::string& f = reported[i].field;
+      already = p.field == f ||
+                (!f.empty() && (p.field.rfind(f + ".", 0) == 0 || p.field.rfind(f + "[", 0) == 0));
+    }
+    if (!already) reported.push_back(std::move(p));
+  }
+}
+
 ParamSpec ParamFromJson(const std::string& name, const Json& j, std::vector<FieldProblem>& out) {
   ParamSpec p;
   p.name = name;
@@ -130,7 +208,7 @@ ParamSpec ParamFromJson(const std::string& name, const Json& j, std::vector<Fiel
     return p;
   }
   if (p.type == ParamType::kCategorical) {
-    r.Values("values", p.choices);
+    r.Values("values", p.choices, limits::kCategoricalValues);
     if (!r.Has("values")) r.Problem("values", "is required for a categorical parameter");
     for (const char* key : {"low", "high", "log", "step", "grid_points"})
       if (r.Has(key)) r.Problem(key, "does not apply to a categorical parameter");
@@ -139,8 +217,8 @@ ParamSpec ParamFromJson(const std::string& name, const Json& j, std::vector<Fiel
     r.Number("high", p.high, true);
     r.Bool("log", p.log);
     r.Number("step", p.step);
-    r.Integer("grid_points", p.grid_points);
-    r.Values("values", p.values);
+    r.Integer("grid_points", p.grid_points, false, 0, limits::kGridPoints);
+    r.Values("values", p.values, limits::kGridValues);
   }
   if (r.Has("when")) {
     const Json& w = r.At("when");
@@ -151,7 +229,11 @@ ParamSpec ParamFromJson(const std::string& name, const Json& j, std::vector<Fiel
       c.parent = w.begin().key();
       const Json& vals = w.begin().value();
       try {
-        if (vals.is_array()) {
+        if (vals.is_array() && vals.size() > limits::kCategoricalValues) {
+          throw Error(
+              ErrorCode::kInvalidArgument,
+              "must list at most " + std::to_string(limits::kCategoricalValues) + " parent values");
+        } else if (vals.is_array()) {
           for (const auto& v : vals) c.values.push_back(ParamValueFromJson(v));
         } else {
           c.values.push_back(ParamValueFromJson(vals));
@@ -189,18 +271,18 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
     }
     t.stratified = t.task == Task::kClassification;
     r.String("model", t.model, true);
-    r.Integer("folds", t.folds);
+    r.Integer("folds", t.folds);  // range checked by Validate (its problems keep their order)
     r.Bool("stratified", t.stratified);
     r.Integer("repeats", t.repeats);
     r.Integer("shuffle_seed", t.shuffle_seed);
     r.String("fold_column", t.fold_column);
-    r.StringList("features", t.features);
-    r.StringList("categorical", t.categorical);
+    r.StringList("features", t.features, limits::kColumns);
+    r.StringList("categorical", t.categorical, limits::kColumns);
     r.String("impute", t.impute);
-    r.StringList("preprocessing", t.preprocessing);
-    r.StringList("metrics", t.metrics);
+    r.StringList("preprocessing", t.preprocessing, limits::kPreprocessing);
+    r.StringList("metrics", t.metrics, limits::kMetrics);
   } else {
-    r.StringList("command", t.command);
+    r.StringList("command", t.command, limits::kCommandArguments);
     r.Number("timeout_seconds", t.timeout_seconds);
   }
   if (r.Has("params")) {
@@ -244,6 +326,9 @@ Json ToJson(const ParamValue& value) {
 }
 
 ParamValue ParamValueFromJson(const Json& j) {
+  if (j.is_number_unsigned() &&
+      j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    throw Error(ErrorCode::kInvalidArgument, "must be an integer within the 64-bit signed range");
   if (j.is_number_integer()) return j.get<std::int64_t>();
   if (j.is_number_float()) {
     const double d = j.get<double>();
@@ -344,6 +429,8 @@ Json ToJson(const ExperimentSpec& s) {
 
 TrainingSpec TrainingFromJson(const Json& j) {
   std::vector<FieldProblem> problems;
+  CheckDocument(j, "training", 1, problems);
+  if (!problems.empty()) throw ValidationError(std::move(problems));
   TrainingSpec t = TrainingFromReader(j, problems);
   if (!problems.empty()) throw ValidationError(std::move(problems));
   return t;
@@ -355,6 +442,8 @@ ExperimentSpec SpecFromJson(const Json& j) {
   Reader r(j, "", problems);
   if (!r.ok())
     throw ValidationError(std::vector<FieldProblem>{{"", "the spec must be a JSON object"}});
+  std::vector<FieldProblem> document;
+  CheckDocument(j, "", 0, document);
   r.AllowOnly({"name", "objective", "tuner", "max_trials", "parallelism", "max_attempts", "space",
                "training"});
   r.String("name", s.name, true);
@@ -365,14 +454,16 @@ ExperimentSpec SpecFromJson(const Json& j) {
       o.String("metric", s.objective.metric, true);
       s.objective.goal =
           MetricIsGreaterBetter(s.objective.metric) ? Goal::kMaximize : Goal::kMinimize;
-      std::string goal;
-      o.String("goal", goal);
-      if (goal == "maximize") {
-        s.objective.goal = Goal::kMaximize;
-      } else if (goal == "minimize") {
-        s.objective.goal = Goal::kMinimize;
-      } else if (!goal.empty()) {
-        o.Problem("goal", "must be maximize or minimize");
+      if (o.Has("goal")) {
+        std::string goal;
+        o.String("goal", goal);
+        if (goal == "maximize") {
+          s.objective.goal = Goal::kMaximize;
+        } else if (goal == "minimize") {
+          s.objective.goal = Goal::kMinimize;
+        } else if (o.At("goal").is_string()) {  // "" too: a typo must not pick a direction
+          o.Problem("goal", "must be maximize or minimize");
+        }
       }
     }
   } else {
@@ -388,6 +479,9 @@ ExperimentSpec SpecFromJson(const Json& j) {
         const Json& opts = t.At("options");
         if (!opts.is_object()) {
           t.Problem("options", "must be an object of numbers");
+        } else if (opts.size() > limits::kTunerOptions) {
+          t.Problem("options",
+                    "must have at most " + std::to_string(limits::kTunerOptions) + " entries");
         } else {
           for (const auto& item : opts.items()) {
             if (!item.value().is_number())
@@ -399,13 +493,16 @@ ExperimentSpec SpecFromJson(const Json& j) {
       }
     }
   }
-  r.Integer("max_trials", s.max_trials);
-  r.Integer("parallelism", s.parallelism);
-  r.Integer("max_attempts", s.max_attempts);
+  r.Integer("max_trials", s.max_trials, false, 1, limits::kMaxTrials);
+  r.Integer("parallelism", s.parallelism, false, 1, limits::kMaxParallelism);
+  r.Integer("max_attempts", s.max_attempts, false, 1, limits::kMaxAttempts);
   if (r.Has("space")) {
     const Json& sp = r.At("space");
     if (!sp.is_object()) {
       r.Problem("space", "must be an object of parameters");
+    } else if (sp.size() > limits::kParameters) {
+      r.Problem("space",
+                "must have at most " + std::to_string(limits::kParameters) + " parameters");
     } else {
       std::vector<ParamSpec> params;
       for (const auto& item : sp.items())
@@ -421,13 +518,20 @@ ExperimentSpec SpecFromJson(const Json& j) {
     r.Problem("training", "is required");
   }
   // Semantic checks only on fields that decoded; skip the ones already reported.
-  for (auto& p : Validate(s)) {
-    bool already = false;
-    for (const auto& q : problems)
-      already = already || p.field == q.field || p.field.rfind(q.field + ".", 0) == 0;
-    if (!already) problems.push_back(std::move(p));
+  AppendUnreported(problems, Validate(s));
+  if (!problems.empty()) {
+    std::vector<FieldProblem> all = std::move(document);
+    AppendUnreported(all, std::move(problems));
+    // A spec with thousands of bad entries is answered with the first ones.
+    constexpr std::size_t kMaxReported = 100;
+    if (all.size() > kMaxReported) {
+      const std::size_t more = all.size() - kMaxReported;
+      all.resize(kMaxReported);
+      all.push_back({"", "and " + std::to_string(more) + " more problems"});
+    }
+    throw ValidationError(std::move(all));
   }
-  if (!problems.empty()) throw ValidationError(std::move(problems));
+  if (!document.empty()) throw ValidationError(std::move(document));
   return s;
 }
 
@@ -564,12 +668,100 @@ Experiment ExperimentFromJson(const Json& j) {
   return e;
 }
 
-Json ParseJson(const std::string& text) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    throw Error(ErrorCode::kInvalidArgument, std::string("malformed JSON: ") + e.what());
+namespace {
+
+// Builds the document like Json::parse, and knows the path of the value being read, so that a
+// number beyond the range of a double (1e400, a 400-digit integer; nlohmann stops with
+// out_of_range 406) is reported at its field instead of as a bare parse failure.
+class PathTrackingSax : public nlohmann::detail::json_sax_dom_parser<Json> {
+ public:
+  using Base = nlohmann::detail::json_sax_dom_parser<Json>;
+  explicit PathTrackingSax(Json& root) : Base(root, /*allow_exceptions=*/false) {}
+
+  bool null() { return Value() && Base::null(); }
+  bool boolean(bool v) { return Value() && Base::boolean(v); }
+  bool number_integer(Json::number_integer_t v) { return Value() && Base::number_integer(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return Value() && Base::number_unsigned(v); }
+  bool number_float(Json::number_float_t v, const std::string& s) {
+    return Value() && Base::number_float(v, s);
   }
+  bool string(std::string& v) { return Value() && Base::string(v); }
+  bool binary(Json::binary_t& v) { return Value() && Base::binary(v); }
+  bool start_object(std::size_t n) {
+    Value();
+    frames_.push_back({false, 0, {}});
+    return Base::start_object(n);
+  }
+  bool key(std::string& k) {
+    frames_.back().key = k;
+    return Base::key(k);
+  }
+  bool end_object() {
+    frames_.pop_back();
+    return Base::end_object();
+  }
+  bool start_array(std::size_t n) {
+    Value();
+    frames_.push_back({true, 0, {}});
+    return Base::start_array(n);
+  }
+  bool end_array() {
+    frames_.pop_back();
+    return Base::end_array();
+  }
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& e) {
+    if (e.id == 406) {
+      // The failing value has not been counted yet: point at the element it would have been.
+      if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+      overflow_ = Path();
+    }
+    message_ = e.what();
+    return Base::parse_error(position, token, e);
+  }
+
+  const std::optional<std::string>& overflow() const { return overflow_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  struct Frame {
+    bool array;
+    std::size_t index;  // of the next element, counted from 1 (0: none yet)
+    std::string key;
+  };
+  // Called before each value: in an array, it is the next element.
+  bool Value() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    return true;
+  }
+  std::string Path() const {
+    std::string out;
+    for (const auto& f : frames_) {
+      if (f.array) {
+        out += "[" + std::to_string(f.index == 0 ? 0 : f.index - 1) + "]";
+      } else {
+        out += (out.empty() ? "" : ".") + f.key;
+      }
+    }
+    return out;
+  }
+
+  std::vector<Frame> frames_;
+  std::optional<std::string> overflow_;
+  std::string message_;
+};
+
+}  // namespace
+
+Json ParseJson(const std::string& text) {
+  Json out;
+  PathTrackingSax sax(out);
+  const bool ok = Json::sax_parse(text, &sax);
+  if (ok && !sax.is_errored()) return out;
+  if (sax.overflow())
+    throw ValidationError(
+        {{*sax.overflow(), "must be a finite number within the range of a double"}});
+  throw Error(ErrorCode::kInvalidArgument, "malformed JSON: " + sax.message());
 }
 
 ExperimentSpec LoadSpecFile(const std::string& path) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "krige/limits.hpp"
 #include "krige/sha256.hpp"
 
 namespace krige {
@@ -55,6 +56,41 @@ const std::vector<std::string>& KnownPreprocessing() {
   return kNames;
 }
 
+// Reports `text` at `field` unless it is storable text of at most `max_bytes`.
+void CheckText(std::vector<FieldProblem>& out, const std::string& field, const std::string& text,
+               std::size_t max_bytes) {
+  std::string problem = TextProblem(text, max_bytes);
+  if (!problem.empty()) out.push_back({field, std::move(problem)});
+}
+
+// Reports a list longer than `max_size`; true when it is within (its entries can be checked).
+bool CheckSize(std::vector<FieldProblem>& out, const std::string& field, std::size_t size,
+               std::size_t max_size) {
+  if (size <= max_size) return true;
+  out.push_back({field, "must have at most " + std::to_string(max_size) + " entries"});
+  return false;
+}
+
+void CheckValue(std::vector<FieldProblem>& out, const std::string& field, const ParamValue& v) {
+  if (const auto* d = std::get_if<double>(&v)) {
+    if (!std::isfinite(*d)) out.push_back({field, "must be a finite number"});
+  } else if (const auto* text = std::get_if<std::string>(&v)) {
+    CheckText(out, field, *text, limits::kStringBytes);
+  }
+}
+
+// The largest magnitude a tuner option may have. The GP's costs grow with these (candidates
+// scored per suggestion, points in the cubic fit, optimiser restarts), so they get tighter
+// bounds than the generic one.
+double TunerOptionBound(const std::string& tuner, const std::string& key) {
+  if (tuner == "gp") {
+    if (key == "candidates") return 65536;
+    if (key == "max_fit_points") return 2000;
+    if (key == "fit_restarts") return 100;
+  }
+  return limits::kTunerOptionMagnitude;
+}
+
 std::string List(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
@@ -67,9 +103,21 @@ void ValidateParam(const ParamSpec& p, const SearchSpace& space, std::vector<Fie
     out.push_back({path + (field.empty() ? "" : "." + field), std::move(message)});
   };
   if (p.name.empty()) problem("", "parameter names must not be empty");
+  if (const std::string bad = TextProblem(p.name, limits::kNameBytes); !bad.empty())
+    problem("", "the name " + bad);
   if (p.type == ParamType::kFloat || p.type == ParamType::kInt) {
     if (!std::isfinite(p.low)) problem("low", "must be a finite number");
     if (!std::isfinite(p.high)) problem("high", "must be a finite number");
+    if (p.type == ParamType::kFloat && !std::isfinite(p.high - p.low))
+      problem("high", "high - low must be a finite number");
+    if (p.type == ParamType::kInt) {
+      // Beyond 2^53 a double no longer holds every integer, and tuners round through doubles.
+      if (std::fabs(p.low) > limits::kIntMagnitude) problem("low", "must be within +-2^53");
+      if (std::fabs(p.high) > limits::kIntMagnitude) problem("high", "must be within +-2^53");
+    }
+    if (!std::isfinite(p.step)) problem("step", "must be a finite number");
+    if (p.type == ParamType::kInt && std::fabs(p.step) > limits::kIntMagnitude)
+      problem("step", "must be within 2^53");
     if (p.type == ParamType::kFloat && !(p.low < p.high)) problem("high", "must be > low");
     if (p.type == ParamType::kInt && !(p.low <= p.high)) problem("high", "must be >= low");
     if (p.type == ParamType::kInt && (p.low != std::floor(p.low) || p.high != std::floor(p.high)))
@@ -81,8 +129,11 @@ void ValidateParam(const ParamSpec& p, const SearchSpace& space, std::vector<Fie
     if (p.log && p.step > 0 && p.type == ParamType::kFloat)
       problem("step", "cannot be combined with log scale");
     if (p.grid_points < 0 || p.grid_points == 1) problem("grid_points", "must be >= 2");
+    if (p.grid_points > limits::kGridPoints)
+      problem("grid_points", "must be at most " + std::to_string(limits::kGridPoints));
+    if (!CheckSize(out, path + ".values", p.values.size(), limits::kGridValues)) return;
     for (std::size_t i = 0; i < p.values.size(); ++i) {
-      if (!IsNumeric(p.values[i])) {
+      if (!IsNumeric(p.values[i]) || !std::isfinite(AsDouble(p.values[i]))) {
         problem("values[" + std::to_string(i) + "]", "must be a number");
       } else if (AsDouble(p.values[i]) < p.low || AsDouble(p.values[i]) > p.high) {
         problem("values[" + std::to_string(i) + "]", "must lie within [low, high]");
@@ -90,10 +141,16 @@ void ValidateParam(const ParamSpec& p, const SearchSpace& space, std::vector<Fie
     }
   } else {
     if (p.choices.empty()) problem("values", "a categorical parameter needs at least one value");
-    for (std::size_t i = 0; i < p.choices.size(); ++i)
-      for (std::size_t j = 0; j < i; ++j)
-        if (p.choices[i] == p.choices[j])
-          problem("values[" + std::to_string(i) + "]", "duplicate value " + ToString(p.choices[i]));
+    if (!CheckSize(out, path + ".values", p.choices.size(), limits::kCategoricalValues)) return;
+    // One ordered set: linear in the number of values up to a log factor. std::variant's < and
+    // == agree (an int 1 and a float 1.0 are distinct values, as before).
+    std::set<ParamValue> seen;
+    for (std::size_t i = 0; i < p.choices.size(); ++i) {
+      const std::string field = "values[" + std::to_string(i) + "]";
+      CheckValue(out, path + "." + field, p.choices[i]);
+      if (!seen.insert(p.choices[i]).second)
+        problem(field, "duplicate value " + ToString(p.choices[i]));
+    }
   }
   if (p.when) {
     const ParamSpec* parent = space.Find(p.when->parent);
@@ -105,8 +162,11 @@ void ValidateParam(const ParamSpec& p, const SearchSpace& space, std::vector<Fie
       problem("when", "the parent \"" + p.when->parent + "\" must be categorical");
     } else {
       if (p.when->values.empty()) problem("when", "needs at least one parent value");
+      if (!CheckSize(out, path + ".when", p.when->values.size(), limits::kCategoricalValues))
+        return;
+      const std::set<ParamValue> choices(parent->choices.begin(), parent->choices.end());
       for (const auto& v : p.when->values)
-        if (std::find(parent->choices.begin(), parent->choices.end(), v) == parent->choices.end())
+        if (!choices.count(v))
           problem("when", ToString(v) + " is not a value of \"" + p.when->parent + "\"");
       // Cycles: walk up the parents.
       const ParamSpec* cur = parent;
@@ -148,45 +208,85 @@ bool MetricIsGreaterBetter(const std::string& metric) {
 std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
   std::vector<FieldProblem> out;
   if (spec.name.empty()) out.push_back({"name", "must not be empty"});
-  if (spec.name.size() > 200) out.push_back({"name", "must be at most 200 characters"});
+  CheckText(out, "name", spec.name, limits::kNameBytes);
   if (spec.objective.metric.empty()) out.push_back({"objective.metric", "must not be empty"});
+  CheckText(out, "objective.metric", spec.objective.metric, limits::kNameBytes);
   if (!Contains(KnownTuners(), spec.tuner.name))
-    out.push_back({"tuner.name", "unknown tuner \"" + spec.tuner.name +
+    out.push_back({"tuner.name", "unknown tuner \"" + spec.tuner.name.substr(0, 64) +
                                      "\" (known: " + List(KnownTuners()) + ")"});
-  if (spec.max_trials < 1 || spec.max_trials > 1000000)
-    out.push_back({"max_trials", "must be between 1 and 1000000"});
-  if (spec.parallelism < 1 || spec.parallelism > 4096)
-    out.push_back({"parallelism", "must be between 1 and 4096"});
-  if (spec.max_attempts < 1 || spec.max_attempts > 100)
-    out.push_back({"max_attempts", "must be between 1 and 100"});
+  if (CheckSize(out, "tuner.options", spec.tuner.options.size(), limits::kTunerOptions)) {
+    for (const auto& [key, value] : spec.tuner.options) {
+      const std::string field = "tuner.options." + key;
+      CheckText(out, field, key, limits::kNameBytes);
+      const double bound = TunerOptionBound(spec.tuner.name, key);
+      if (!std::isfinite(value) || std::fabs(value) > bound)
+        out.push_back({field, "must be a number within +-" + ToString(ParamValue(bound))});
+    }
+  }
+  const auto between = [](int low, int high) {
+    return "must be between " + std::to_string(low) + " and " + std::to_string(high);
+  };
+  if (spec.max_trials < 1 || spec.max_trials > limits::kMaxTrials)
+    out.push_back({"max_trials", between(1, limits::kMaxTrials)});
+  if (spec.parallelism < 1 || spec.parallelism > limits::kMaxParallelism)
+    out.push_back({"parallelism", between(1, limits::kMaxParallelism)});
+  if (spec.max_attempts < 1 || spec.max_attempts > limits::kMaxAttempts)
+    out.push_back({"max_attempts", between(1, limits::kMaxAttempts)});
 
   if (spec.space.empty()) out.push_back({"space", "must define at least one parameter"});
+  if (spec.space.size() > limits::kParameters)
+    out.push_back(
+        {"space", "must have at most " + std::to_string(limits::kParameters) + " parameters"});
   std::set<std::string> seen;
-  for (const auto& p : spec.space.params()) {
+  for (std::size_t i = 0; i < spec.space.size() && i < limits::kParameters; ++i) {
+    const ParamSpec& p = spec.space.params()[i];
     if (!seen.insert(p.name).second) out.push_back({"space." + p.name, "defined twice"});
     ValidateParam(p, spec.space, out);
   }
 
   const TrainingSpec& t = spec.training;
+  if (CheckSize(out, "training.params", t.fixed.size(), limits::kFixedParams)) {
+    for (const auto& [key, value] : t.fixed) {
+      CheckText(out, "training.params." + key, key, limits::kNameBytes);
+      CheckValue(out, "training.params." + key, value);
+    }
+  }
+  const auto check_names = [&out](const std::string& field, const std::vector<std::string>& names,
+                                  std::size_t max_size) {
+    if (!CheckSize(out, field, names.size(), max_size)) return false;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      CheckText(out, field + "[" + std::to_string(i) + "]", names[i], limits::kNameBytes);
+    return true;
+  };
   if (t.kind == "cv") {
     if (t.dataset.empty()) out.push_back({"training.dataset", "must name a dataset"});
+    CheckText(out, "training.dataset", t.dataset, limits::kStringBytes);
+    if (t.dataset.rfind("name:", 0) == 0)
+      CheckText(out, "training.dataset", t.dataset.substr(5), limits::kNameBytes);
+    CheckText(out, "training.target", t.target, limits::kNameBytes);
+    CheckText(out, "training.fold_column", t.fold_column, limits::kNameBytes);
+    const bool features_ok = check_names("training.features", t.features, limits::kColumns);
+    check_names("training.categorical", t.categorical, limits::kColumns);
+    const bool metrics_ok = check_names("training.metrics", t.metrics, limits::kMetrics);
+    const bool steps_ok =
+        check_names("training.preprocessing", t.preprocessing, limits::kPreprocessing);
     if (t.dataset.rfind("sha256:", 0) == 0 && !IsSha256Hex(t.dataset.substr(7)))
       out.push_back({"training.dataset", "sha256: must be followed by 64 lower-case hex digits"});
     if (t.dataset == "name:") out.push_back({"training.dataset", "name: must name a dataset"});
     if (t.target.empty()) out.push_back({"training.target", "must name the target column"});
     if (!Contains(KnownModels(), t.model))
-      out.push_back({"training.model",
-                     "unknown model \"" + t.model + "\" (known: " + List(KnownModels()) + ")"});
-    if (t.folds < 2 || t.folds > 100)
-      out.push_back({"training.folds", "must be between 2 and 100"});
-    if (t.repeats < 1 || t.repeats > 100)
-      out.push_back({"training.repeats", "must be between 1 and 100"});
+      out.push_back({"training.model", "unknown model \"" + t.model.substr(0, 64) +
+                                           "\" (known: " + List(KnownModels()) + ")"});
+    if (t.folds < limits::kMinFolds || t.folds > limits::kMaxFolds)
+      out.push_back({"training.folds", between(limits::kMinFolds, limits::kMaxFolds)});
+    if (t.repeats < 1 || t.repeats > limits::kMaxRepeats)
+      out.push_back({"training.repeats", between(1, limits::kMaxRepeats)});
     if (!t.fold_column.empty() && t.fold_column == t.target)
       out.push_back({"training.fold_column", "must differ from the target column"});
     if (!t.impute.empty() && t.impute != "mean" && t.impute != "median" &&
         t.impute != "most_frequent")
       out.push_back({"training.impute", "must be mean, median or most_frequent"});
-    for (std::size_t i = 0; i < t.features.size(); ++i)
+    for (std::size_t i = 0; features_ok && i < t.features.size(); ++i)
       if (t.features[i] == t.target || t.features[i] == t.fold_column)
         out.push_back({"training.features[" + std::to_string(i) + "]",
                        "\"" + t.features[i] + "\" is the " +
@@ -199,7 +299,7 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
     const std::string task_name = t.task == Task::kClassification ? "classification"
                                   : t.task == Task::kRegression   ? "regression"
                                                                   : "clustering";
-    for (std::size_t i = 0; i < t.metrics.size(); ++i)
+    for (std::size_t i = 0; metrics_ok && i < t.metrics.size(); ++i)
       if (!Contains(task_metrics, t.metrics[i]))
         out.push_back({"training.metrics[" + std::to_string(i) + "]",
                        "\"" + t.metrics[i] + "\" is not a " + task_name +
@@ -207,7 +307,7 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
     if (!spec.objective.metric.empty() && !Contains(task_metrics, spec.objective.metric))
       out.push_back({"objective.metric", "\"" + spec.objective.metric + "\" is not a " + task_name +
                                              " metric (known: " + List(task_metrics) + ")"});
-    for (std::size_t i = 0; i < t.preprocessing.size(); ++i)
+    for (std::size_t i = 0; steps_ok && i < t.preprocessing.size(); ++i)
       if (!Contains(KnownPreprocessing(), t.preprocessing[i]))
         out.push_back({"training.preprocessing[" + std::to_string(i) + "]",
                        "unknown step \"" + t.preprocessing[i] +
@@ -225,8 +325,17 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
                                           ? "kmeans is a clustering model"
                                           : t.model + " is not a clustering model"});
   } else if (t.kind == "command") {
-    if (t.command.empty()) out.push_back({"training.command", "must name a program to run"});
-    if (t.timeout_seconds < 0) out.push_back({"training.timeout_seconds", "must be >= 0"});
+    if (t.command.empty() || t.command.front().empty())
+      out.push_back({"training.command", "must name a program to run"});
+    if (CheckSize(out, "training.command", t.command.size(), limits::kCommandArguments))
+      for (std::size_t i = 0; i < t.command.size(); ++i)
+        CheckText(out, "training.command[" + std::to_string(i) + "]", t.command[i],
+                  limits::kStringBytes);
+    // 0 is "no limit" (the default, and what stored specs say when none was given).
+    if (!(t.timeout_seconds >= 0 && t.timeout_seconds <= limits::kMaxTimeoutSeconds))
+      out.push_back({"training.timeout_seconds",
+                     "must be a number of seconds > 0 and at most 604800 (7 days); 0 or absent "
+                     "means no limit"});
   } else {
     out.push_back({"training.kind", "must be \"cv\" or \"command\""});
   }

@@ -127,7 +127,10 @@ struct Worker::Impl {
 
 Worker::Worker(WorkerOptions options, ObjectiveFn objective) : impl_(std::make_unique<Impl>()) {
   if (options.id.empty()) options.id = DefaultId();
-  if (options.slots < 1) throw Error(ErrorCode::kInvalidArgument, "slots must be >= 1", "slots");
+  // The coordinator drops HELLOs and heartbeats beyond wire::kMaxSlots; say so here instead.
+  if (options.slots < 1 || options.slots > wire::kMaxSlots)
+    throw Error(ErrorCode::kInvalidArgument,
+                "slots must be between 1 and " + std::to_string(wire::kMaxSlots), "slots");
   impl_->options = std::move(options);
   impl_->objective = std::move(objective);
 }

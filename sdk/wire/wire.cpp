@@ -1,6 +1,11 @@
 #include "wire.hpp"
 
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
 #include "krige/codec.hpp"
+#include "krige/limits.hpp"
 
 namespace krige::wire {
 namespace {
@@ -8,8 +13,71 @@ namespace {
 Json RefJson(const TrialRef& r) {
   return {{"trial_id", r.trial_id}, {"attempt", r.attempt}};
 }
+
+// Decoding helpers: each throws std::invalid_argument naming the key, which Decode turns into
+// a malformed-message error (counted and dropped by the dispatcher).
+[[noreturn]] void Bad(const std::string& key, const std::string& why) {
+  throw std::invalid_argument(key + " " + why);
+}
+
+std::int64_t Int(const Json& j, const char* key, std::int64_t low, std::int64_t high) {
+  const Json& v = j.at(key);
+  if (!v.is_number_integer()) Bad(key, "must be an integer");
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(high))
+    Bad(key, "is out of range");
+  const auto i = v.get<std::int64_t>();
+  if (i < low || i > high) Bad(key, "is out of range");
+  return i;
+}
+
+double Finite(const Json& v, const std::string& key) {
+  if (!v.is_number()) Bad(key, "must be a number");
+  const double d = v.get<double>();
+  if (!std::isfinite(d)) Bad(key, "must be finite");  // JSON overflow: 1e400
+  return d;
+}
+
+// An identifier: kept exactly, so refused when it is not storable text.
+std::string Id(const Json& j, const char* key) {
+  const auto text = j.at(key).get<std::string>();
+  if (text.empty()) Bad(key, "must not be empty");
+  const std::string problem = TextProblem(text, limits::kNameBytes);
+  if (!problem.empty()) Bad(key, problem);
+  return text;
+}
+
+// Informational text (host names, error messages): kept, but cut and cleaned rather than
+// refused, so that a worker's FAIL with a long traceback is still recorded.
+std::string Info(const Json& j, const char* key, std::size_t max_bytes) {
+  if (!j.contains(key) || j[key].is_null()) return {};
+  return SanitizeText(j.at(key).get_ref<const std::string&>(), max_bytes);
+}
+
 TrialRef RefFrom(const Json& j) {
-  return {j.at("trial_id").get<std::int64_t>(), j.at("attempt").get<int>()};
+  return {Int(j, "trial_id", 1, std::numeric_limits<std::int64_t>::max()),
+          static_cast<int>(Int(j, "attempt", 1, std::numeric_limits<int>::max()))};
+}
+
+std::map<std::string, double> Scores(const Json& j, const std::string& key) {
+  if (!j.is_object()) Bad(key, "must be an object of numbers");
+  if (j.size() > kMaxMetrics) Bad(key, "has too many entries");
+  std::map<std::string, double> out;
+  for (const auto& item : j.items()) {
+    if (!TextProblem(item.key(), limits::kNameBytes).empty()) Bad(key, "has a malformed name");
+    out[item.key()] = Finite(item.value(), key + "." + item.key());
+  }
+  return out;
+}
+
+StepScores Step(const Json& j) {
+  StepScores s;
+  s.step = static_cast<int>(Int(j, "step", 0, std::numeric_limits<int>::max()));
+  s.values = Scores(j.at("values"), "values");
+  return s;
+}
+
+int Slots(const Json& j, int low) {
+  return static_cast<int>(Int(j, "slots", low, kMaxSlots));
 }
 
 Json Body(const Hello& m) {
@@ -102,18 +170,13 @@ const char* Name(const Bye&) {
 Message DecodeBody(const std::string& type, const Json& j) {
   if (type == "HELLO") {
     Hello m;
-    m.worker_id = j.at("worker_id").get<std::string>();
-    m.slots = j.at("slots").get<int>();
-    m.hostname = j.value("hostname", "");
-    m.version = j.value("version", "");
-    if (m.worker_id.empty() || m.slots < 1) throw std::invalid_argument("bad HELLO");
+    m.worker_id = Id(j, "worker_id");
+    m.slots = Slots(j, 1);
+    m.hostname = Info(j, "hostname", kMaxInfoBytes);
+    m.version = Info(j, "version", kMaxInfoBytes);
     return m;
   }
-  if (type == "READY") {
-    Ready m{j.at("slots").get<int>()};
-    if (m.slots < 0) throw std::invalid_argument("negative slots");
-    return m;
-  }
+  if (type == "READY") return Ready{Slots(j, 0)};
   if (type == "ASSIGN") {
     Assign m;
     m.trial = RefFrom(j);
@@ -130,22 +193,30 @@ Message DecodeBody(const std::string& type, const Json& j) {
   }
   if (type == "HEARTBEAT") {
     Heartbeat m;
-    m.slots = j.at("slots").get<int>();
-    for (const auto& r : j.at("running")) m.running.push_back(RefFrom(r));
+    m.slots = Slots(j, 1);
+    const Json& running = j.at("running");
+    if (!running.is_array() || running.size() > kMaxRunning) Bad("running", "is too long");
+    for (const auto& r : running) m.running.push_back(RefFrom(r));
     return m;
   }
-  if (type == "REPORT") return Report{RefFrom(j), StepScoresFromJson(j.at("scores"))};
+  if (type == "REPORT") return Report{RefFrom(j), Step(j.at("scores"))};
   if (type == "PRUNE") return Prune{RefFrom(j)};
   if (type == "RESULT") {
     Result m;
     m.trial = RefFrom(j);
-    m.value = j.at("value").get<double>();
-    m.metrics = j.at("metrics").get<std::map<std::string, double>>();
-    for (const auto& s : j.at("steps")) m.steps.push_back(StepScoresFromJson(s));
-    m.seconds = j.value("seconds", 0.0);
+    m.value = Finite(j.at("value"), "value");
+    m.metrics = Scores(j.at("metrics"), "metrics");
+    const Json& steps = j.at("steps");
+    if (!steps.is_array() || steps.size() > kMaxSteps) Bad("steps", "is too long");
+    for (const auto& s : steps) m.steps.push_back(Step(s));
+    m.seconds = j.contains("seconds") ? Finite(j["seconds"], "seconds") : 0.0;
+    if (m.seconds < 0) Bad("seconds", "must be >= 0");
     return m;
   }
-  if (type == "FAIL") return Fail{RefFrom(j), j.at("error").get<std::string>()};
+  if (type == "FAIL") {
+    if (!j.at("error").is_string()) Bad("error", "must be a string");
+    return Fail{RefFrom(j), Info(j, "error", kMaxErrorBytes)};
+  }
   if (type == "ACK") return Ack{RefFrom(j), j.value("accepted", true)};
   if (type == "BYE") return Bye{};
   throw Error(ErrorCode::kInvalidArgument, "unknown message type \"" + type + "\"");

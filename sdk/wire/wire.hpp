@@ -2,6 +2,7 @@
 // empty delimiter: "KRIGE1", <type>, <json body>. Pure encode/decode, no sockets.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -15,6 +16,15 @@
 namespace krige::wire {
 
 inline constexpr const char* kProtocol = "KRIGE1";
+
+// Bounds on what a worker may send (docs/api.md, "Limits"). A message beyond one of the first
+// four fails to decode (the dispatcher counts and drops it); text is cut instead, see Decode.
+inline constexpr int kMaxSlots = 1024;                // HELLO, READY and HEARTBEAT slots
+inline constexpr std::size_t kMaxRunning = 1024;      // HEARTBEAT running list
+inline constexpr std::size_t kMaxSteps = 10000;       // RESULT steps (folds x repeats <= 100 x 100)
+inline constexpr std::size_t kMaxMetrics = 64;        // names per metrics/scores object
+inline constexpr std::size_t kMaxInfoBytes = 256;     // HELLO hostname and version, cut beyond
+inline constexpr std::size_t kMaxErrorBytes = 16384;  // FAIL error text, cut beyond
 
 struct TrialRef {
   std::int64_t trial_id = 0;
@@ -92,7 +102,10 @@ const char* TypeName(const Message& message);
 // [kProtocol, type, body]
 std::vector<std::string> Encode(const Message& message);
 // Throws krige::Error(kInvalidArgument) for a wrong protocol tag, an unknown type, or a body
-// that does not decode; callers count and drop such messages.
+// that does not decode or breaks a bound above (slots outside [1, kMaxSlots] - [0, ...] for
+// READY -, trial ids < 1, attempts < 1, non-finite numbers, too many entries, ids that are not
+// storable text); callers count and drop such messages. Hostname, version and error text are
+// cut to their bound at a UTF-8 boundary, NUL and invalid sequences replaced by U+FFFD.
 Message Decode(const std::vector<std::string>& frames);
 
 }  // namespace krige::wire

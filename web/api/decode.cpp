@@ -1,20 +1,36 @@
 #include "decode.hpp"
 
 #include <charconv>
+#include <cmath>
 
 #include "krige/error.hpp"
+#include "krige/limits.hpp"
 
 namespace krige::web {
 namespace {
 
 template <typename Int>
-std::optional<Int> ParseInt(const std::string& text) {
+std::optional<Int> ParseInt(std::string_view text) {
   Int value{};
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
   return value;
 }
+
+// A non-negative integer as the server writes one: digits only, no leading zero (but "0").
+template <typename Int>
+std::optional<Int> ParseCanonical(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  for (char c : text)
+    if (c < '0' || c > '9') return std::nullopt;
+  if (text.size() > 1 && text[0] == '0') return std::nullopt;
+  const auto value = ParseInt<Int>(text);  // fails on overflow
+  if (!value || *value < 0) return std::nullopt;
+  return value;
+}
+
+constexpr std::size_t kMaxCursorBytes = 64;
 
 }  // namespace
 
@@ -31,6 +47,54 @@ std::int64_t PathId(const http::Request& request, const std::string& name) {
 std::optional<std::string> QueryParam(const http::Request& request, const std::string& name) {
   const auto it = request.query.find(name);
   if (it == request.query.end() || it->second.empty()) return std::nullopt;
+  const std::string problem = TextProblem(it->second, limits::kStringBytes);
+  if (!problem.empty()) throw Error(ErrorCode::kInvalidArgument, name + " " + problem, name);
+  return it->second;
+}
+
+std::optional<Cursor> ParseCursor(std::string_view text) {
+  if (text.empty() || text.size() > kMaxCursorBytes) return std::nullopt;
+  Cursor c;
+  if (text.substr(0, 2) == "n:") {
+    const auto number = ParseCanonical<int>(text.substr(2));
+    if (!number) return std::nullopt;
+    c.kind = Cursor::Kind::kNumber;
+    c.number = *number;
+    return c;
+  }
+  if (text.substr(0, 2) == "v:") {
+    const std::string_view rest = text.substr(2);
+    const auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    const std::string_view value = rest.substr(0, colon);
+    // from_chars takes no leading '+' or space; it does take "inf" and "nan", refused below.
+    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), c.value,
+                                           std::chars_format::general);
+    if (ec != std::errc() || ptr != value.data() + value.size() || !std::isfinite(c.value))
+      return std::nullopt;
+    const auto number = ParseCanonical<int>(rest.substr(colon + 1));
+    if (!number) return std::nullopt;
+    c.kind = Cursor::Kind::kValue;
+    c.number = *number;
+    return c;
+  }
+  const auto id = ParseCanonical<std::int64_t>(text);
+  if (!id || *id < 1) return std::nullopt;
+  c.kind = Cursor::Kind::kId;
+  c.id = *id;
+  return c;
+}
+
+std::string QueryCursor(const http::Request& request,
+                        std::initializer_list<Cursor::Kind> accepted) {
+  const auto it = request.query.find("cursor");
+  if (it == request.query.end() || it->second.empty()) return {};
+  const auto cursor = ParseCursor(it->second);
+  bool ok = false;
+  for (const auto kind : accepted) ok = ok || (cursor && cursor->kind == kind);
+  if (!ok)
+    throw Error(ErrorCode::kInvalidArgument,
+                "malformed cursor: pass the next_cursor of the previous page unchanged", "cursor");
   return it->second;
 }
 

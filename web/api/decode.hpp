@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "krige/codec.hpp"
 #include "krige/http/router.hpp"
@@ -14,8 +16,27 @@ namespace krige::web {
 // The path parameter `name` as a positive integer id; field = name.
 std::int64_t PathId(const http::Request& request, const std::string& name);
 
-// Query parameter `name`, if present and non-empty.
+// Query parameter `name`, if present and non-empty. Text that cannot reach PostgreSQL (NUL,
+// invalid UTF-8 after percent-decoding) or is longer than limits::kStringBytes is a 400 naming
+// `name`.
 std::optional<std::string> QueryParam(const http::Request& request, const std::string& name);
+
+// A page cursor, as the lists hand them out in `next_cursor`: "<id>" (experiments, id >= 1),
+// "n:<number>" or "v:<value>:<number>" (trials; number >= 0 and fits an int, value a finite
+// double). Strict: decimal digits only, no sign, space or leading zero in integers, the whole
+// text consumed. Every list parses its cursor here, so storage only sees well-formed ones.
+struct Cursor {
+  enum class Kind { kId, kNumber, kValue };
+  Kind kind = Kind::kId;
+  std::int64_t id = 0;  // kId
+  int number = 0;       // kNumber, kValue
+  double value = 0;     // kValue
+};
+std::optional<Cursor> ParseCursor(std::string_view text);
+
+// The `cursor` query parameter: "" when absent, else the text of a cursor of one of `accepted`
+// kinds; anything else is a 400 with field "cursor".
+std::string QueryCursor(const http::Request& request, std::initializer_list<Cursor::Kind> accepted);
 
 // Query integer within [low, high], or `fallback` when absent; field = name.
 int QueryInt(const http::Request& request, const std::string& name, int low, int high,

@@ -28,7 +28,7 @@ http::Handler ListExperiments(service::ExperimentService& service) {
       }
     }
     query.limit = QueryInt(request, "limit", 1, 500, query.limit);
-    query.cursor = QueryParam(request, "cursor").value_or("");
+    query.cursor = QueryCursor(request, {Cursor::Kind::kId});
     const service::ExperimentPage page = service.List(query);
     Json experiments = Json::array();
     for (const auto& e : page.experiments) experiments.push_back(ToJson(e));

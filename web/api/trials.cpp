@@ -32,7 +32,10 @@ http::Handler ListTrials(service::ExperimentService& service) {
       }
     }
     query.limit = QueryInt(request, "limit", 1, 1000, query.limit);
-    query.cursor = QueryParam(request, "cursor").value_or("");
+    // By value, the pages after the trials with a value continue by number ("n:").
+    query.cursor = query.sort == service::TrialSort::kValue
+                       ? QueryCursor(request, {Cursor::Kind::kValue, Cursor::Kind::kNumber})
+                       : QueryCursor(request, {Cursor::Kind::kNumber});
     const service::TrialPage page = service.Trials(experiment_id, query);
     Json trials = Json::array();
     for (const auto& t : page.trials) trials.push_back(ToJson(t));

@@ -383,5 +383,115 @@ TEST_F(ApiTest, OnlyTheUploadRouteTakesLargeBodies) {
   EXPECT_EQ(router_.MaxBodyLimit(), kDatasetBodyLimit);
 }
 
+// Bounds on every input (docs/api.md, "Limits").
+
+// Malformed in every list; each form once was a 200 on the trials list.
+const char* const kMalformedCursors[] = {"n:12abc",   "n:",       "v:1:2x",
+                                         "v:nan:1",   "v:inf:3",  "n:-5",
+                                         "n: 3",      "v::1",     "n:99999999999",
+                                         "v:1e400:1", "x:1",      "\xe2\x98\x83",
+                                         "v:1:",      "v:1",      "n:+3",
+                                         "n:03",      "v:1:2:3",  "v: 1:2",
+                                         "v:0x10:1",  "v:-inf:2", "12abc",
+                                         " 3",        "3 ",       "-5",
+                                         "0",         "007",      "99999999999999999999",
+                                         "n:1\n",     "zzz"};
+
+TEST_F(ApiTest, EveryListRefusesMalformedCursorsAlike) {
+  const auto id = CreateGood("c");
+  const std::string trials = "/api/v1/experiments/" + std::to_string(id) + "/trials";
+  for (const char* cursor : kMalformedCursors) {
+    for (const auto& [path, sort] :
+         std::vector<std::pair<std::string, std::string>>{{"/api/v1/experiments", ""},
+                                                          {trials, "number"},
+                                                          {trials, "-number"},
+                                                          {trials, "value"}}) {
+      std::map<std::string, std::string> query = {{"cursor", cursor}};
+      if (!sort.empty()) query["sort"] = sort;
+      const http::Response r = Call("GET", path, query);
+      EXPECT_EQ(r.status, 400) << path << " sort=" << sort << " cursor=" << cursor;
+      EXPECT_EQ(Body(r), Json::parse(R"js({"error":{"code":"invalid_argument","field":"cursor",
+          "message":"malformed cursor: pass the next_cursor of the previous page unchanged"}})js"))
+          << cursor;
+    }
+  }
+}
+
+TEST_F(ApiTest, EachListTakesOnlyItsOwnCursors) {
+  const auto id = CreateGood("c");
+  const std::string trials = "/api/v1/experiments/" + std::to_string(id) + "/trials";
+  const auto status = [&](const std::string& path, const std::string& sort,
+                          const std::string& cursor) {
+    std::map<std::string, std::string> query = {{"cursor", cursor}};
+    if (!sort.empty()) query["sort"] = sort;
+    return Call("GET", path, query).status;
+  };
+  EXPECT_EQ(status("/api/v1/experiments", "", "12"), 200);
+  EXPECT_EQ(status("/api/v1/experiments", "", "9223372036854775807"), 200);
+  EXPECT_EQ(status("/api/v1/experiments", "", "9223372036854775808"), 400);
+  EXPECT_EQ(status("/api/v1/experiments", "", "n:1"), 400);
+  EXPECT_EQ(status(trials, "number", "n:0"), 200);
+  EXPECT_EQ(status(trials, "number", "n:2147483647"), 200);
+  EXPECT_EQ(status(trials, "number", "n:2147483648"), 400);
+  EXPECT_EQ(status(trials, "number", "v:0.5:3"), 400);
+  EXPECT_EQ(status(trials, "number", "12"), 400);
+  for (const char* cursor :
+       {"v:0.5:3", "v:-1.5e-07:2", "v:1e+20:0", "v:0.93000000000000005:7", "v:-0:1", "n:4"})
+    EXPECT_EQ(status(trials, "value", cursor), 200) << cursor;
+  EXPECT_EQ(service_.last_trial_query().cursor, "n:4") << "passed on unchanged";
+}
+
+TEST_F(ApiTest, QueryTextThatCannotBeStoredIsA400NamingIt) {
+  const std::string nul("a\0b", 3);
+  const struct {
+    std::string method, path, key, value;
+  } cases[] = {
+      {"GET", "/api/v1/datasets", "name", "\xff"},
+      {"GET", "/api/v1/datasets", "name", nul},
+      {"POST", "/api/v1/datasets", "name", "\xff"},
+      {"POST", "/api/v1/datasets", "name", "caf\xc3"},
+      {"POST", "/api/v1/datasets", "name", nul},
+      {"GET", "/api/v1/experiments", "state", nul},
+      {"GET", "/api/v1/experiments", "state", "\xed\xa0\x80"},
+      {"GET", "/api/v1/experiments", "cursor", "\xff"},
+      {"GET", "/api/v1/datasets", "name", std::string(5000, 'n')},
+  };
+  for (const auto& c : cases) {
+    const http::Response r = Call(c.method, c.path, {{c.key, c.value}}, "a,b\n1,2\n");
+    EXPECT_EQ(r.status, 400) << c.method << " " << c.path << " " << c.key;
+    EXPECT_EQ(Body(r)["error"]["field"], c.key) << r.body;
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/datasets", {{"name", "caf\xc3\xa9"}}).status, 200);
+}
+
+TEST_F(ApiTest, EveryInputClassOfASpecIsA400NamingItsField) {
+  const std::string good = kGoodSpec;
+  const auto with = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return text.replace(at, from.size(), to);
+  };
+  const struct {
+    std::string body;
+    const char* field;
+  } cases[] = {
+      {with(R"("max_trials": 30)", R"("max_trials": 1e400)"), "max_trials"},
+      {with(R"("max_trials": 30)", R"("max_trials": )" + std::string(400, '7')), "max_trials"},
+      {with(R"("max_trials": 30)", R"("max_trials": 4294967297)"), "max_trials"},
+      {with(R"("name": "logistic on breast cancer")", R"("name": "a\u0000b")"), "name"},
+      {with(R"(["l1", "l2"])", R"(["l1", "l\u0000"])"), "space.penalty.values[1]"},
+      {with(R"("goal": "maximize")", R"("goal": "")"), "objective.goal"},
+      {with(R"("max_trials": 30)", R"("max_trials": 30, "parallelism": 100000)"), "parallelism"},
+      {with(R"(["l1", "l2"])", Json(std::vector<int>(1001, 1)).dump()), "space.penalty.values"},
+  };
+  for (const auto& c : cases) {
+    const http::Response r = Call("POST", "/api/v1/experiments", {}, c.body);
+    EXPECT_EQ(r.status, 400) << c.field << ": " << r.body;
+    EXPECT_EQ(Body(r)["error"]["field"], c.field) << r.body;
+    EXPECT_EQ(Body(r)["error"]["problems"][0]["field"], c.field) << r.body;
+  }
+}
+
 }  // namespace
 }  // namespace krige::web

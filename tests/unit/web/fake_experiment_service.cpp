@@ -80,11 +80,14 @@ service::TrialPage FakeExperimentService::Trials(std::int64_t experiment_id,
   } else if (query.descending) {
     std::reverse(matching.begin(), matching.end());
   }
-  const std::size_t offset = CursorOffset(query.cursor);
+  // The real cursors' forms ("n:<k>", "v:<value>:<k>", as the web layer checks them), with
+  // an offset for <k>.
+  const std::size_t offset =
+      query.cursor.empty() ? 0 : CursorOffset(query.cursor.substr(query.cursor.rfind(':') + 1));
   service::TrialPage page;
   for (std::size_t i = offset; i < matching.size(); ++i) {
     if (static_cast<int>(page.trials.size()) == query.limit) {
-      page.next_cursor = std::to_string(i);
+      page.next_cursor = "n:" + std::to_string(i);
       break;
     }
     page.trials.push_back(matching[i]);

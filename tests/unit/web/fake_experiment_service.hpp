@@ -1,5 +1,6 @@
 // An in-memory ExperimentService for the web tests: ids from 1, experiments listed newest
-// first, cursors are the last id (experiments) or offset (trials) of the page. Thread-safe.
+// first, cursors are the last id (experiments) or "n:<offset>" (trials) of the page.
+// Thread-safe.
 #pragma once
 
 #include <atomic>

@@ -68,5 +68,73 @@ TEST(WireTest, MalformedMessagesAreRejected) {
   for (const auto& frames : bad) EXPECT_THROW(Decode(frames), Error);
 }
 
+std::vector<std::string> Frames(const char* type, const std::string& body) {
+  return {kProtocol, type, body};
+}
+
+TEST(WireTest, SlotCountsOutsideTheirRangeAreRejected) {
+  for (const char* slots : {"-2147483648", "0", "1025", "2147483648", "1e400", "1.5"}) {
+    const std::string hello = std::string(R"({"worker_id":"w1","slots":)") + slots + "}";
+    EXPECT_THROW(Decode(Frames("HELLO", hello)), Error) << slots;
+    const std::string beat = std::string(R"({"slots":)") + slots + R"(,"running":[]})";
+    EXPECT_THROW(Decode(Frames("HEARTBEAT", beat)), Error) << slots;
+  }
+  for (const char* slots : {"-1", "1025"})
+    EXPECT_THROW(Decode(Frames("READY", std::string(R"({"slots":)") + slots + "}")), Error)
+        << slots;
+  EXPECT_EQ(std::get<Hello>(Decode(Frames("HELLO", R"({"worker_id":"w1","slots":1024})"))).slots,
+            kMaxSlots);
+  EXPECT_EQ(std::get<Heartbeat>(Decode(Frames("HEARTBEAT", R"({"slots":1,"running":[]})"))).slots,
+            1);
+  EXPECT_EQ(std::get<Ready>(Decode(Frames("READY", R"({"slots":0})"))).slots, 0);
+}
+
+TEST(WireTest, ListsAndNumbersAreBounded) {
+  Heartbeat beat{1, std::vector<TrialRef>(kMaxRunning + 1, TrialRef{1, 1})};
+  EXPECT_THROW(Decode(Encode(beat)), Error);
+  beat.running.pop_back();
+  EXPECT_EQ(std::get<Heartbeat>(Decode(Encode(beat))).running.size(), kMaxRunning);
+
+  Result result;
+  result.trial = {1, 1};
+  result.steps.assign(kMaxSteps + 1, StepScores{0, {{"acc", 0.5}}});
+  EXPECT_THROW(Decode(Encode(result)), Error);
+  result.steps.clear();
+  for (std::size_t i = 0; i <= kMaxMetrics; ++i) result.metrics["m" + std::to_string(i)] = 1;
+  EXPECT_THROW(Decode(Encode(result)), Error);
+
+  const std::vector<std::vector<std::string>> bad = {
+      Frames("RESULT", R"({"trial_id":1,"attempt":1,"value":1e400,"metrics":{},"steps":[]})"),
+      Frames("RESULT",
+             R"({"trial_id":1,"attempt":1,"value":0.5,"metrics":{"a":1e400},"steps":[]})"),
+      Frames("RESULT",
+             R"({"trial_id":1,"attempt":1,"value":0.5,"metrics":{},"steps":[],"seconds":-1})"),
+      Frames("RESULT", R"({"trial_id":1,"attempt":1,"value":0.5,"metrics":{},)"
+                       R"("steps":[{"step":0,"values":{"a":-1e400}}]})"),
+      Frames("REPORT", R"({"trial_id":1,"attempt":1,"scores":{"step":-1,"values":{}}})"),
+      Frames("FAIL", R"({"trial_id":0,"attempt":1,"error":"x"})"),
+      Frames("FAIL", R"({"trial_id":1,"attempt":4294967297,"error":"x"})"),
+      Frames("FAIL", R"({"trial_id":18446744073709551615,"attempt":1,"error":"x"})"),
+      Frames("FAIL", R"({"trial_id":1,"attempt":1,"error":7})"),
+      Frames("HELLO", R"({"worker_id":"w\u0000","slots":1})"),
+      Frames("HELLO", R"({"worker_id":")" + std::string(300, 'w') + R"(","slots":1})"),
+  };
+  for (const auto& frames : bad) EXPECT_THROW(Decode(frames), Error) << frames[2];
+}
+
+TEST(WireTest, InformationalTextIsCutNotRefused) {
+  const Fail fail = std::get<Fail>(Decode(Encode(Fail{{1, 1}, std::string(100000, 'e')})));
+  EXPECT_EQ(fail.error.size(), kMaxErrorBytes);
+  const Fail nul =
+      std::get<Fail>(Decode(Frames("FAIL", R"({"trial_id":1,"attempt":1,"error":"a\u0000b"})")));
+  EXPECT_EQ(nul.error,
+            "a\xef\xbf\xbd"
+            "b");
+  const Hello hello =
+      std::get<Hello>(Decode(Encode(Hello{"w1", 2, std::string(1000, 'h'), "v\xc3\xa9"})));
+  EXPECT_EQ(hello.hostname, std::string(kMaxInfoBytes, 'h'));
+  EXPECT_EQ(hello.version, "v\xc3\xa9");
+}
+
 }  // namespace
 }  // namespace krige::wire

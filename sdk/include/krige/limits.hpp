@@ -1,0 +1,55 @@
+// The bound of every input a spec can carry (docs/api.md, "Limits"). Validate() and the JSON
+// decoder enforce them; a spec beyond one is a 400 naming the field. Bounds keep the cost of
+// decoding, validating and storing a spec small and linear, and keep every number within what
+// the tuners and workers can represent exactly.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace krige::limits {
+
+inline constexpr std::size_t kNameBytes = 256;  // experiment, parameter, metric, column names; keys
+inline constexpr std::size_t kStringBytes =
+    4096;                                        // string values, dataset paths, command arguments
+inline constexpr std::size_t kParameters = 100;  // per search space
+inline constexpr std::size_t kCategoricalValues = 1000;  // per categorical parameter
+inline constexpr std::size_t kGridValues = 1000;       // explicit `values` of a float/int parameter
+inline constexpr int kGridPoints = 1000;               // `grid_points` of a parameter
+inline constexpr std::size_t kMetrics = 64;            // training.metrics
+inline constexpr std::size_t kColumns = 4096;          // training.features / training.categorical
+inline constexpr std::size_t kPreprocessing = 8;       // training.preprocessing steps
+inline constexpr std::size_t kCommandArguments = 256;  // training.command
+inline constexpr std::size_t kFixedParams = 100;       // training.params
+inline constexpr std::size_t kTunerOptions = 32;       // tuner.options
+inline constexpr double kTunerOptionMagnitude = 1e6;   // |tuner option| unless the tuner says
+inline constexpr int kMaxTrials = 1000000;
+inline constexpr int kMaxParallelism = 4096;
+inline constexpr int kMaxAttempts = 100;
+inline constexpr int kMinFolds = 2;
+inline constexpr int kMaxFolds = 100;
+inline constexpr int kMaxRepeats = 100;
+inline constexpr double kMaxTimeoutSeconds = 7 * 24 * 3600.0;  // 7 days; 0 means no limit
+// Int parameters' bounds and steps: integers a double holds exactly (2^53).
+inline constexpr double kIntMagnitude = 9007199254740992.0;
+// Nesting of a spec document (a spec needs 6 levels; JSON of any depth parses).
+inline constexpr int kJsonDepth = 32;
+
+}  // namespace krige::limits
+
+namespace krige {
+
+// True when `text` is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
+// Why `text` cannot be stored as text (PostgreSQL rejects NUL and invalid UTF-8 in text and
+// jsonb), or that it is longer than `max_bytes`; empty when it is fine.
+std::string TextProblem(std::string_view text, std::size_t max_bytes);
+
+// `text` cut to at most `max_bytes` without splitting a UTF-8 sequence; invalid sequences and
+// NUL become U+FFFD. For informational strings that must be kept rather than rejected.
+std::string SanitizeText(std::string_view text, std::size_t max_bytes);
+
+}  // namespace krige
