@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info", advertise_http;
   double lease_seconds = 10;
   int http_threads = 4;
+  std::int64_t max_message_mib = krige::dispatch::kDefaultMaxMessageBytes >> 20;
   app.add_option("--database-url", database_url, "PostgreSQL URL")
       ->required()
       ->envname("KRIGE_DATABASE_URL");
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
       ->envname("KRIGE_ADVERTISE_HTTP");
   app.add_option("--lease-seconds", lease_seconds, "a silent worker loses its trials after this")
       ->check(CLI::Range(0.2, 3600.0));
+  app.add_option("--max-message-mib", max_message_mib,
+                 "the largest ZeroMQ frame a worker may send; a larger one disconnects it")
+      ->check(CLI::Range(1, 1024));
   app.add_option("--http-threads", http_threads, "threads for API handlers")
       ->check(CLI::Range(1, 256));
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
@@ -86,7 +90,8 @@ int main(int argc, char** argv) {
         zmq_endpoint,
         [&loop_ptr](std::string id, krige::wire::Message m, krige::service::Clock::time_point t) {
           loop_ptr->PostMessage(std::move(id), std::move(m), t);
-        });
+        },
+        max_message_mib << 20);
     krige::service::SchedulerOptions options;
     options.lease = std::chrono::milliseconds(static_cast<long>(lease_seconds * 1000));
     options.api_url = advertise_http.empty() ? bound_http : advertise_http;

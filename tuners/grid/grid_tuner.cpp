@@ -56,7 +56,9 @@ std::vector<ParamValue> AxisValues(const ParamSpec& p) {
       throw Error(ErrorCode::kInvalidArgument,
                   "grid: parameter \"" + p.name + "\" has too many values; set grid_points",
                   field + ".grid_points");
-    for (double k = 0; k < count; ++k) AddUnique(out, Typed(p, p.low + k * step));
+    // Points of a lattice are distinct: no search for duplicates (up to 1e6 of them).
+    out.reserve(static_cast<std::size_t>(count));
+    for (double k = 0; k < count; ++k) out.push_back(Typed(p, p.low + k * step));
     return out;
   }
   throw Error(ErrorCode::kInvalidArgument,
