@@ -189,7 +189,8 @@ void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& mes
     Fill(worker_id, now);
   } else if (const auto* report = std::get_if<wire::Report>(&message)) {
     TouchWorker(worker_id, 0, now);
-    reports_.push_back({{report->trial.trial_id, report->trial.attempt}, report->scores});
+    reports_.push_back(
+        {{report->trial.trial_id, report->trial.attempt, worker_id}, report->scores});
   } else if (const auto* result = std::get_if<wire::Result>(&message)) {
     TouchWorker(worker_id, 0, now);
     OnResult(worker_id, *result, now);
@@ -214,7 +215,7 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
                                          r.first.attempt == result.trial.attempt;
                                 }),
                  reports_.end());
-  const storage::TrialKey key{result.trial.trial_id, result.trial.attempt};
+  const storage::TrialKey key{result.trial.trial_id, result.trial.attempt, worker_id};
   storage::RecordOutcome outcome;
   std::optional<double> value;
   try {
@@ -242,7 +243,7 @@ void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
                        Clock::time_point now) {
   storage::RecordOutcome outcome;
   try {
-    outcome = trials_.Fail({fail.trial.trial_id, fail.trial.attempt}, fail.error);
+    outcome = trials_.Fail({fail.trial.trial_id, fail.trial.attempt, worker_id}, fail.error);
   } catch (const Error& error) {
     spdlog::warn("trial {}: cannot record the failure yet: {}", fail.trial.trial_id, error.what());
     StoreFailed();

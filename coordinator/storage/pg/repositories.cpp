@@ -241,8 +241,8 @@ class PgTrialRepository : public TrialRepository {
                          const std::vector<StepScores>& steps) override {
     return db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
-      const auto updated =
-          w.exec_prepared("trial_complete", key.trial_id, key.attempt, value, Json(metrics).dump());
+      const auto updated = w.exec_prepared("trial_complete", key.trial_id, key.attempt, value,
+                                           Json(metrics).dump(), key.worker);
       if (updated.empty()) return Previous(w, key, TrialState::kCompleted);
       RecordOutcome out;
       out.recorded = Recorded::kAccepted;
@@ -262,7 +262,8 @@ class PgTrialRepository : public TrialRepository {
   RecordOutcome Fail(const TrialKey& key, const std::string& error) override {
     return db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
-      const auto updated = w.exec_prepared("trial_fail", key.trial_id, key.attempt, error);
+      const auto updated =
+          w.exec_prepared("trial_fail", key.trial_id, key.attempt, error, key.worker);
       if (updated.empty()) return Previous(w, key, TrialState::kFailed);
       RecordOutcome out;
       out.recorded = Recorded::kAccepted;
@@ -302,7 +303,8 @@ class PgTrialRepository : public TrialRepository {
         Json values = Json::object();
         for (const auto& [name, v] : scores.values)
           if (std::isfinite(v)) values[name] = v;
-        w.exec_prepared0("trial_report", key.trial_id, key.attempt, scores.step, values.dump());
+        w.exec_prepared0("trial_report", key.trial_id, key.attempt, scores.step, values.dump(),
+                         key.worker);
       }
       w.commit();
     });
@@ -397,7 +399,7 @@ class PgTrialRepository : public TrialRepository {
     const auto row = w.exec_prepared("trial_state", key.trial_id);
     if (row.empty()) return out;
     out.experiment_id = row[0][2].as<std::int64_t>();
-    if (row[0][1].as<int>() == key.attempt &&
+    if (row[0][1].as<int>() == key.attempt && row[0][3].as<std::string>() == key.worker &&
         row[0][0].as<std::string>() == TrialStateName(recorded_state))
       out.recorded = Recorded::kDuplicate;
     return out;

@@ -77,10 +77,11 @@ void PrepareStatements(pqxx::connection& c) {
   c.prepare("trial_complete",
             "UPDATE trials SET state = 'completed', value = $3, metrics = $4::jsonb, "
             "finished_at = now(), error = '' WHERE id = $1 AND attempt = $2 AND state = 'running' "
-            "RETURNING experiment_id");
+            "AND worker = $5 RETURNING experiment_id");
   c.prepare("trial_fail",
             "UPDATE trials SET state = 'failed', error = $3, finished_at = now() "
-            "WHERE id = $1 AND attempt = $2 AND state = 'running' RETURNING experiment_id");
+            "WHERE id = $1 AND attempt = $2 AND state = 'running' AND worker = $4 "
+            "RETURNING experiment_id");
   c.prepare("trial_requeue",
             "UPDATE trials SET "
             "state = CASE WHEN attempt >= $3 THEN 'failed' ELSE 'queued' END, "
@@ -89,7 +90,8 @@ void PrepareStatements(pqxx::connection& c) {
             "started_at = CASE WHEN attempt >= $3 THEN started_at ELSE NULL END, "
             "finished_at = CASE WHEN attempt >= $3 THEN now() ELSE NULL END "
             "WHERE id = $1 AND attempt = $2 AND state = 'running' RETURNING state, experiment_id");
-  c.prepare("trial_state", "SELECT state, attempt, experiment_id FROM trials WHERE id = $1");
+  c.prepare("trial_state",
+            "SELECT state, attempt, experiment_id, coalesce(worker, '') FROM trials WHERE id = $1");
   c.prepare("trial_steps_upsert",
             "INSERT INTO trial_metrics (trial_id, key, step, value) "
             "SELECT $1, r.key, r.step, r.value FROM jsonb_to_recordset($2::jsonb) "
@@ -99,7 +101,8 @@ void PrepareStatements(pqxx::connection& c) {
             "INSERT INTO trial_metrics (trial_id, key, step, value) "
             "SELECT $1, r.key, $3, r.value::double precision FROM jsonb_each_text($4::jsonb) r "
             "WHERE EXISTS (SELECT 1 FROM trials WHERE id = $1 AND attempt = $2 AND state = "
-            "'running') ON CONFLICT (trial_id, key, step) DO UPDATE SET value = EXCLUDED.value, "
+            "'running' AND worker = $5) ON CONFLICT (trial_id, key, step) DO UPDATE SET value = "
+            "EXCLUDED.value, "
             "ts = now()");
   c.prepare("trial_steps",
             "SELECT key, step, value FROM trial_metrics WHERE trial_id = $1 ORDER BY step, key");

@@ -60,7 +60,7 @@ TEST_F(RepositoriesTest, ResultsAreIdempotentAndStaleAttemptsDiscarded) {
 
   // Worker lost: attempt 2 is queued; a late result of attempt 1 is discarded.
   EXPECT_EQ(trials_->Requeue({t.id, 1}, 3, "lost").result, Requeued::kRequeued);
-  EXPECT_EQ(trials_->Complete({t.id, 1}, 0.5, {}, {}).recorded, Recorded::kStale);
+  EXPECT_EQ(trials_->Complete({t.id, 1, "w1"}, 0.5, {}, {}).recorded, Recorded::kStale);
   const auto claimed = trials_->ClaimQueued(e.id, "w2");
   ASSERT_TRUE(claimed);
   EXPECT_EQ(claimed->id, t.id);
@@ -68,9 +68,9 @@ TEST_F(RepositoriesTest, ResultsAreIdempotentAndStaleAttemptsDiscarded) {
   EXPECT_FALSE(trials_->ClaimQueued(e.id, "w2"));
 
   const std::vector<StepScores> folds = {{0, {{"accuracy", 0.8}}}, {1, {{"accuracy", 0.9}}}};
-  EXPECT_EQ(trials_->Complete({t.id, 2}, 0.85, {{"accuracy", 0.85}}, folds).recorded,
+  EXPECT_EQ(trials_->Complete({t.id, 2, "w2"}, 0.85, {{"accuracy", 0.85}}, folds).recorded,
             Recorded::kAccepted);
-  EXPECT_EQ(trials_->Complete({t.id, 2}, 0.85, {{"accuracy", 0.85}}, folds).recorded,
+  EXPECT_EQ(trials_->Complete({t.id, 2, "w2"}, 0.85, {{"accuracy", 0.85}}, folds).recorded,
             Recorded::kDuplicate);
   const auto stored = trials_->Get(t.id);
   ASSERT_TRUE(stored);
@@ -80,9 +80,16 @@ TEST_F(RepositoriesTest, ResultsAreIdempotentAndStaleAttemptsDiscarded) {
   EXPECT_EQ(stored->steps[1].values.at("accuracy"), 0.9);
   EXPECT_EQ(experiments_->Get(e.id)->state, ExperimentState::kRunning);
 
-  // The second (last) trial completes the experiment; the best is kept by direction.
+  // Another worker's result for a running attempt is not recorded, whatever it claims.
   const Trial t2 = trials_->CreateRunning(e.id, {{"C", 2.0}}, "w1");
-  const auto outcome = trials_->Complete({t2.id, 1}, 0.7, {}, {});
+  EXPECT_EQ(trials_->Complete({t2.id, 1, "intruder"}, 0.99, {}, {}).recorded, Recorded::kStale);
+  EXPECT_EQ(trials_->Fail({t2.id, 1, "intruder"}, "forged").recorded, Recorded::kStale);
+  trials_->RecordSteps({{{t2.id, 1, "intruder"}, {0, {{"accuracy", 0.99}}}}});
+  EXPECT_EQ(trials_->Get(t2.id)->state, TrialState::kRunning);
+  EXPECT_TRUE(trials_->Get(t2.id)->steps.empty());
+
+  // The second (last) trial completes the experiment; the best is kept by direction.
+  const auto outcome = trials_->Complete({t2.id, 1, "w1"}, 0.7, {}, {});
   EXPECT_TRUE(outcome.experiment_finished);
   const auto done = experiments_->Get(e.id);
   EXPECT_EQ(done->state, ExperimentState::kCompleted);
@@ -97,9 +104,9 @@ TEST_F(RepositoriesTest, StepsOfTheRunningAttemptAreStoredInOneBatch) {
   const Trial a = trials_->CreateRunning(e.id, {{"C", 1.0}}, "w1");
   const Trial b = trials_->CreateRunning(e.id, {{"C", 2.0}}, "w1");
   trials_->Requeue({b.id, 1}, 3, "lost");  // b's attempt 1 is stale now
-  trials_->RecordSteps({{{a.id, 1}, {0, {{"accuracy", 0.5}}}},
-                        {{a.id, 1}, {1, {{"accuracy", 0.75}, {"f1", 0.7}}}},
-                        {{b.id, 1}, {0, {{"accuracy", 0.9}}}}});
+  trials_->RecordSteps({{{a.id, 1, "w1"}, {0, {{"accuracy", 0.5}}}},
+                        {{a.id, 1, "w1"}, {1, {{"accuracy", 0.75}, {"f1", 0.7}}}},
+                        {{b.id, 1, "w1"}, {0, {{"accuracy", 0.9}}}}});
   const auto stored = trials_->Get(a.id);
   ASSERT_EQ(stored->steps.size(), 2u);
   EXPECT_EQ(stored->steps[1].values.at("f1"), 0.7);
@@ -124,7 +131,7 @@ TEST_F(RepositoriesTest, TrialPagesByValueCoverEveryTrialOnce) {
     const Trial t = trials_->CreateRunning(e.id, {{"C", 1.0 + i}}, "w");
     if (i % 4 == 3) continue;      // left running: no value
     const double v = (i * 7) % 5;  // ties on purpose
-    trials_->Complete({t.id, 1}, v, {}, {});
+    trials_->Complete({t.id, 1, "w"}, v, {}, {});
   }
   service::TrialQuery q;
   q.sort = service::TrialSort::kValue;

@@ -174,6 +174,7 @@ class FakeStore {
     storage::RecordOutcome out;
     Trial& t = trials_.at(key.trial_id);
     out.experiment_id = t.experiment_id;
+    if (t.worker != key.worker) return out;  // not the attempt's worker: stale
     if (t.attempt == key.attempt && t.state == TrialState::kRunning) {
       t.state = state;
       apply(t);

@@ -337,5 +337,22 @@ TEST_F(SchedulerTest, RequeuedTrialsSkipAWorkerThatWentSilent) {
   EXPECT_EQ(retry[0].first, "w3") << "not w2, silent for most of a lease";
 }
 
+TEST_F(SchedulerTest, AResultFromAnotherWorkerIsNotRecorded) {
+  NewExperiment("e", 3, 1);
+  Hello("w1", 1);
+  const auto a = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(a.size(), 1u);
+  Hello("intruder", 1);
+  Result("intruder", a[0].second.trial, 0.99);
+  scheduler_.OnMessage("intruder", wire::Fail{a[0].second.trial, "forged"}, now_);
+  const auto acks = outbox_.Take<wire::Ack>();
+  ASSERT_EQ(acks.size(), 2u);
+  for (const auto& [w, ack] : acks) EXPECT_FALSE(ack.accepted);
+  EXPECT_EQ(store_.trials().at(a[0].second.trial.trial_id).state, TrialState::kRunning);
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty()) << "w1 still holds the one slot";
+  Result("w1", a[0].second.trial, 0.5);
+  EXPECT_EQ(*store_.trials().at(a[0].second.trial.trial_id).value, 0.5);
+}
+
 }  // namespace
 }  // namespace krige::service

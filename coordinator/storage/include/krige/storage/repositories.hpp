@@ -14,10 +14,13 @@
 
 namespace krige::storage {
 
-// One attempt of one trial: what the wire protocol names.
+// One attempt of one trial: what the wire protocol names, and the worker that speaks of it.
+// Results, failures and reports count only from the worker the attempt was assigned to
+// (another worker's are stale); Requeue ignores `worker`.
 struct TrialKey {
   std::int64_t trial_id = 0;
   int attempt = 0;
+  std::string worker;
 };
 
 // What happened to a RESULT or FAIL.
