@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "curve/curve.hpp"
 #include "datasets.hpp"
 #include "dispatcher.hpp"
 #include "experiments.hpp"
@@ -22,6 +23,14 @@ std::pair<std::string, std::uint16_t> SplitHostPort(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos) throw CLI::ValidationError("--http", "expected HOST:PORT");
   return {text.substr(0, colon), static_cast<std::uint16_t>(std::stoi(text.substr(colon + 1)))};
+}
+
+// tcp://127.0.0.1:5555, tcp://localhost:*, tcp://[::1]:5555, ipc://, inproc://
+bool IsLoopback(const std::string& endpoint) {
+  if (endpoint.rfind("tcp://", 0) != 0)
+    return endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0;
+  const std::string host = endpoint.substr(6, endpoint.rfind(':') - 6);
+  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]";
 }
 
 }  // namespace
@@ -49,6 +58,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-message-mib", max_message_mib,
                  "the largest ZeroMQ frame a worker may send; a larger one disconnects it")
       ->check(CLI::Range(1, 1024));
+  std::string curve_secret_key_file, worker_keys_file;
+  app.add_option("--curve-secret-key", curve_secret_key_file,
+                 "the coordinator's CURVE secret key file (krige keygen): encrypt the worker link")
+      ->envname("KRIGE_CURVE_SECRET_KEY");
+  app.add_option("--worker-keys", worker_keys_file,
+                 "with --curve-secret-key: the workers admitted, one public key a line")
+      ->envname("KRIGE_WORKER_KEYS");
   app.add_option("--http-threads", http_threads, "threads for API handlers")
       ->check(CLI::Range(1, 256));
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
@@ -85,13 +101,29 @@ int main(int argc, char** argv) {
 
     // The dispatcher's callback and the service's notification both feed the scheduler
     // thread; the scheduler replies through the dispatcher.
+    krige::dispatch::DispatcherOptions dispatch_options;
+    dispatch_options.max_message_bytes = max_message_mib << 20;
+    if (curve_secret_key_file.empty() != worker_keys_file.empty())
+      throw krige::Error(krige::ErrorCode::kInvalidArgument,
+                         "--curve-secret-key and --worker-keys go together");
+    if (!curve_secret_key_file.empty()) {
+      dispatch_options.curve_secret_key = krige::curve::ReadKey(curve_secret_key_file);
+      dispatch_options.worker_keys = krige::curve::ReadKeyList(worker_keys_file);
+      spdlog::info("worker link: CURVE, {} worker keys admitted",
+                   dispatch_options.worker_keys.size());
+    } else if (!IsLoopback(zmq_endpoint)) {
+      spdlog::warn(
+          "worker endpoint {} is not loopback and has no CURVE keys: anyone who reaches "
+          "it can pose as a worker (see docs/security.md)",
+          zmq_endpoint);
+    }
     krige::service::SchedulerLoop* loop_ptr = nullptr;
     krige::dispatch::Dispatcher dispatcher(
         zmq_endpoint,
         [&loop_ptr](std::string id, krige::wire::Message m, krige::service::Clock::time_point t) {
           loop_ptr->PostMessage(std::move(id), std::move(m), t);
         },
-        max_message_mib << 20);
+        dispatch_options);
     krige::service::SchedulerOptions options;
     options.lease = std::chrono::milliseconds(static_cast<long>(lease_seconds * 1000));
     options.api_url = advertise_http.empty() ? bound_http : advertise_http;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <thread>
 
+#include "curve/curve.hpp"
 #include "krige/worker.hpp"
 #include "objectives/by_kind.hpp"
 #include "objectives/command_objective.hpp"
@@ -29,6 +30,14 @@ int main(int argc, char** argv) {
                  "where datasets fetched from the coordinator are kept, by hash")
       ->envname("KRIGE_CACHE_DIR")
       ->capture_default_str();
+  std::string curve_server_key_file, curve_secret_key_file;
+  app.add_option("--curve-server-key", curve_server_key_file,
+                 "the coordinator's CURVE public key file (krige keygen): encrypt the link")
+      ->envname("KRIGE_CURVE_SERVER_KEY");
+  app.add_option("--curve-secret-key", curve_secret_key_file,
+                 "this worker's CURVE secret key file; its public key must be in the "
+                 "coordinator's --worker-keys")
+      ->envname("KRIGE_CURVE_SECRET_KEY");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -41,6 +50,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   try {
+    if (!curve_server_key_file.empty() || !curve_secret_key_file.empty()) {
+      if (curve_server_key_file.empty() || curve_secret_key_file.empty())
+        throw krige::Error(krige::ErrorCode::kInvalidArgument,
+                           "--curve-server-key and --curve-secret-key go together");
+      options.curve_server_key = krige::curve::ReadKey(curve_server_key_file);
+      options.curve_secret_key = krige::curve::ReadKey(curve_secret_key_file);
+    }
     auto datasets = std::make_shared<krige::objectives::DatasetCache>(cache_dir);
     krige::Worker worker(options, krige::objectives::ByKind({
                                       {"cv", krige::objectives::MakeCvObjective(datasets)},

@@ -14,14 +14,17 @@ namespace krige::dispatch {
 namespace {
 
 const char* const kWakeEndpoint = "inproc://krige-dispatch-wake";
+// Where libzmq asks who may connect (ZAP, RFC 27): fixed by the library.
+const char* const kZapEndpoint = "inproc://zeromq.zap.01";
 
 }  // namespace
 
 struct Dispatcher::Impl {
   std::string endpoint;
   MessageHandler handler;
-  std::int64_t max_message_bytes = kDefaultMaxMessageBytes;
+  DispatcherOptions options;
   zmq::context_t context{1};
+  zmq::socket_t zap{context, zmq::socket_type::rep};  // bound only with CURVE
   zmq::socket_t router{context, zmq::socket_type::router};
   zmq::socket_t wake_in{context, zmq::socket_type::pull};
   zmq::socket_t wake_out{context, zmq::socket_type::push};  // guarded by mutex
@@ -31,11 +34,44 @@ struct Dispatcher::Impl {
   std::thread thread;
 };
 
-Dispatcher::Dispatcher(std::string endpoint, MessageHandler handler, std::int64_t max_message_bytes)
+Dispatcher::Dispatcher(std::string endpoint, MessageHandler handler, DispatcherOptions options)
     : impl_(std::make_unique<Impl>()) {
   impl_->endpoint = std::move(endpoint);
   impl_->handler = std::move(handler);
-  impl_->max_message_bytes = max_message_bytes;
+  impl_->options = std::move(options);
+}
+
+// One ZAP request: [version, request id, domain, address, identity, mechanism, credentials...].
+// Admits a CURVE peer whose public key is listed; refuses everything else.
+void Dispatcher::AnswerZap() {
+  Impl& d = *impl_;
+  zmq::multipart_t request;
+  if (!request.recv(d.zap, static_cast<int>(zmq::recv_flags::dontwait))) return;
+  std::vector<std::string> f;
+  while (!request.empty()) f.push_back(request.popstr());
+  const std::string version = f.size() > 0 ? f[0] : "1.0";
+  const std::string id = f.size() > 1 ? f[1] : "";
+  const std::string address = f.size() > 3 ? f[3] : "";
+  std::string key;
+  if (f.size() >= 7 && f[5] == "CURVE" && f[6].size() == 32) {
+    char z85[41];
+    if (zmq_z85_encode(z85, reinterpret_cast<const std::uint8_t*>(f[6].data()), 32)) key = z85;
+  }
+  const bool admitted = !key.empty() && d.options.worker_keys.count(key) > 0;
+  zmq::multipart_t reply;
+  reply.addstr(version);
+  reply.addstr(id);
+  reply.addstr(admitted ? "200" : "400");
+  reply.addstr(admitted ? "OK" : "key not listed");
+  reply.addstr(admitted ? key : "");  // user id
+  reply.addstr("");                   // metadata
+  reply.send(d.zap);
+  if (!admitted) {
+    const auto n = ++denied_;
+    if (n <= 10 || n % 1000 == 0)
+      spdlog::warn("refused a worker from {}: {} ({} refused so far)", address,
+                   key.empty() ? "no CURVE key" : "key " + key + " is not in --worker-keys", n);
+  }
 }
 
 Dispatcher::~Dispatcher() {
@@ -46,7 +82,16 @@ std::string Dispatcher::Start() {
   Impl& d = *impl_;
   d.router.set(zmq::sockopt::linger, 0);
   d.router.set(zmq::sockopt::router_mandatory, 0);  // a vanished worker: drop, do not block
-  d.router.set(zmq::sockopt::maxmsgsize, d.max_message_bytes);
+  d.router.set(zmq::sockopt::maxmsgsize, d.options.max_message_bytes);
+  const bool curve = !d.options.curve_secret_key.empty();
+  if (curve) {
+    // The handler must be bound before the first peer arrives.
+    d.zap.set(zmq::sockopt::linger, 0);
+    d.zap.bind(kZapEndpoint);
+    d.router.set(zmq::sockopt::zap_domain, "krige");
+    d.router.set(zmq::sockopt::curve_server, 1);
+    d.router.set(zmq::sockopt::curve_secretkey, d.options.curve_secret_key);
+  }
   d.router.bind(d.endpoint);
   const std::string bound = d.router.get(zmq::sockopt::last_endpoint);
   d.wake_in.set(zmq::sockopt::linger, 0);
@@ -54,17 +99,19 @@ std::string Dispatcher::Start() {
   d.wake_in.bind(kWakeEndpoint);
   d.wake_out.connect(kWakeEndpoint);
 
-  d.thread = std::thread([this] {
+  d.thread = std::thread([this, curve] {
     Impl& d = *impl_;
     zmq::pollitem_t items[] = {{d.router.handle(), 0, ZMQ_POLLIN, 0},
-                               {d.wake_in.handle(), 0, ZMQ_POLLIN, 0}};
+                               {d.wake_in.handle(), 0, ZMQ_POLLIN, 0},
+                               {curve ? d.zap.handle() : nullptr, 0, ZMQ_POLLIN, 0}};
     while (!d.stopping.load()) {
       try {
-        zmq::poll(items, 2, std::chrono::milliseconds(200));
+        zmq::poll(items, curve ? 3 : 2, std::chrono::milliseconds(200));
       } catch (const zmq::error_t& e) {
         if (e.num() == ETERM) break;
         continue;
       }
+      if (curve && (items[2].revents & ZMQ_POLLIN)) AnswerZap();
       if (items[1].revents & ZMQ_POLLIN) {
         zmq::message_t drain;
         while (d.wake_in.recv(drain, zmq::recv_flags::dontwait)) {
@@ -125,6 +172,7 @@ void Dispatcher::Stop() {
   impl_->stopping = true;
   impl_->thread.join();
   impl_->router.close();
+  impl_->zap.close();
   impl_->wake_in.close();
   impl_->wake_out.close();
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "scheduler.hpp"
@@ -22,12 +23,20 @@ using MessageHandler = std::function<void(std::string worker_id, wire::Message m
 // buffered (without it a 256 MiB frame cost the server 827 MiB).
 inline constexpr std::int64_t kDefaultMaxMessageBytes = std::int64_t{16} << 20;
 
+struct DispatcherOptions {
+  // Per incoming frame; -1 for no limit.
+  std::int64_t max_message_bytes = kDefaultMaxMessageBytes;
+  // CurveZMQ: the server's secret key (Z85). Empty: plaintext. When set, the link is
+  // encrypted and a ZAP handler admits only peers whose public key is in `worker_keys`;
+  // a plaintext peer fails the handshake.
+  std::string curve_secret_key;
+  std::set<std::string> worker_keys;  // Z85 public keys
+};
+
 class Dispatcher : public service::Outbox {
  public:
   // endpoint: e.g. "tcp://127.0.0.1:5555", or "tcp://127.0.0.1:*" for a free port.
-  // max_message_bytes: per incoming frame; -1 for no limit.
-  Dispatcher(std::string endpoint, MessageHandler handler,
-             std::int64_t max_message_bytes = kDefaultMaxMessageBytes);
+  Dispatcher(std::string endpoint, MessageHandler handler, DispatcherOptions options = {});
   ~Dispatcher() override;
 
   // Binds and starts the I/O thread; returns the bound endpoint with its real port.
@@ -37,11 +46,14 @@ class Dispatcher : public service::Outbox {
   // Thread-safe.
   void Send(const std::string& worker_id, const wire::Message& message) override;
   std::uint64_t malformed() const { return malformed_.load(); }
+  std::uint64_t denied() const { return denied_.load(); }  // CURVE handshakes refused
 
  private:
   struct Impl;
+  void AnswerZap();
   std::unique_ptr<Impl> impl_;
   std::atomic<std::uint64_t> malformed_{0};
+  std::atomic<std::uint64_t> denied_{0};
 };
 
 }  // namespace krige::dispatch

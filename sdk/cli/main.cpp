@@ -1,6 +1,7 @@
 // `krige`: the composition root of the command line. Parses arguments (CLI11 lives only here)
 // and calls the subcommands in commands.cpp.
 #include <iostream>
+#include "curve/curve.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -41,6 +42,13 @@ int main(int argc, char** argv) {
   auto* best = app.add_subcommand("best", "the best trial of an experiment");
   best->add_option("ID", id, "experiment id")->required();
 
+  std::string key_dir, key_name = "krige";
+  auto* keygen = app.add_subcommand(
+      "keygen",
+      "write a CURVE key pair for the worker link: DIR/NAME.key (secret) and DIR/NAME.pub");
+  keygen->add_option("DIR", key_dir, "directory (created if missing)")->required();
+  keygen->add_option("--name", key_name, "file name of the pair")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -48,6 +56,17 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitInvalid;
   }
 
+  if (*keygen) {
+    try {
+      const auto pair = krige::curve::WriteKeyPair(key_dir, key_name);
+      std::cout << "wrote " << key_dir << "/" << key_name << ".key (secret) and " << key_dir << "/"
+                << key_name << ".pub\npublic key: " << pair.public_key << "\n";
+      return kExitOk;
+    } catch (const std::exception& e) {
+      std::cerr << "krige keygen: " << e.what() << "\n";
+      return kExitInvalid;
+    }
+  }
   if (*up) return Up(g, workers, std::cout, std::cerr);
   if (*down) return Down(g, std::cout, std::cerr);
   if (*run) return Run(g, spec_path, json, std::cout, std::cerr);

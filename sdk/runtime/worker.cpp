@@ -10,6 +10,8 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "curve/curve.hpp"
+
 #include "wire/wire.hpp"
 
 namespace krige {
@@ -155,6 +157,14 @@ void Worker::Run() {
   zmq::socket_t socket(context, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::routing_id, w.options.id);
   socket.set(zmq::sockopt::linger, 1000);
+  if (!w.options.curve_server_key.empty() || !w.options.curve_secret_key.empty()) {
+    if (w.options.curve_server_key.empty() || w.options.curve_secret_key.empty())
+      throw Error(ErrorCode::kInvalidArgument,
+                  "CURVE needs both the coordinator's public key and this worker's secret key");
+    socket.set(zmq::sockopt::curve_serverkey, w.options.curve_server_key);
+    socket.set(zmq::sockopt::curve_secretkey, w.options.curve_secret_key);
+    socket.set(zmq::sockopt::curve_publickey, curve::PublicOf(w.options.curve_secret_key));
+  }
   socket.connect(w.options.connect);
   // Trial threads wake the loop through an inproc pair, so a finished trial's RESULT leaves
   // at once instead of at the next poll timeout. The sending end is used under w.mutex.

@@ -60,6 +60,10 @@ struct WorkerOptions {
   std::string id;       // empty: hostname-pid-random
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds resend{2000};  // unacknowledged results are sent again
+  // CurveZMQ (Z85 keys, see `krige keygen`): the coordinator's public key and this worker's
+  // secret key (its public key is derived from it). Both empty: plaintext.
+  std::string curve_server_key;
+  std::string curve_secret_key;
 };
 
 // `api_url` with a wildcard host (0.0.0.0, [::]) replaced by the host of the ZeroMQ endpoint
