@@ -283,6 +283,11 @@ void Worker::Run() {
       } else if (const auto* ack = std::get_if<wire::Ack>(&m)) {
         const auto it = w.unacked.find(ack->trial.trial_id);
         if (it != w.unacked.end()) w.unacked.erase(it);
+        if (!ack->accepted)
+          spdlog::warn(
+              "trial {} (attempt {}): result discarded by the coordinator "
+              "(accepted=false: the attempt is no longer this worker's)",
+              ack->trial.trial_id, ack->trial.attempt);
       } else if (const auto* prune = std::get_if<wire::Prune>(&m)) {
         std::lock_guard<std::mutex> lock(w.mutex);
         const auto it = w.running.find(prune->trial.trial_id);
