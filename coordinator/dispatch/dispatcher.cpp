@@ -16,6 +16,9 @@ namespace {
 const char* const kWakeEndpoint = "inproc://krige-dispatch-wake";
 // Where libzmq asks who may connect (ZAP, RFC 27): fixed by the library.
 const char* const kZapEndpoint = "inproc://zeromq.zap.01";
+// The ROUTER's handshake failures (a plaintext peer, a peer with the wrong server key) are
+// told on this socket; ZAP refusals are counted where they are decided.
+const char* const kMonitorEndpoint = "inproc://krige-dispatch-monitor";
 
 }  // namespace
 
@@ -25,6 +28,7 @@ struct Dispatcher::Impl {
   DispatcherOptions options;
   zmq::context_t context{1};
   zmq::socket_t zap{context, zmq::socket_type::rep};  // bound only with CURVE
+  zmq::socket_t monitor{context, zmq::socket_type::pair};
   zmq::socket_t router{context, zmq::socket_type::router};
   zmq::socket_t wake_in{context, zmq::socket_type::pull};
   zmq::socket_t wake_out{context, zmq::socket_type::push};  // guarded by mutex
@@ -39,6 +43,19 @@ Dispatcher::Dispatcher(std::string endpoint, MessageHandler handler, DispatcherO
   impl_->endpoint = std::move(endpoint);
   impl_->handler = std::move(handler);
   impl_->options = std::move(options);
+}
+
+void Dispatcher::NoteHandshakeFailure() {
+  zmq::multipart_t event;  // [event id (2 bytes) + value (4 bytes), peer address]
+  if (!event.recv(impl_->monitor, static_cast<int>(zmq::recv_flags::dontwait))) return;
+  const std::string head = event.popstr();
+  const std::string address = event.empty() ? "" : event.popstr();
+  const auto n = ++denied_;
+  if (n <= 10 || n % 1000 == 0)
+    spdlog::warn(
+        "refused a worker at {}: the CURVE handshake failed (a plaintext peer, or the "
+        "wrong server key) ({} refused so far)",
+        address, n);
 }
 
 // One ZAP request: [version, request id, domain, address, identity, mechanism, credentials...].
@@ -91,6 +108,12 @@ std::string Dispatcher::Start() {
     d.router.set(zmq::sockopt::zap_domain, "krige");
     d.router.set(zmq::sockopt::curve_server, 1);
     d.router.set(zmq::sockopt::curve_secretkey, d.options.curve_secret_key);
+    if (zmq_socket_monitor(
+            d.router.handle(), kMonitorEndpoint,
+            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+      throw zmq::error_t();
+    d.monitor.set(zmq::sockopt::linger, 0);
+    d.monitor.connect(kMonitorEndpoint);
   }
   d.router.bind(d.endpoint);
   const std::string bound = d.router.get(zmq::sockopt::last_endpoint);
@@ -103,15 +126,17 @@ std::string Dispatcher::Start() {
     Impl& d = *impl_;
     zmq::pollitem_t items[] = {{d.router.handle(), 0, ZMQ_POLLIN, 0},
                                {d.wake_in.handle(), 0, ZMQ_POLLIN, 0},
-                               {curve ? d.zap.handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+                               {curve ? d.zap.handle() : nullptr, 0, ZMQ_POLLIN, 0},
+                               {curve ? d.monitor.handle() : nullptr, 0, ZMQ_POLLIN, 0}};
     while (!d.stopping.load()) {
       try {
-        zmq::poll(items, curve ? 3 : 2, std::chrono::milliseconds(200));
+        zmq::poll(items, curve ? 4 : 2, std::chrono::milliseconds(200));
       } catch (const zmq::error_t& e) {
         if (e.num() == ETERM) break;
         continue;
       }
       if (curve && (items[2].revents & ZMQ_POLLIN)) AnswerZap();
+      if (curve && (items[3].revents & ZMQ_POLLIN)) NoteHandshakeFailure();
       if (items[1].revents & ZMQ_POLLIN) {
         zmq::message_t drain;
         while (d.wake_in.recv(drain, zmq::recv_flags::dontwait)) {
@@ -173,6 +198,7 @@ void Dispatcher::Stop() {
   impl_->thread.join();
   impl_->router.close();
   impl_->zap.close();
+  impl_->monitor.close();
   impl_->wake_in.close();
   impl_->wake_out.close();
 }

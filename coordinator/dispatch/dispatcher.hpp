@@ -51,6 +51,7 @@ class Dispatcher : public service::Outbox {
  private:
   struct Impl;
   void AnswerZap();
+  void NoteHandshakeFailure();
   std::unique_ptr<Impl> impl_;
   std::atomic<std::uint64_t> malformed_{0};
   std::atomic<std::uint64_t> denied_{0};

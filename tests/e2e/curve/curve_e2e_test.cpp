@@ -150,6 +150,7 @@ TEST_F(CurveTest, OnlyListedKeysGetTrialsAndAForgedResultIsNotRecorded) {
       << "a refused worker got as far as HELLO";
   const std::string log = server.process->Log();
   EXPECT_THAT(log, ::testing::HasSubstr("is not in --worker-keys"));
+  EXPECT_THAT(log, ::testing::HasSubstr("the CURVE handshake failed (a plaintext peer"));
   EXPECT_THAT(log, ::testing::HasSubstr("worker link: CURVE, 2 worker keys admitted"));
 }
 
