@@ -1,11 +1,17 @@
 // krige-server: the coordinator. Composition root only: PostgreSQL store, scheduler, ZeroMQ
 // dispatcher, REST API and dashboard are built elsewhere and wired together here.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
+#include "auth.hpp"
 #include "curve/curve.hpp"
 #include "datasets.hpp"
 #include "dispatcher.hpp"
@@ -31,6 +37,78 @@ bool IsLoopback(const std::string& endpoint) {
     return endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0;
   const std::string host = endpoint.substr(6, endpoint.rfind(':') - 6);
   return host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]";
+}
+
+// Writes `secret` and a newline to a new file only its owner can read.
+void WriteSecretFile(const std::string& path, const std::string& secret) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    throw krige::Error(krige::ErrorCode::kFailedPrecondition,
+                       "cannot write the token file " + path + ": " + std::strerror(errno));
+  const std::string text = secret + "\n";
+  const bool ok = ::fchmod(fd, 0600) == 0 &&
+                  ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok)
+    throw krige::Error(krige::ErrorCode::kFailedPrecondition,
+                       "cannot write the token file " + path + ": " + std::strerror(errno));
+}
+
+// First start: with no token in the database, one admin token, written to `token_file`.
+void CreateFirstToken(krige::storage::TokenRepository& tokens, const std::string& token_file) {
+  if (!tokens.Empty()) return;
+  if (token_file.empty()) {
+    spdlog::warn(
+        "no API token exists yet, so no request can be served but /healthz: create one with "
+        "`krige-server --database-url URL token create --role admin --name NAME`, or start "
+        "with --token-file FILE to have the first admin token written there");
+    return;
+  }
+  const std::string secret = krige::service::GenerateToken();
+  const std::string temp = token_file + ".tmp";
+  WriteSecretFile(temp, secret);  // before the commit: a token in the store is never lost
+  const auto created =
+      tokens.CreateFirst("first admin", krige::Role::kAdmin, krige::service::HashToken(secret));
+  if (!created) {  // another server starting at the same time made the first one
+    ::unlink(temp.c_str());
+    return;
+  }
+  if (::rename(temp.c_str(), token_file.c_str()) != 0)
+    throw krige::Error(krige::ErrorCode::kFailedPrecondition,
+                       "cannot move the token file into " + token_file + ": " +
+                           std::strerror(errno) + " (the token is in " + temp + ")");
+  spdlog::info("created the first admin token (#{}); it is in {} (mode 0600)", created->id,
+               token_file);
+}
+
+// `krige-server --database-url URL token create|ls|revoke`: token management without a
+// running server (the first token of a deployment, or a way back in).
+int TokenCommand(const std::string& database_url, const std::string& verb, const std::string& role,
+                 const std::string& name, std::int64_t id) {
+  auto db = krige::storage::pg::OpenDatabase(database_url, 1);
+  krige::storage::pg::ApplyMigrations(*db);
+  auto tokens = krige::storage::pg::MakeTokenRepository(db);
+  krige::service::TokenAuthService auth(*tokens, "");
+  if (verb == "create") {
+    const auto issued = auth.CreateToken(name, krige::TokenRoleFromName(role));
+    std::fprintf(stderr, "token #%lld \"%s\" (%s) created; it is shown only this once:\n",
+                 static_cast<long long>(issued.token.id), issued.token.name.c_str(), role.c_str());
+    std::printf("%s\n", issued.secret.c_str());
+  } else if (verb == "ls") {
+    std::printf("%-6s %-8s %-26s %-26s %-26s %s\n", "ID", "ROLE", "CREATED", "LAST USED", "REVOKED",
+                "NAME");
+    for (const auto& t : auth.ListTokens())
+      std::printf("%-6lld %-8s %-26s %-26s %-26s %s\n", static_cast<long long>(t.id),
+                  std::string(krige::RoleName(t.role)).c_str(), t.created_at.c_str(),
+                  t.last_used_at.empty() ? "-" : t.last_used_at.c_str(),
+                  t.revoked_at.empty() ? "-" : t.revoked_at.c_str(), t.name.c_str());
+  } else {
+    const auto t = auth.RevokeToken(id);
+    std::fprintf(stderr, "token #%lld \"%s\" revoked at %s\n", static_cast<long long>(t.id),
+                 t.name.c_str(), t.revoked_at.c_str());
+  }
+  return 0;
 }
 
 }  // namespace
@@ -68,7 +146,52 @@ int main(int argc, char** argv) {
   app.add_option("--http-threads", http_threads, "threads for API handlers")
       ->check(CLI::Range(1, 256));
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+  std::string auth_mode = "on", token_file, cors_origin;
+  std::vector<std::string> allowed_hosts;
+  app.add_option("--auth", auth_mode,
+                 "on: every API route needs a token with its role (Authorization: Bearer); "
+                 "off: anyone who reaches the port is admin (logs a warning)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->envname("KRIGE_AUTH")
+      ->capture_default_str();
+  app.add_option("--token-file", token_file,
+                 "when the database has no token yet, create the first admin token and write "
+                 "it to this file (mode 0600)")
+      ->envname("KRIGE_TOKEN_FILE");
+  app.add_option("--allowed-hosts", allowed_hosts,
+                 "more names the Host header may carry, comma-separated: name (any port) or "
+                 "name:port, * for any (default: the bound host, localhost, 127.0.0.1, [::1] "
+                 "and this machine's name, with the port)")
+      ->delimiter(',')
+      ->envname("KRIGE_ALLOWED_HOSTS");
+  app.add_option("--cors-origin", cors_origin,
+                 "the one origin (https://tools.example) whose pages may call the API; default: "
+                 "none, no CORS headers")
+      ->envname("KRIGE_CORS_ORIGIN");
+
+  auto* token_cmd =
+      app.add_subcommand("token", "manage API tokens in the database (no server needed)");
+  token_cmd->require_subcommand(1);
+  std::string new_role, new_name;
+  std::int64_t revoke_id = 0;
+  auto* token_create = token_cmd->add_subcommand("create", "create a token and print it once");
+  token_create->add_option("--role", new_role, "read, write or admin")
+      ->required()
+      ->check(CLI::IsMember({"read", "write", "admin"}));
+  token_create->add_option("--name", new_name, "what the token is for")->required();
+  auto* token_ls = token_cmd->add_subcommand("ls", "list tokens (never their secrets)");
+  auto* token_revoke = token_cmd->add_subcommand("revoke", "revoke a token");
+  token_revoke->add_option("ID", revoke_id, "token id")->required();
   CLI11_PARSE(app, argc, argv);
+  if (*token_cmd) {
+    try {
+      return TokenCommand(database_url, *token_create ? "create" : (*token_ls ? "ls" : "revoke"),
+                          new_role, new_name, revoke_id);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "krige-server token: %s\n", e.what());
+      return 1;
+    }
+  }
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   sigset_t signals;
@@ -86,7 +209,12 @@ int main(int argc, char** argv) {
     auto trials = krige::storage::pg::MakeTrialRepository(db);
     auto workers = krige::storage::pg::MakeWorkerRepository(db);
     auto dataset_store = krige::storage::pg::MakeDatasetRepository(db);
+    auto token_store = krige::storage::pg::MakeTokenRepository(db);
     const auto tuners = krige::tuners::DefaultRegistry();
+    // Shared by every server on this database: a capability one signs, another accepts.
+    krige::service::TokenAuthService auth(
+        *token_store, token_store->ServerSecret(krige::service::kDatasetCapabilitySecret,
+                                                krige::service::RandomKey()));
 
     // The HTTP listener is bound first: its port goes into every ASSIGN (where workers fetch
     // datasets). It serves requests only once started, after the scheduler is running.
@@ -95,9 +223,21 @@ int main(int argc, char** argv) {
     http_options.host = http_host;
     http_options.port = http_port;
     http_options.handler_threads = http_threads;
+    http_options.allowed_hosts = allowed_hosts;
+    http_options.cors_origin = cors_origin;
+    if (auth_mode == "on") {
+      router->SetAuthenticator(
+          [&auth](const std::string& token) { return auth.Authenticate(token); });
+      CreateFirstToken(*token_store, token_file);
+    }
     krige::http::Server server(http_options, router);
     const std::uint16_t bound_port = server.Listen();
     const std::string bound_http = "http://" + http_host + ":" + std::to_string(bound_port);
+    if (auth_mode == "off")
+      spdlog::warn(
+          "--auth off: every request is served as admin without a token; anyone who can reach "
+          "{} can read everything and run commands on the workers",
+          bound_http);
 
     // The dispatcher's callback and the service's notification both feed the scheduler
     // thread; the scheduler replies through the dispatcher.
@@ -127,6 +267,9 @@ int main(int argc, char** argv) {
     krige::service::SchedulerOptions options;
     options.lease = std::chrono::milliseconds(static_cast<long>(lease_seconds * 1000));
     options.api_url = advertise_http.empty() ? bound_http : advertise_http;
+    options.dataset_capability = [&auth](const std::string& sha256) {
+      return auth.DatasetCapability(sha256);
+    };
     krige::service::Scheduler scheduler(*experiments, *trials, *workers, tuners, dispatcher,
                                         options);
     krige::service::SchedulerLoop loop(scheduler);
@@ -135,7 +278,7 @@ int main(int argc, char** argv) {
         *experiments, *trials, [&loop](std::int64_t id) { loop.PostExperimentCreated(id); },
         dataset_store.get());
     krige::service::StoredDatasetService datasets(*dataset_store);
-    krige::web::RegisterApi(*router, service, datasets);
+    krige::web::RegisterApi(*router, service, datasets, auth);
     krige::web::RegisterDashboard(*router);
 
     loop.Start();

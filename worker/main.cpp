@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
                  "this worker's CURVE secret key file; its public key must be in the "
                  "coordinator's --worker-keys")
       ->envname("KRIGE_CURVE_SECRET_KEY");
+  bool allow_commands = false;
+  app.add_flag("--allow-commands", allow_commands,
+               "run `training.kind: command` trials (programs named by the experiment's "
+               "spec); without it such trials fail")
+      ->envname("KRIGE_ALLOW_COMMANDS");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -58,10 +63,17 @@ int main(int argc, char** argv) {
       options.curve_secret_key = krige::curve::ReadKey(curve_secret_key_file);
     }
     auto datasets = std::make_shared<krige::objectives::DatasetCache>(cache_dir);
-    krige::Worker worker(options, krige::objectives::ByKind({
-                                      {"cv", krige::objectives::MakeCvObjective(datasets)},
-                                      {"command", krige::objectives::MakeCommandObjective()},
-                                  }));
+    if (allow_commands)
+      spdlog::info("--allow-commands: this worker runs the programs command trials name");
+    krige::Worker worker(
+        options, krige::objectives::ByKind({
+                     {"cv", krige::objectives::MakeCvObjective(datasets)},
+                     {"command", allow_commands ? krige::objectives::MakeCommandObjective()
+                                                : krige::objectives::NotAllowed(
+                                                      "command",
+                                                      "start krige-worker with --allow-commands "
+                                                      "to let it run programs")},
+                 }));
     std::thread waiter([&] {
       int sig = 0;
       sigwait(&signals, &sig);

@@ -477,6 +477,8 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
     assign.training = spec.training;
     assign.objective = spec.objective;
     assign.api_url = options_.api_url;
+    if (options_.dataset_capability && spec.training.dataset.rfind("sha256:", 0) == 0)
+      assign.dataset_capability = options_.dataset_capability(spec.training.dataset.substr(7));
     outbox_.Send(worker_id, assign);
     return true;
   }

@@ -36,6 +36,9 @@ struct SchedulerOptions {
   std::chrono::milliseconds suspect_after{2500};
   // Sent in every ASSIGN (wire::Assign::api_url): where workers fetch datasets.
   std::string api_url{};
+  // The capability to download dataset `sha256` (wire::Assign::dataset_capability), for
+  // trials whose dataset is "sha256:..."; none when unset.
+  std::function<std::string(const std::string& sha256)> dataset_capability{};
   // The time an ASSIGN leaves. An assignment's lease starts then, not when the message that
   // freed the slot arrived: those differ when the scheduler thread has a backlog.
   std::function<Clock::time_point()> clock = [] { return Clock::now(); };

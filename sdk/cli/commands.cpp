@@ -54,6 +54,12 @@ std::string ResolveServer(const Globals& g, bool autostart, std::ostream& log) {
   return info.server_url;
 }
 
+// A client for `server` with --token / KRIGE_TOKEN, else krige::DefaultToken.
+Client Connect(const Globals& g, const std::string& server) {
+  return Client::Connect(server, std::chrono::seconds(30),
+                         g.token.empty() ? std::nullopt : std::optional<std::string>(g.token));
+}
+
 void PrintProblems(const ValidationError& e, std::ostream& err) {
   err << "krige: the spec is invalid:\n";
   for (const auto& p : e.problems())
@@ -70,6 +76,10 @@ int Guard(std::ostream& err, Body body) {
     return kExitInvalid;
   } catch (const Error& e) {
     err << "krige: " << e.what() << "\n";
+    if (e.code() == ErrorCode::kUnauthenticated)
+      err << "krige: pass a token with --token or KRIGE_TOKEN (`krige token create` makes "
+             "one; the local stack keeps its admin token in "
+          << DefaultTokenFile() << ")\n";
     return e.code() == ErrorCode::kInvalidArgument ? kExitInvalid : kExitFailed;
   } catch (const std::exception& e) {
     err << "krige: " << e.what() << "\n";
@@ -145,7 +155,7 @@ int Run(const Globals& g, const std::string& spec_path, bool json, std::ostream&
     ResolveDatasetPath(spec, spec_path, cwd);
     ResolveSpecDir(spec, spec_path, cwd);
     const std::string server = ResolveServer(g, /*autostart=*/true, err);
-    const Client client = Client::Connect(server);
+    const Client client = Connect(g, server);
     if (DatasetIsPath(spec)) UploadDataset(client, spec, progress);
     const Experiment created = client.CreateExperiment(spec);
     progress << "experiment #" << created.id << " \"" << created.spec.name << "\" submitted to "
@@ -199,7 +209,7 @@ int Run(const Globals& g, const std::string& spec_path, bool json, std::ostream&
 
 int Ls(const Globals& g, int limit, std::ostream& out, std::ostream& err) {
   return Guard(err, [&] {
-    const Client client = Client::Connect(ResolveServer(g, /*autostart=*/false, err));
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
     std::vector<std::vector<std::string>> rows = {
         {"ID", "NAME", "STATE", "TRIALS", "OBJECTIVE", "BEST", "CREATED"}};
     for (const Experiment& e : client.ListExperiments(limit)) {
@@ -222,7 +232,7 @@ int Ls(const Globals& g, int limit, std::ostream& out, std::ostream& err) {
 
 int Show(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err) {
   return Guard(err, [&] {
-    const Client client = Client::Connect(ResolveServer(g, /*autostart=*/false, err));
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
     const Experiment e = client.GetExperiment(id);
     const TrialCounts& c = e.counts;
     out << "experiment #" << e.id << " \"" << e.spec.name << "\"\n";
@@ -254,7 +264,7 @@ int Show(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err
 
 int Best(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err) {
   return Guard(err, [&] {
-    const Client client = Client::Connect(ResolveServer(g, /*autostart=*/false, err));
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
     const Experiment e = client.GetExperiment(id);
     const auto best = client.Best(id);
     if (!best) {
@@ -262,6 +272,41 @@ int Best(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err
       return kExitFailed;
     }
     out << FormatBest(e, *best);
+    return kExitOk;
+  });
+}
+
+int TokenCreate(const Globals& g, const std::string& role, const std::string& name,
+                std::ostream& out, std::ostream& err) {
+  return Guard(err, [&] {
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
+    const CreatedToken created = client.CreateToken(name, TokenRoleFromName(role));
+    err << "token #" << created.info.id << " \"" << created.info.name << "\" ("
+        << RoleName(created.info.role) << ") created; it is shown only this once:\n";
+    out << created.secret << "\n";
+    return kExitOk;
+  });
+}
+
+int TokenLs(const Globals& g, std::ostream& out, std::ostream& err) {
+  return Guard(err, [&] {
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "NAME", "ROLE", "CREATED", "LAST USED", "REVOKED"}};
+    const auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+    for (const TokenInfo& t : client.ListTokens())
+      rows.push_back({std::to_string(t.id), t.name, std::string(RoleName(t.role)), t.created_at,
+                      or_dash(t.last_used_at), or_dash(t.revoked_at)});
+    out << FormatTable(rows);
+    return kExitOk;
+  });
+}
+
+int TokenRevoke(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err) {
+  return Guard(err, [&] {
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
+    const TokenInfo t = client.RevokeToken(id);
+    out << "token #" << t.id << " \"" << t.name << "\" revoked at " << t.revoked_at << "\n";
     return kExitOk;
   });
 }

@@ -10,6 +10,8 @@ namespace krige::cli {
 
 struct Globals {
   std::string server;  // --server / KRIGE_SERVER; empty: the local stack
+  std::string token;   // --token / KRIGE_TOKEN; empty: the local stack's token file, for a
+                       // server on this machine (krige::DefaultToken)
 };
 
 // Exit codes.
@@ -24,5 +26,10 @@ int Run(const Globals& g, const std::string& spec_path, bool json, std::ostream&
 int Ls(const Globals& g, int limit, std::ostream& out, std::ostream& err);
 int Show(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err);
 int Best(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err);
+// `krige token create|ls|revoke` (admin): the secret of a new token goes alone to `out`.
+int TokenCreate(const Globals& g, const std::string& role, const std::string& name,
+                std::ostream& out, std::ostream& err);
+int TokenLs(const Globals& g, std::ostream& out, std::ostream& err);
+int TokenRevoke(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err);
 
 }  // namespace krige::cli

@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   app.add_option("--server", g.server,
                  "krige server URL, e.g. http://127.0.0.1:8080 (default: the local stack)")
       ->envname("KRIGE_SERVER");
+  app.add_option("--token", g.token,
+                 "API token (default: the local stack's token file, for a server on this "
+                 "machine)")
+      ->envname("KRIGE_TOKEN");
 
   int workers = 2;
   auto* up = app.add_subcommand("up", "start the local stack (PostgreSQL, server, workers)");
@@ -48,6 +52,17 @@ int main(int argc, char** argv) {
       "write a CURVE key pair for the worker link: DIR/NAME.key (secret) and DIR/NAME.pub");
   keygen->add_option("DIR", key_dir, "directory (created if missing)")->required();
   keygen->add_option("--name", key_name, "file name of the pair")->capture_default_str();
+  std::string role, name;
+  auto* token = app.add_subcommand("token", "manage API tokens (admin)");
+  token->require_subcommand(1);
+  auto* token_create = token->add_subcommand("create", "create a token and print it (once)");
+  token_create->add_option("--role", role, "read, write or admin")
+      ->required()
+      ->check(CLI::IsMember({"read", "write", "admin"}));
+  token_create->add_option("--name", name, "what the token is for")->required();
+  auto* token_ls = token->add_subcommand("ls", "list tokens (never their secrets)");
+  auto* token_revoke = token->add_subcommand("revoke", "revoke a token");
+  token_revoke->add_option("ID", id, "token id")->required();
 
   try {
     app.parse(argc, argv);
@@ -73,5 +88,8 @@ int main(int argc, char** argv) {
   if (*ls) return Ls(g, limit, std::cout, std::cerr);
   if (*show) return Show(g, id, std::cout, std::cerr);
   if (*best) return Best(g, id, std::cout, std::cerr);
+  if (*token_create) return TokenCreate(g, role, name, std::cout, std::cerr);
+  if (*token_ls) return TokenLs(g, std::cout, std::cerr);
+  if (*token_revoke) return TokenRevoke(g, id, std::cout, std::cerr);
   return kExitInvalid;
 }

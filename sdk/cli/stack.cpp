@@ -140,6 +140,18 @@ std::string NowIso8601() {
   return buf;
 }
 
+// Writes a secret to a file only its owner can read.
+void WriteSecretFile(const std::string& path, const std::string& secret) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const std::string text = secret + "\n";
+  const bool ok = fd >= 0 && ::fchmod(fd, 0600) == 0 &&
+                  ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (fd >= 0) ::close(fd);
+  if (!ok)
+    throw Error(ErrorCode::kFailedPrecondition,
+                "cannot write " + path + ": " + std::strerror(errno));
+}
+
 void MakeDirs(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -229,10 +241,14 @@ StackInfo LocalStack::Up(int workers, std::ostream& log) {
   RunCapture({pg, "start", Path("pg")});
   const std::string database_url = RunCapture({pg, "createdb", Path("pg"), "krige"});
 
+  // Auth stays on: at its first start the server writes the first admin token to DATA/token,
+  // where the CLI and the SDK find it (krige::DefaultToken).
   const std::string server_log = Path("server.log");
-  const pid_t server_pid = SpawnDetached({server, "--database-url", database_url, "--http",
-                                          "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*"},
-                                         server_log);
+  const std::string token_file = Path("token");
+  const pid_t server_pid =
+      SpawnDetached({server, "--database-url", database_url, "--http", "127.0.0.1:0", "--zmq",
+                     "tcp://127.0.0.1:*", "--token-file", token_file},
+                    server_log);
   std::optional<Listening> listening;
   const auto deadline = std::chrono::steady_clock::now() + kServerStartTimeout;
   while (!listening) {
@@ -254,13 +270,22 @@ StackInfo LocalStack::Up(int workers, std::ostream& log) {
     std::this_thread::sleep_for(50ms);
   }
 
+  if (!fs::exists(token_file)) {
+    // The database has tokens but the file is gone (deleted by hand): a new admin token.
+    log << "krige: " << token_file << " is missing; creating a new admin token\n";
+    WriteSecretFile(token_file, RunCapture({server, "--database-url", database_url, "token",
+                                            "create", "--role", "admin", "--name", "krige up"}));
+  }
+
   StackInfo info;
   info.server_url = listening->http;
   info.zmq = listening->zmq;
   info.pids.push_back(server_pid);
   for (int i = 0; i < workers; ++i)
-    info.pids.push_back(SpawnDetached({worker, "--connect", info.zmq, "--slots", "1"},
-                                      Path("worker-" + std::to_string(i) + ".log")));
+    // The local workers run the user's own command trials (examples/command).
+    info.pids.push_back(
+        SpawnDetached({worker, "--connect", info.zmq, "--slots", "1", "--allow-commands"},
+                      Path("worker-" + std::to_string(i) + ".log")));
   info.started_at = NowIso8601();
 
   const std::string tmp = Path("stack.json.tmp");

@@ -124,8 +124,9 @@ void ThrowHttpError(const HttpResponse& response) {
 
 Client::Client(std::shared_ptr<Transport> transport) : transport_(std::move(transport)) {}
 
-Client Client::Connect(const std::string& base_url, std::chrono::milliseconds timeout) {
-  return Client(MakeHttpTransport(base_url, timeout));
+Client Client::Connect(const std::string& base_url, std::chrono::milliseconds timeout,
+                       const std::optional<std::string>& token) {
+  return Client(MakeHttpTransport(base_url, timeout, token ? *token : DefaultToken(base_url)));
 }
 
 Json Client::Call(const std::string& method, const std::string& target, const std::string& body,
@@ -219,12 +220,60 @@ std::optional<DatasetInfo> Client::FindDataset(const std::string& sha256) const 
   return std::nullopt;
 }
 
-std::string Client::DownloadDataset(const std::string& sha256) const {
+std::string Client::DownloadDataset(const std::string& sha256,
+                                    const std::string& capability) const {
   HttpRequest request;
   request.target = "/api/v1/datasets/" + UrlEncode(sha256);
+  if (!capability.empty()) request.headers["X-Krige-Capability"] = capability;
   HttpResponse response = transport_->Send(request);
   if (response.status != 200) ThrowHttpError(response);
   return std::move(response.body);
+}
+
+namespace {
+
+TokenInfo TokenFromJson(const Json& j) {
+  try {
+    const auto str = [&j](const char* k) {
+      return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+    };
+    TokenInfo t;
+    t.id = j.at("id").get<std::int64_t>();
+    t.name = str("name");
+    t.role = TokenRoleFromName(str("role"));
+    t.created_at = str("created_at");
+    t.last_used_at = str("last_used_at");
+    t.revoked_at = str("revoked_at");
+    return t;
+  } catch (const Json::exception& e) {
+    throw Error(ErrorCode::kInternal, std::string("malformed token from server: ") + e.what());
+  } catch (const Error& e) {
+    throw Error(ErrorCode::kInternal, std::string("malformed token from server: ") + e.what());
+  }
+}
+
+}  // namespace
+
+CreatedToken Client::CreateToken(const std::string& name, Role role) const {
+  const Json j = Call("POST", "/api/v1/tokens",
+                      Json{{"name", name}, {"role", std::string(RoleName(role))}}.dump());
+  CreatedToken out;
+  out.info = TokenFromJson(j);
+  out.secret = j.value("token", "");
+  if (out.secret.empty()) throw Error(ErrorCode::kInternal, "the server sent no token");
+  return out;
+}
+
+std::vector<TokenInfo> Client::ListTokens() const {
+  const Json j = Call("GET", "/api/v1/tokens", "");
+  std::vector<TokenInfo> out;
+  if (j.contains("tokens") && j["tokens"].is_array())
+    for (const auto& t : j["tokens"]) out.push_back(TokenFromJson(t));
+  return out;
+}
+
+TokenInfo Client::RevokeToken(std::int64_t id) const {
+  return TokenFromJson(Call("DELETE", "/api/v1/tokens/" + std::to_string(id), ""));
 }
 
 bool Client::Healthy() const {

@@ -76,8 +76,8 @@ bool IsDropped(const beast::error_code& ec) {
 
 class HttpTransport final : public Transport {
  public:
-  HttpTransport(BaseUrl url, std::chrono::milliseconds timeout)
-      : url_(std::move(url)), timeout_(timeout) {}
+  HttpTransport(BaseUrl url, std::chrono::milliseconds timeout, std::string token)
+      : url_(std::move(url)), timeout_(timeout), token_(std::move(token)) {}
 
   HttpResponse Send(const HttpRequest& request) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -152,9 +152,12 @@ class HttpTransport final : public Transport {
     const std::string target = url_.prefix + request.target;
     req.target(target.empty() ? "/" : target);
     req.version(11);
-    req.set(http::field::host, url_.host + ":" + url_.port);
+    // An IPv6 literal keeps its brackets: servers check the Host header (DNS rebinding).
+    const bool v6 = url_.host.find(':') != std::string::npos;
+    req.set(http::field::host, (v6 ? "[" + url_.host + "]" : url_.host) + ":" + url_.port);
     req.set(http::field::user_agent, "krige-sdk/0.1");
     req.keep_alive(true);
+    if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
     for (const auto& [name, value] : request.headers) req.set(name, value);
     if (!request.body.empty() && req.find(http::field::content_type) == req.end())
       req.set(http::field::content_type, "application/json");
@@ -187,6 +190,7 @@ class HttpTransport final : public Transport {
 
   const BaseUrl url_;
   const std::chrono::milliseconds timeout_;
+  const std::string token_;
   std::mutex mu_;  // one request at a time over the one connection
   asio::io_context ioc_;
   std::optional<beast::tcp_stream> stream_;
@@ -196,8 +200,9 @@ class HttpTransport final : public Transport {
 }  // namespace
 
 std::shared_ptr<Transport> MakeHttpTransport(const std::string& base_url,
-                                             std::chrono::milliseconds timeout) {
-  return std::make_shared<HttpTransport>(ParseBaseUrl(base_url), timeout);
+                                             std::chrono::milliseconds timeout,
+                                             const std::string& token) {
+  return std::make_shared<HttpTransport>(ParseBaseUrl(base_url), timeout, token);
 }
 
 }  // namespace krige

@@ -90,6 +90,7 @@ struct Worker::Impl {
     context.training = std::move(assign.training);
     context.objective = assign.objective;
     context.api_url = ResolveApiUrl(assign.api_url, options.connect);
+    context.dataset_capability = assign.dataset_capability;
     context.stop = &slot.stop;
     const wire::TrialRef ref = assign.trial;
     context.report = [this, ref](const StepScores& scores) {

@@ -98,6 +98,7 @@ Json Body(const Assign& m) {
   j["objective"] = {{"metric", m.objective.metric},
                     {"goal", m.objective.goal == Goal::kMaximize ? "maximize" : "minimize"}};
   if (!m.api_url.empty()) j["api_url"] = m.api_url;
+  if (!m.dataset_capability.empty()) j["dataset_capability"] = m.dataset_capability;
   return j;
 }
 Json Body(const Heartbeat& m) {
@@ -189,6 +190,7 @@ Message DecodeBody(const std::string& type, const Json& j) {
                            ? Goal::kMaximize
                            : Goal::kMinimize;
     m.api_url = j.value("api_url", "");
+    m.dataset_capability = j.value("dataset_capability", "");
     return m;
   }
   if (type == "HEARTBEAT") {

@@ -57,6 +57,9 @@ struct Assign {
   // worker fetches "sha256:" datasets. A host of 0.0.0.0 means "the host you connected to".
   // Empty when the coordinator does not say (older coordinators); omitted from the JSON then.
   std::string api_url;
+  // Lets the worker download the trial's "sha256:" dataset from api_url without a REST token
+  // (header X-Krige-Capability); short-lived. Empty (omitted) when the coordinator sends none.
+  std::string dataset_capability;
 };
 // worker -> coordinator, every second: alive, its capacity, and the trials it is running.
 // Carrying the capacity lets a restarted coordinator adopt a worker it never saw a HELLO from.

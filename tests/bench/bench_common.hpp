@@ -57,7 +57,8 @@ class LocalStack {
         kt::RunCommand(kt::SourceDir() + "/scripts/pg-cluster start " + dir + "/pg >/dev/null && " +
                        kt::SourceDir() + "/scripts/pg-cluster createdb " + dir + "/pg krige");
     if (rc != 0) throw std::runtime_error("cannot start PostgreSQL");
-    auto server = kt::StartServer(out.substr(0, out.find('\n')), dir + "/server.log");
+    auto server =
+        kt::StartServer(out.substr(0, out.find('\n')), dir + "/server.log", kt::Auth::kOff);
     server_ = std::move(server.process);
     for (int i = 0; i < workers; ++i)
       workers_.push_back(std::make_unique<kt::ChildProcess>(

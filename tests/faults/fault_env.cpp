@@ -222,7 +222,8 @@ std::string FaultTest::zmq_endpoint() const {
 
 void FaultTest::StartServer() {
   const std::string log = dir_.path() + "/server-" + std::to_string(servers_started_++) + ".log";
-  auto server = testing::StartServer(pg_->url(), log, {"--lease-seconds", "3"}, zmq_endpoint());
+  auto server = testing::StartServer(pg_->url(), log, testing::Auth::kOff, {"--lease-seconds", "3"},
+                                     zmq_endpoint());
   server_ = std::move(server.process);
   server_killed_ = false;
   http_ = server.http;
@@ -238,11 +239,11 @@ void FaultTest::KillServer() {
 }
 
 ChildProcess& FaultTest::StartWorker(const std::string& id, int slots) {
-  workers_.emplace_back(
-      id, std::make_unique<ChildProcess>(
-              std::vector<std::string>{BinDir() + "/krige-worker", "--connect", zmq_endpoint(),
-                                       "--slots", std::to_string(slots), "--id", id},
-              dir_.path() + "/" + id + ".log"));
+  workers_.emplace_back(id, std::make_unique<ChildProcess>(
+                                std::vector<std::string>{
+                                    BinDir() + "/krige-worker", "--allow-commands", "--connect",
+                                    zmq_endpoint(), "--slots", std::to_string(slots), "--id", id},
+                                dir_.path() + "/" + id + ".log"));
   return *workers_.back().second;
 }
 

@@ -141,7 +141,7 @@ std::string ChildProcess::WaitForLine(const std::string& needle,
   return "";
 }
 
-ServerProcess StartServer(const std::string& database_url, const std::string& log_path,
+ServerProcess StartServer(const std::string& database_url, const std::string& log_path, Auth auth,
                           const std::vector<std::string>& extra_args, const std::string& zmq) {
   std::vector<std::string> argv = {BinDir() + "/krige-server",
                                    "--database-url",
@@ -150,6 +150,12 @@ ServerProcess StartServer(const std::string& database_url, const std::string& lo
                                    "127.0.0.1:0",
                                    "--zmq",
                                    zmq};
+  const std::string token_file = log_path + ".token";
+  if (auth == Auth::kOff) {
+    argv.insert(argv.end(), {"--auth", "off"});
+  } else {
+    argv.insert(argv.end(), {"--auth", "on", "--token-file", token_file});
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   ServerProcess server;
   server.process = std::make_unique<ChildProcess>(argv, log_path);
@@ -160,6 +166,10 @@ ServerProcess StartServer(const std::string& database_url, const std::string& lo
     throw std::runtime_error("krige-server did not start:\n" + server.process->Log());
   server.http = m[1];
   server.zmq = m[2];
+  if (auth == Auth::kOn) {
+    std::ifstream in(token_file);
+    std::getline(in, server.token);
+  }
   return server;
 }
 

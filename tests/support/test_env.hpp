@@ -58,14 +58,21 @@ class ChildProcess {
 // A krige-server started by StartServer, with the addresses it printed.
 struct ServerProcess {
   std::unique_ptr<ChildProcess> process;
-  std::string http;  // http://127.0.0.1:PORT
-  std::string zmq;   // tcp://127.0.0.1:PORT
+  std::string http;   // http://127.0.0.1:PORT
+  std::string zmq;    // tcp://127.0.0.1:PORT
+  std::string token;  // Auth::kOn: the first admin token (read from its token file); else ""
 };
+
+// Every test decides: kOff runs the server with `--auth off` (tests of something else);
+// kOn keeps tokens on and passes --token-file (next to the log), so a fresh database gets its
+// first admin token there, returned in ServerProcess::token. On a database that has tokens
+// already, no new one is made and `token` is the file's previous content, if any.
+enum class Auth { kOff, kOn };
 
 // Starts krige-server on `database_url`, HTTP on a free port of 127.0.0.1 and ZeroMQ on `zmq`
 // (default: a free port), and waits for its listening line; throws std::runtime_error quoting
 // the log when the line does not come.
-ServerProcess StartServer(const std::string& database_url, const std::string& log_path,
+ServerProcess StartServer(const std::string& database_url, const std::string& log_path, Auth auth,
                           const std::vector<std::string>& extra_args = {},
                           const std::string& zmq = "tcp://127.0.0.1:*");
 

@@ -8,6 +8,8 @@ namespace krige::web {
 http::Handler CreateExperiment(service::ExperimentService& service) {
   return [&service](const http::Request& request) {
     const ExperimentSpec spec = SpecFromJson(BodyJson(request));
+    // A command runs programs on the workers: more than the write role the route asks for.
+    if (spec.training.kind == "command") http::RequireRole(request, Role::kAdmin);
     const Experiment created = service.Create(spec);
     http::Response response = JsonResponse(201, ToJson(created));
     response.headers["Location"] = "/api/v1/experiments/" + std::to_string(created.id);

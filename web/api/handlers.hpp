@@ -4,6 +4,7 @@
 #pragma once
 
 #include "krige/http/router.hpp"
+#include "krige/service/auth_service.hpp"
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
 
@@ -24,6 +25,13 @@ http::Handler UploadDataset(service::DatasetService& service);
 http::Handler DownloadDataset(service::DatasetService& service);
 http::Handler GetDatasetInfo(service::DatasetService& service);
 http::Handler ListDatasets(service::DatasetService& service);
+
+// tokens.cpp
+http::Handler CreateToken(service::AuthService& auth);
+http::Handler ListTokens(service::AuthService& auth);
+http::Handler RevokeToken(service::AuthService& auth);
+// X-Krige-Capability on GET /api/v1/datasets/{sha256}: what a worker downloads with.
+http::Capability DatasetCapability(service::AuthService& auth);
 
 // health.cpp
 http::Handler Health(service::ExperimentService& service);

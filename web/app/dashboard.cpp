@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "assets.hpp"
+#include "krige/http/edge.hpp"
 
 namespace krige::web {
 namespace {
@@ -16,8 +17,7 @@ http::Handler Serve(const std::string& name, const std::string& content_type) {
   response.body = std::string(it->second);
   // The page only talks to its own origin; no inline script, so a stored name that slipped
   // into markup still could not run.
-  response.headers["Content-Security-Policy"] =
-      "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+  response.headers["Content-Security-Policy"] = http::kContentSecurityPolicy;
   response.headers["X-Content-Type-Options"] = "nosniff";
   response.headers["Cache-Control"] = "no-cache";
   return [response](const http::Request&) { return response; };
@@ -26,9 +26,10 @@ http::Handler Serve(const std::string& name, const std::string& content_type) {
 }  // namespace
 
 void RegisterDashboard(http::Router& router) {
-  router.Add("GET", "/", Serve("index.html", "text/html; charset=utf-8"));
-  router.Add("GET", "/app/app.js", Serve("app.js", "text/javascript; charset=utf-8"));
-  router.Add("GET", "/app/style.css", Serve("style.css", "text/css; charset=utf-8"));
+  // Public: the page must load to show its sign-in form; it holds no data.
+  router.Add("GET", "/", Role::kNone, Serve("index.html", "text/html; charset=utf-8"));
+  router.Add("GET", "/app/app.js", Role::kNone, Serve("app.js", "text/javascript; charset=utf-8"));
+  router.Add("GET", "/app/style.css", Role::kNone, Serve("style.css", "text/css; charset=utf-8"));
 }
 
 }  // namespace krige::web

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 #include <utility>
 
@@ -26,14 +27,69 @@ bool IsCapture(const std::string& segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// The token of "Bearer <token>" (scheme case-insensitive, RFC 7235); "" for anything else.
+std::string BearerToken(const std::string& authorization) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size()) return "";
+  for (std::size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return "";
+  std::size_t begin = kScheme.size();
+  while (begin < authorization.size() && authorization[begin] == ' ') ++begin;
+  std::size_t end = authorization.size();
+  while (end > begin && authorization[end - 1] == ' ') --end;
+  return authorization.substr(begin, end - begin);
+}
+
+Response Unauthenticated(const std::string& message) {
+  Response response =
+      ErrorToResponse(std::make_exception_ptr(Error(ErrorCode::kUnauthenticated, message)));
+  response.headers["WWW-Authenticate"] = "Bearer realm=\"krige\"";
+  return response;
+}
+
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
-  Route route{std::move(method), SplitPath(pattern), std::move(handler), options};
+void RequireRole(const Request& request, Role role) {
+  if (role == Role::kNone) return;
+  if (!request.caller.authenticated)
+    throw Error(ErrorCode::kUnauthenticated,
+                "this request needs a token (Authorization: Bearer <token>)");
+  if (request.caller.role < role)
+    throw Error(ErrorCode::kPermissionDenied,
+                "this request needs the " + std::string(RoleName(role)) + " role; the token has " +
+                    std::string(RoleName(request.caller.role)));
+}
+
+void Router::Add(std::string method, std::string pattern, Role role, Handler handler,
+                 RouteOptions options) {
+  Route route{std::move(method),  SplitPath(pattern), pattern, role,
+              std::move(handler), std::move(options)};
   for (const auto& r : routes_)
     if (r.method == route.method && r.segments == route.segments)
       throw std::logic_error("route added twice: " + route.method + " " + pattern);
   routes_.push_back(std::move(route));
+}
+
+void Router::SetAuthenticator(Authenticator authenticator) {
+  authenticator_ = std::move(authenticator);
+}
+
+std::vector<RouteInfo> Router::Routes() const {
+  std::vector<RouteInfo> out;
+  for (const auto& r : routes_)
+    out.push_back({r.method, r.pattern, r.role, static_cast<bool>(r.options.capability)});
+  return out;
+}
+
+Caller Router::Authenticate(const Request& request) const {
+  if (!authenticator_) return {true, Role::kAdmin};
+  const auto header = request.headers.find("authorization");
+  if (header == request.headers.end()) return {};
+  const std::string token = BearerToken(header->second);
+  if (token.empty()) return {};
+  const std::optional<Role> role = authenticator_(token);
+  if (!role) return {};
+  return {true, *role};
 }
 
 const Router::Route* Router::Match(const std::string& method,
@@ -104,6 +160,27 @@ Response Router::Dispatch(Request request) const {
     if (best_shape[i])
       request.path_params[best->segments[i].substr(1, best->segments[i].size() - 2)] = segments[i];
   try {
+    if (best->role != Role::kNone) {
+      request.caller = Authenticate(request);
+      if (!request.caller.authenticated || request.caller.role < best->role) {
+        // The capability is the alternative to a token that does not suffice.
+        const std::optional<bool> granted =
+            best->options.capability ? best->options.capability(request) : std::nullopt;
+        if (granted == false)
+          throw Error(ErrorCode::kPermissionDenied,
+                      "the capability is not valid for " + request.path + " (wrong or expired)");
+        if (!granted) {
+          if (!request.caller.authenticated)
+            return Unauthenticated(
+                request.headers.count("authorization")
+                    ? "the token is not known (or was revoked)"
+                    : "this request needs a token (Authorization: Bearer <token>)");
+          RequireRole(request, best->role);  // throws permission_denied
+        }
+      }
+    } else if (!authenticator_) {
+      request.caller = {true, Role::kAdmin};
+    }
     return best->handler(request);
   } catch (...) {
     return ErrorToResponse(std::current_exception());

@@ -23,6 +23,7 @@
 #include <boost/beast/http.hpp>
 
 #include "krige/error.hpp"
+#include "krige/http/edge.hpp"
 
 namespace krige::http {
 namespace {
@@ -42,6 +43,8 @@ struct Shared {
   std::shared_ptr<const Router> router;
   net::thread_pool* pool;
   std::size_t body_limit;
+  HostCheck hosts;  // set once the port is bound, before the first accept
+  Cors cors;
 };
 
 Request ToRequest(bhttp::request<bhttp::string_body>&& message) {
@@ -132,12 +135,23 @@ class Session : public std::enable_shared_from_this<Session> {
     bhttp::request<bhttp::string_body> message = parser_->release();
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
+    const std::string host(message[bhttp::field::host]);
+    if (!shared_->hosts.Allows(host))
+      return Write(ErrorToResponse(std::make_exception_ptr(Error(
+                       ErrorCode::kPermissionDenied,
+                       "Host \"" + host +
+                           "\" is not a name of this server (krige-server --allowed-hosts adds "
+                           "names)"))),
+                   keep_alive, version, false);
     // The handler may block (database work), so it never runs on the I/O thread.
     net::post(*shared_->pool, [self = shared_from_this(), request = ToRequest(std::move(message)),
                                keep_alive, version]() mutable {
       Response response;
       try {
-        response = self->shared_->router->Dispatch(std::move(request));
+        if (auto preflight = self->shared_->cors.Preflight(request))
+          response = std::move(*preflight);
+        else
+          response = self->shared_->router->Dispatch(std::move(request));
       } catch (...) {
         response = ErrorToResponse(std::current_exception());
       }
@@ -159,6 +173,8 @@ class Session : public std::enable_shared_from_this<Session> {
     message->result(static_cast<unsigned>(response.status));
     message->set(bhttp::field::server, "krige");
     message->set(bhttp::field::content_type, response.content_type);
+    AddSecurityHeaders(response);
+    shared_->cors.AddHeaders(response);
     for (const auto& [name, value] : response.headers) message->set(name, value);
     message->body() = std::move(response.body);
     message->keep_alive(keep_alive);
@@ -275,10 +291,12 @@ std::uint16_t Server::Listen() {
     return impl_->listener->port();
   }
   auto impl = std::make_unique<Impl>(options_.handler_threads);
-  auto shared = std::make_shared<Shared>(Shared{router_, &impl->pool, options_.body_limit});
+  auto shared = std::make_shared<Shared>(
+      Shared{router_, &impl->pool, options_.body_limit, {}, Cors(options_.cors_origin)});
   try {
     const tcp::endpoint endpoint(net::ip::make_address(options_.host), options_.port);
-    impl->listener = std::make_shared<Listener>(impl->ioc, endpoint, std::move(shared));
+    impl->listener = std::make_shared<Listener>(impl->ioc, endpoint, shared);
+    shared->hosts = HostCheck(options_.host, impl->listener->port(), options_.allowed_hosts);
   } catch (const boost::system::system_error& e) {
     throw Error(ErrorCode::kUnavailable, "cannot listen on " + options_.host + ":" +
                                              std::to_string(options_.port) + ": " + e.what());

@@ -19,4 +19,12 @@ ObjectiveFn ByKind(std::map<std::string, ObjectiveFn> objectives) {
   };
 }
 
+ObjectiveFn NotAllowed(const std::string& kind, const std::string& how_to_allow) {
+  return [kind, how_to_allow](const TrialContext&) -> TrialOutput {
+    throw Error(ErrorCode::kPermissionDenied,
+                "this worker does not run training kind \"" + kind + "\" trials: " + how_to_allow,
+                "training.kind");
+  };
+}
+
 }  // namespace krige::objectives

@@ -12,4 +12,9 @@ namespace krige::objectives {
 // trial with the list of known ones.
 ObjectiveFn ByKind(std::map<std::string, ObjectiveFn> objectives);
 
+// Stands for an objective this worker was not allowed to run: every trial of that kind fails
+// with Error(kPermissionDenied) saying `how_to_allow` ("start krige-worker with
+// --allow-commands"). Registered under "command" unless krige-worker --allow-commands.
+ObjectiveFn NotAllowed(const std::string& kind, const std::string& how_to_allow);
+
 }  // namespace krige::objectives

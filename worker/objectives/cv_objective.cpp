@@ -12,7 +12,7 @@ std::string LocalDataset(const TrialContext& trial, DatasetCache* datasets) {
     if (!datasets)
       throw Error(ErrorCode::kFailedPrecondition,
                   "this worker has no dataset cache for " + dataset);
-    return datasets->Path(trial.api_url, dataset.substr(7));
+    return datasets->Path(trial.api_url, dataset.substr(7), trial.dataset_capability);
   }
   if (dataset.rfind("name:", 0) == 0)
     throw Error(ErrorCode::kInvalidArgument,

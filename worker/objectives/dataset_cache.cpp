@@ -15,9 +15,11 @@ namespace krige::objectives {
 namespace fs = std::filesystem;
 namespace {
 
-std::string HttpFetch(const std::string& api_url, const std::string& sha256) {
-  // Generous timeout: datasets go up to 256 MiB.
-  return Client::Connect(api_url, std::chrono::minutes(10)).DownloadDataset(sha256);
+std::string HttpFetch(const std::string& api_url, const std::string& sha256,
+                      const std::string& capability) {
+  // Generous timeout: datasets go up to 256 MiB. No token: a worker holds none.
+  return Client::Connect(api_url, std::chrono::minutes(10), std::string())
+      .DownloadDataset(sha256, capability);
 }
 
 }  // namespace
@@ -37,7 +39,8 @@ std::string DatasetCache::DefaultDir(const char* xdg_cache_home, const char* hom
   return "krige-datasets";
 }
 
-std::string DatasetCache::Path(const std::string& api_url, const std::string& sha256) {
+std::string DatasetCache::Path(const std::string& api_url, const std::string& sha256,
+                               const std::string& capability) {
   if (!IsSha256Hex(sha256))
     throw Error(ErrorCode::kInvalidArgument, "malformed dataset hash \"" + sha256 + "\"",
                 "training.dataset");
@@ -59,7 +62,7 @@ std::string DatasetCache::Path(const std::string& api_url, const std::string& sh
                     " is not cached and the coordinator did not say where to fetch it "
                     "(start krige-server with --advertise-http)");
 
-  const std::string bytes = fetch_(api_url, sha256);
+  const std::string bytes = fetch_(api_url, sha256, capability);
   const std::string actual = Sha256Hex(bytes);
   if (actual != sha256)
     throw Error(ErrorCode::kInternal, "dataset sha256:" + sha256 + " downloaded from " + api_url +

@@ -12,10 +12,13 @@ namespace krige::objectives {
 
 class DatasetCache {
  public:
-  // Downloads the bytes of `sha256` from the REST API at `api_url`; throws krige::Error.
-  using Fetch = std::function<std::string(const std::string& api_url, const std::string& sha256)>;
+  // Downloads the bytes of `sha256` from the REST API at `api_url`, presenting `capability`
+  // (what the coordinator sent with the ASSIGN; may be empty); throws krige::Error.
+  using Fetch = std::function<std::string(const std::string& api_url, const std::string& sha256,
+                                          const std::string& capability)>;
 
-  // `dir` is created on first use. `fetch` defaults to HTTP through krige::Client.
+  // `dir` is created on first use. `fetch` defaults to HTTP through krige::Client, without a
+  // REST token: the capability is the worker's permission.
   explicit DatasetCache(std::string dir, Fetch fetch = {});
 
   // The local path of the dataset `sha256` (64 hex digits): the cached file, or a fresh
@@ -26,7 +29,8 @@ class DatasetCache {
   // directory cannot be written, kInternal when the downloaded bytes do not match the hash,
   // or what `fetch` throws. A file found in the cache is trusted (it was checked when
   // written).
-  std::string Path(const std::string& api_url, const std::string& sha256);
+  std::string Path(const std::string& api_url, const std::string& sha256,
+                   const std::string& capability = "");
 
   const std::string& dir() const { return dir_; }
   // Downloads made by this cache (not the files found on disk).

@@ -157,6 +157,8 @@ void PrepareStatements(pqxx::connection& c) {
   c.prepare("dataset_list", "SELECT " + dataset_cols +
                                 " FROM datasets WHERE ($1::text IS NULL OR name = $1) "
                                 "ORDER BY created_at DESC, sha256 LIMIT $2");
+
+  PrepareTokenStatements(c);
 }
 
 }  // namespace krige::storage::pg

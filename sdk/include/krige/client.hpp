@@ -18,6 +18,7 @@
 
 #include "krige/codec.hpp"
 #include "krige/error.hpp"
+#include "krige/role.hpp"
 #include "krige/spec.hpp"
 #include "krige/trial.hpp"
 
@@ -49,10 +50,23 @@ class Transport {
 // An HTTP/1.1 transport to `base_url` ("http://127.0.0.1:8080", optionally with a path prefix
 // that is prepended to every target). Keeps the connection alive between requests and
 // reconnects once, transparently, when the server has dropped an idle connection. `timeout`
-// bounds connect, write and read of each request. Throws Error(kInvalidArgument) for a URL that
-// is not http://host[:port][/prefix] (https is not supported).
+// bounds connect, write and read of each request. A non-empty `token` goes with every request
+// as "Authorization: Bearer <token>" (unless the request sets Authorization itself). Throws
+// Error(kInvalidArgument) for a URL that is not http://host[:port][/prefix] (https is not
+// supported).
 std::shared_ptr<Transport> MakeHttpTransport(
-    const std::string& base_url, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    const std::string& base_url, std::chrono::milliseconds timeout = std::chrono::seconds(30),
+    const std::string& token = "");
+
+// The token a client uses for `base_url` when none is given: $KRIGE_TOKEN when set, else, for
+// a server on this machine (host localhost, 127.0.0.1 or [::1]), the first line of the local
+// stack's token file that `krige up` keeps ($KRIGE_TOKEN_FILE, else $KRIGE_HOME/token, else
+// ${XDG_DATA_HOME:-~/.local/share}/krige/token; /var/lib/krige/token as root). "" when there is
+// none. The file is never sent to another machine's server.
+std::string DefaultToken(const std::string& base_url);
+
+// The local stack's token file (see DefaultToken); "" when no directory can be chosen.
+std::string DefaultTokenFile();
 
 enum class TrialSort {
   kNumber,      // oldest first
@@ -68,13 +82,31 @@ struct DatasetInfo {
   std::string created_at;
 };
 
+// An API token as the server lists it (never its secret).
+struct TokenInfo {
+  std::int64_t id = 0;
+  std::string name;
+  Role role = Role::kRead;
+  std::string created_at;
+  std::string last_used_at;  // "" when never used
+  std::string revoked_at;    // "" while active
+};
+
+// A token just created: `secret` is shown this once and stored by the server only as a hash.
+struct CreatedToken {
+  TokenInfo info;
+  std::string secret;
+};
+
 // Thread-safety: as safe as its Transport (the HTTP one is); copies share the transport.
 class Client {
  public:
   explicit Client(std::shared_ptr<Transport> transport);
-  // Shorthand for Client(MakeHttpTransport(base_url, timeout)).
+  // Shorthand for Client(MakeHttpTransport(base_url, timeout, token)); without a token,
+  // DefaultToken(base_url). Pass "" for no token at all.
   static Client Connect(const std::string& base_url,
-                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                        const std::optional<std::string>& token = std::nullopt);
 
   // POST /api/v1/experiments. Throws ValidationError when the server rejects the spec.
   Experiment CreateExperiment(const ExperimentSpec& spec) const;
@@ -97,8 +129,13 @@ class Client {
   // The server's description of a dataset, or nullopt when it has none with that hash.
   std::optional<DatasetInfo> FindDataset(const std::string& sha256) const;
   // The bytes of a dataset (not checked against the hash here: callers that care do that).
-  // Throws Error(kNotFound) for an unknown hash.
-  std::string DownloadDataset(const std::string& sha256) const;
+  // A worker passes the `capability` its ASSIGN carried (sent as X-Krige-Capability) instead
+  // of a token. Throws Error(kNotFound) for an unknown hash.
+  std::string DownloadDataset(const std::string& sha256, const std::string& capability = "") const;
+  // Token management (admin): POST, GET and DELETE /api/v1/tokens.
+  CreatedToken CreateToken(const std::string& name, Role role) const;
+  std::vector<TokenInfo> ListTokens() const;
+  TokenInfo RevokeToken(std::int64_t id) const;
   // True when GET /healthz answers 200; never throws.
   bool Healthy() const;
 

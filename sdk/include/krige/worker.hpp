@@ -36,6 +36,8 @@ struct TrialContext {
   // wildcard host the coordinator advertised (0.0.0.0) is already replaced by the host of
   // WorkerOptions::connect. Empty when the coordinator did not say.
   std::string api_url;
+  // Sent by the coordinator for a "sha256:" dataset: the download needs no REST token with it.
+  std::string dataset_capability;
   std::function<void(const StepScores&)> report;  // an intermediate score (fold, epoch)
   const std::atomic<bool>* stop = nullptr;        // set when the trial is pruned or stopped
 

@@ -83,7 +83,7 @@ long PeakKib(pid_t pid) {
 class BoundsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = testing::StartServer(db_.url(), dir_.path() + "/server.log");
+    server_ = testing::StartServer(db_.url(), dir_.path() + "/server.log", testing::Auth::kOff);
     http_ = MakeHttpTransport(server_.http, 30s);
   }
 

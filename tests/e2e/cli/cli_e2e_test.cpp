@@ -19,7 +19,7 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ::chmod(home_.path().c_str(), 0755);  // reachable by the postgres user when run as root
-    env_ = "KRIGE_HOME=" + home_.path() + " KRIGE_SERVER= ";
+    env_ = "KRIGE_HOME=" + home_.path() + " KRIGE_SERVER= KRIGE_TOKEN= KRIGE_TOKEN_FILE= ";
     krige_ = testing::BinDir() + "/krige";
   }
   void TearDown() override { testing::RunCommand(env_ + krige_ + " down 2>&1"); }
@@ -59,6 +59,30 @@ TEST_F(CliTest, RunStartsTheLocalStackAndPrintsTheBestTrial) {
   const auto [code3, listing] = testing::RunCommand(env_ + krige_ + " ls 2>&1");
   EXPECT_EQ(code3, 0);
   EXPECT_THAT(listing, HasSubstr("breast-cancer-logistic"));
+
+  // Auth was on all along: the stack's first admin token is in KRIGE_HOME/token, owner-only.
+  struct stat st {};
+  ASSERT_EQ(::stat((home_.path() + "/token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const auto [code4, read_token] =
+      testing::RunCommand(env_ + krige_ + " token create --role read --name viewer 2>/dev/null");
+  ASSERT_EQ(code4, 0) << read_token;
+  ASSERT_EQ(read_token.rfind("krg_", 0), 0u) << read_token;
+  const std::string viewer = read_token.substr(0, read_token.find('\n'));
+  const auto [code5, tokens] = testing::RunCommand(env_ + krige_ + " token ls 2>&1");
+  EXPECT_EQ(code5, 0) << tokens;
+  EXPECT_THAT(tokens, HasSubstr("viewer"));
+  EXPECT_THAT(tokens, HasSubstr("first admin"));
+  EXPECT_EQ(tokens.find(viewer), std::string::npos) << "the list never shows a secret";
+  // The read token lists, but may not submit; a wrong one is told how to get a token.
+  EXPECT_EQ(testing::RunCommand(env_ + krige_ + " --token " + viewer + " ls 2>&1").first, 0);
+  const auto [code6, denied] =
+      testing::RunCommand(env_ + krige_ + " --token " + viewer + " run " + spec + " 2>&1");
+  EXPECT_EQ(code6, 1) << denied;
+  EXPECT_THAT(denied, HasSubstr("write role"));
+  const auto [code7, unknown] = testing::RunCommand(env_ + krige_ + " --token krg_nope ls 2>&1");
+  EXPECT_EQ(code7, 1) << unknown;
+  EXPECT_THAT(unknown, HasSubstr("--token or KRIGE_TOKEN"));
 }
 
 TEST_F(CliTest, AnInvalidSpecExitsWithEveryProblem) {

@@ -55,8 +55,14 @@ class CurveTest : public ::testing::Test {
     return out;
   }
   std::unique_ptr<ChildProcess> Worker(const std::string& id, std::vector<std::string> extra) {
-    std::vector<std::string> argv = {
-        testing::BinDir() + "/krige-worker", "--connect", zmq_, "--slots", "1", "--id", id};
+    std::vector<std::string> argv = {testing::BinDir() + "/krige-worker",
+                                     "--allow-commands",
+                                     "--connect",
+                                     zmq_,
+                                     "--slots",
+                                     "1",
+                                     "--id",
+                                     id};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<ChildProcess>(argv, dir_.path() + "/" + id + ".log");
   }
@@ -85,7 +91,7 @@ ExperimentSpec SlowCommandSpec(int trials) {
 
 TEST_F(CurveTest, OnlyListedKeysGetTrialsAndAForgedResultIsNotRecorded) {
   auto server =
-      testing::StartServer(db_.url(), dir_.path() + "/server.log",
+      testing::StartServer(db_.url(), dir_.path() + "/server.log", testing::Auth::kOff,
                            {"--lease-seconds", "3", "--curve-secret-key", keys() + "/server.key",
                             "--worker-keys", keys() + "/workers"});
   zmq_ = server.zmq;
@@ -180,7 +186,8 @@ TEST_F(CurveTest, KeygenRefusesToOverwriteASecretKey) {
 }
 
 TEST_F(CurveTest, ServerWarnsWithoutKeysOnANonLoopbackEndpoint) {
-  auto server = testing::StartServer(db_.url(), dir_.path() + "/server.log", {}, "tcp://0.0.0.0:*");
+  auto server = testing::StartServer(db_.url(), dir_.path() + "/server.log", testing::Auth::kOff,
+                                     {}, "tcp://0.0.0.0:*");
   EXPECT_THAT(server.process->Log(), ::testing::HasSubstr("has no CURVE keys"));
 }
 

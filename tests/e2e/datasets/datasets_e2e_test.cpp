@@ -1,5 +1,7 @@
 // Datasets reach remote workers, and commands are trials: a real krige-server, a real
 // PostgreSQL and krige-worker processes that share nothing with the test but the network.
+// Auth is on: the test holds the first admin token; the workers hold none (they download with
+// the capability each ASSIGN carries).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -39,12 +41,14 @@ int Count(const std::string& text, const std::string& needle) {
 class DatasetsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server =
-        testing::StartServer(db_.url(), dir_.path() + "/server.log", {"--lease-seconds", "5"});
+    auto server = testing::StartServer(db_.url(), dir_.path() + "/server.log", testing::Auth::kOn,
+                                       {"--lease-seconds", "5"});
     server_ = std::move(server.process);
     http_ = server.http;
     zmq_ = server.zmq;
-    client_ = std::make_unique<Client>(Client::Connect(http_));
+    token_ = server.token;
+    ASSERT_FALSE(token_.empty()) << server_->Log();
+    client_ = std::make_unique<Client>(Client::Connect(http_, std::chrono::seconds(30), token_));
   }
 
   // A worker in a fresh, empty working directory with an empty cache of its own: it can
@@ -55,7 +59,8 @@ class DatasetsTest : public ::testing::Test {
     cache_ = dir_.path() + "/worker-cache";
     worker_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{testing::BinDir() + "/krige-worker", "--connect", zmq_, "--slots",
-                                 std::to_string(slots), "--id", "remote", "--cache-dir", cache_},
+                                 std::to_string(slots), "--id", "remote", "--cache-dir", cache_,
+                                 "--allow-commands"},
         dir_.path() + "/worker.log", home);
   }
 
@@ -70,7 +75,7 @@ class DatasetsTest : public ::testing::Test {
   testing::TestDatabase db_;
   testing::TempDir dir_;
   std::unique_ptr<ChildProcess> server_, worker_;
-  std::string http_, zmq_, cache_;
+  std::string http_, zmq_, cache_, token_;
   std::unique_ptr<Client> client_;
 };
 
@@ -139,7 +144,8 @@ TEST_F(DatasetsTest, KrigeRunUploadsALocalDatasetOnce) {
       out << line << "\n";
     }
   }
-  const std::string run = testing::BinDir() + "/krige --server " + http_ + " run " + spec + " 2>&1";
+  const std::string run = testing::BinDir() + "/krige --server " + http_ + " --token " + token_ +
+                          " run " + spec + " 2>&1";
   const auto [code, out] = testing::RunCommand(run);
   ASSERT_EQ(code, 0) << out << Logs();
   EXPECT_THAT(out, HasSubstr("dataset breast_cancer.csv uploaded"));
@@ -156,8 +162,8 @@ TEST_F(DatasetsTest, TheCommandExampleCompletesThroughKrigeRun) {
     GTEST_SKIP() << "the example runs python3, which is not on PATH";
   StartWorker(2);
   const auto [code, out] =
-      testing::RunCommand(testing::BinDir() + "/krige --server " + http_ + " run " +
-                          testing::SourceDir() + "/examples/command/spec.yaml 2>&1");
+      testing::RunCommand(testing::BinDir() + "/krige --server " + http_ + " --token " + token_ +
+                          " run " + testing::SourceDir() + "/examples/command/spec.yaml 2>&1");
   ASSERT_EQ(code, 0) << out << Logs();
   EXPECT_THAT(out, HasSubstr("[12/12] completed=12"));
   const auto experiments = client_->ListExperiments();
@@ -168,7 +174,8 @@ TEST_F(DatasetsTest, TheCommandExampleCompletesThroughKrigeRun) {
   // Every epoch was reported as a step and stored.
   HttpRequest get;
   get.target = "/api/v1/trials/" + std::to_string(e.best->id);
-  const Json trial = Json::parse(MakeHttpTransport(http_)->Send(get).body);
+  const Json trial =
+      Json::parse(MakeHttpTransport(http_, std::chrono::seconds(30), token_)->Send(get).body);
   ASSERT_TRUE(trial.contains("steps")) << trial.dump();
   EXPECT_EQ(trial["steps"].size(), trial["params"]["epochs"].get<std::size_t>()) << trial.dump();
 }

@@ -147,22 +147,26 @@ TEST_F(NetnsTest, ASweepAcrossHostsSurvivesACutOffWorker) {
   server_ = std::make_unique<ChildProcess>(
       hosts_.Argv("s", {testing::BinDir() + "/krige-server", "--database-url", pg_url_, "--http",
                         "0.0.0.0:8080", "--zmq", "tcp://0.0.0.0:5555", "--lease-seconds", "3",
-                        "--curve-secret-key", keys() + "/server.key", "--worker-keys",
+                        "--auth", "on", "--token-file", dir_.path() + "/token", "--allowed-hosts",
+                        "10.231.0.2", "--curve-secret-key", keys() + "/server.key", "--worker-keys",
                         keys() + "/workers"}),
       dir_.path() + "/server.log");
   ASSERT_NE(server_->WaitForLine("krige-server listening", 60s), "") << Logs();
   workers_.push_back(std::make_unique<ChildProcess>(
-      hosts_.Argv("a", {testing::BinDir() + "/krige-worker", "--connect", "tcp://10.231.1.1:5555",
-                        "--id", "wa", "--curve-server-key", keys() + "/server.pub",
-                        "--curve-secret-key", keys() + "/a.key"}),
+      hosts_.Argv("a", {testing::BinDir() + "/krige-worker", "--allow-commands", "--connect",
+                        "tcp://10.231.1.1:5555", "--id", "wa", "--curve-server-key",
+                        keys() + "/server.pub", "--curve-secret-key", keys() + "/a.key"}),
       dir_.path() + "/a.log"));
   workers_.push_back(std::make_unique<ChildProcess>(
-      hosts_.Argv("b", {testing::BinDir() + "/krige-worker", "--connect", "tcp://10.231.2.1:5555",
-                        "--id", "wb", "--curve-server-key", keys() + "/server.pub",
-                        "--curve-secret-key", keys() + "/b.key"}),
+      hosts_.Argv("b", {testing::BinDir() + "/krige-worker", "--allow-commands", "--connect",
+                        "tcp://10.231.2.1:5555", "--id", "wb", "--curve-server-key",
+                        keys() + "/server.pub", "--curve-secret-key", keys() + "/b.key"}),
       dir_.path() + "/b.log"));
 
-  Client client(MakeHttpTransport("http://10.231.0.2:8080", 30s));
+  std::string token;
+  std::getline(std::ifstream(dir_.path() + "/token"), token);
+  ASSERT_FALSE(token.empty()) << "the first admin token was not written";
+  Client client(MakeHttpTransport("http://10.231.0.2:8080", 30s, token));
   const Experiment e = client.CreateExperiment(SpecFromJson(
       Json{{"name", "hosts-apart"},
            {"objective", {{"metric", "loss"}, {"goal", "minimize"}}},

@@ -35,8 +35,9 @@ class SweepTest : public ::testing::Test {
   // (Re)starts the coordinator; `zmq` empty: any port, else that endpoint (a restart keeps it,
   // so the workers find the new coordinator by themselves).
   void StartServer(const std::string& zmq, const std::string& log) {
-    auto server = testing::StartServer(db_.url(), dir_.path() + "/" + log, {"--lease-seconds", "4"},
-                                       zmq.empty() ? "tcp://127.0.0.1:*" : zmq);
+    auto server =
+        testing::StartServer(db_.url(), dir_.path() + "/" + log, testing::Auth::kOff,
+                             {"--lease-seconds", "4"}, zmq.empty() ? "tcp://127.0.0.1:*" : zmq);
     server_ = std::move(server.process);
     http_ = server.http;
     zmq_ = server.zmq;

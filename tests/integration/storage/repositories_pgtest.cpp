@@ -25,7 +25,7 @@ class RepositoriesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = pg::OpenDatabase(database_.url());
-    ASSERT_EQ(pg::ApplyMigrations(*db_).size(), 2u);  // 0001_init, 0002_datasets
+    ASSERT_EQ(pg::ApplyMigrations(*db_).size(), 3u);  // 0001_init, 0002_datasets, 0003_api_tokens
     experiments_ = pg::MakeExperimentRepository(db_);
     trials_ = pg::MakeTrialRepository(db_);
   }

@@ -244,6 +244,29 @@ TEST(ByKindTest, DispatchesAndNamesTheKnownKinds) {
   }
 }
 
+TEST(ByKindTest, ACommandTrialFailsOnAWorkerNotAllowedToRunCommands) {
+  auto objective = ByKind({{"cv",
+                            [](const TrialContext&) {
+                              return TrialOutput{1, {}, {}};
+                            }},
+                           {"command", NotAllowed("command",
+                                                  "start krige-worker with "
+                                                  "--allow-commands")}});
+  TrialContext trial;
+  trial.training.kind = "command";
+  trial.training.command = {"/bin/sh", "-c", "touch ran"};
+  try {
+    objective(trial);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied);
+    EXPECT_THAT(e.what(), HasSubstr("--allow-commands"));
+    EXPECT_THAT(e.what(), HasSubstr("\"command\""));
+  }
+  trial.training.kind = "cv";
+  EXPECT_EQ(objective(trial).value, 1);  // the other kinds still run
+}
+
 TEST(ResolveApiUrlTest, WildcardHostsBecomeTheConnectHost) {
   EXPECT_EQ(ResolveApiUrl("http://0.0.0.0:8080", "tcp://coord.lan:5555"), "http://coord.lan:8080");
   EXPECT_EQ(ResolveApiUrl("http://[::]:8080/krige", "tcp://10.0.0.5:5555"),

@@ -32,11 +32,12 @@ TEST(DatasetCacheTest, DownloadsOnceThenServesTheFile) {
   testing::TempDir dir;
   std::atomic<int> fetched{0};
   std::string asked_url;
-  DatasetCache cache(dir.path() + "/cache", [&](const std::string& url, const std::string&) {
-    ++fetched;
-    asked_url = url;
-    return kCsv;
-  });
+  DatasetCache cache(dir.path() + "/cache",
+                     [&](const std::string& url, const std::string&, const std::string&) {
+                       ++fetched;
+                       asked_url = url;
+                       return kCsv;
+                     });
   const std::string sha = Sha256Hex(kCsv);
   const std::string path = cache.Path("http://coord:8080", sha);
   EXPECT_EQ(path, dir.path() + "/cache/" + sha + ".csv");
@@ -46,10 +47,11 @@ TEST(DatasetCacheTest, DownloadsOnceThenServesTheFile) {
   EXPECT_EQ(fetched, 1);
   EXPECT_EQ(cache.downloads(), 1);
   // A second cache over the same directory (another worker process) finds the file.
-  DatasetCache other(dir.path() + "/cache", [&](const std::string&, const std::string&) {
-    ++fetched;
-    return kCsv;
-  });
+  DatasetCache other(dir.path() + "/cache",
+                     [&](const std::string&, const std::string&, const std::string&) {
+                       ++fetched;
+                       return kCsv;
+                     });
   EXPECT_EQ(other.Path("", sha), path);
   EXPECT_EQ(fetched, 1);
   // Nothing but the dataset is left in the directory (no temporary files).
@@ -61,7 +63,7 @@ TEST(DatasetCacheTest, DownloadsOnceThenServesTheFile) {
 TEST(DatasetCacheTest, ConcurrentSlotsShareOneDownload) {
   testing::TempDir dir;
   std::atomic<int> fetched{0};
-  DatasetCache cache(dir.path(), [&](const std::string&, const std::string&) {
+  DatasetCache cache(dir.path(), [&](const std::string&, const std::string&, const std::string&) {
     ++fetched;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     return kCsv;
@@ -75,8 +77,9 @@ TEST(DatasetCacheTest, ConcurrentSlotsShareOneDownload) {
 
 TEST(DatasetCacheTest, RejectsBytesThatDoNotMatchTheHash) {
   testing::TempDir dir;
-  DatasetCache cache(
-      dir.path(), [](const std::string&, const std::string&) { return std::string("tampered\n"); });
+  DatasetCache cache(dir.path(), [](const std::string&, const std::string&, const std::string&) {
+    return std::string("tampered\n");
+  });
   const std::string sha = Sha256Hex(kCsv);
   try {
     cache.Path("http://c:1", sha);
@@ -86,8 +89,8 @@ TEST(DatasetCacheTest, RejectsBytesThatDoNotMatchTheHash) {
   }
   EXPECT_FALSE(fs::exists(dir.path() + "/" + sha + ".csv"));
   EXPECT_THROW(cache.Path("http://c:1", "not-a-hash"), Error);
-  DatasetCache no_url(dir.path() + "/2",
-                      [](const std::string&, const std::string&) { return kCsv; });
+  DatasetCache no_url(dir.path() + "/2", [](const std::string&, const std::string&,
+                                            const std::string&) { return kCsv; });
   EXPECT_THROW(no_url.Path("", sha), Error);
 }
 
@@ -101,8 +104,12 @@ TEST(CvObjectiveTest, TrainsOnAFetchedDataset) {
   testing::TempDir dir;
   const std::string csv = ReadFile(krige::testing::SourceDir() + "/examples/data/iris.csv");
   ASSERT_FALSE(csv.empty());
+  std::string asked_capability;
   auto cache = std::make_shared<DatasetCache>(
-      dir.path(), [&](const std::string&, const std::string&) { return csv; });
+      dir.path(), [&](const std::string&, const std::string&, const std::string& capability) {
+        asked_capability = capability;
+        return csv;
+      });
   TrialContext trial;
   trial.params = {{"C", 1.0}};
   trial.training.dataset = "sha256:" + Sha256Hex(csv);
@@ -110,7 +117,9 @@ TEST(CvObjectiveTest, TrainsOnAFetchedDataset) {
   trial.training.folds = 3;
   trial.objective = {"accuracy", Goal::kMaximize};
   trial.api_url = "http://coordinator:8080";
+  trial.dataset_capability = "v1.123.abc";
   const TrialOutput out = MakeCvObjective(cache)(trial);
+  EXPECT_EQ(asked_capability, "v1.123.abc");  // the ASSIGN's capability goes with the download
   EXPECT_GT(out.value, 0.8);
   EXPECT_EQ(out.steps.size(), 3u);
   EXPECT_EQ(cache->downloads(), 1);

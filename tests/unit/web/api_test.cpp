@@ -1,11 +1,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "fake_auth_service.hpp"
 #include "fake_dataset_service.hpp"
 #include "fake_experiment_service.hpp"
 #include "krige/codec.hpp"
 #include "krige/sha256.hpp"
 #include "krige/web/api.hpp"
+#include "krige/web/dashboard.hpp"
 
 namespace krige::web {
 namespace {
@@ -24,7 +26,7 @@ const char* kGoodSpec = R"({
 
 class ApiTest : public ::testing::Test {
  protected:
-  ApiTest() { RegisterApi(router_, service_, datasets_); }
+  ApiTest() { RegisterApi(router_, service_, datasets_, auth_); }
 
   http::Response Call(std::string method, std::string path,
                       std::map<std::string, std::string> query = {}, std::string body = {}) {
@@ -47,6 +49,7 @@ class ApiTest : public ::testing::Test {
 
   testing::FakeExperimentService service_;
   testing::FakeDatasetService datasets_;
+  testing::FakeAuthService auth_;
   http::Router router_;
 };
 
@@ -491,6 +494,154 @@ TEST_F(ApiTest, EveryInputClassOfASpecIsA400NamingItsField) {
     EXPECT_EQ(Body(r)["error"]["field"], c.field) << r.body;
     EXPECT_EQ(Body(r)["error"]["problems"][0]["field"], c.field) << r.body;
   }
+}
+
+// Access control: the whole route table, and the checks that depend on the request.
+
+// What every route must declare. A route added to RegisterApi or RegisterDashboard without
+// an entry here fails the walk: its role is then a decision, written down twice.
+const std::map<std::string, Role> kExpectedRoles = {
+    {"POST /api/v1/experiments", Role::kWrite},
+    {"GET /api/v1/experiments", Role::kRead},
+    {"GET /api/v1/experiments/{id}", Role::kRead},
+    {"GET /api/v1/experiments/{id}/trials", Role::kRead},
+    {"GET /api/v1/experiments/{id}/best", Role::kRead},
+    {"GET /api/v1/trials/{id}", Role::kRead},
+    {"POST /api/v1/datasets", Role::kWrite},
+    {"GET /api/v1/datasets", Role::kRead},
+    {"GET /api/v1/datasets/{sha256}", Role::kRead},
+    {"GET /api/v1/datasets/{sha256}/info", Role::kRead},
+    {"POST /api/v1/tokens", Role::kAdmin},
+    {"GET /api/v1/tokens", Role::kAdmin},
+    {"DELETE /api/v1/tokens/{id}", Role::kAdmin},
+    {"GET /healthz", Role::kNone},
+    {"GET /", Role::kNone},
+    {"GET /app/app.js", Role::kNone},
+    {"GET /app/style.css", Role::kNone},
+};
+
+TEST(RouteTableTest, EveryRouteDeclaresTheExpectedRole) {
+  testing::FakeExperimentService service;
+  testing::FakeDatasetService datasets;
+  testing::FakeAuthService auth;
+  http::Router router;
+  RegisterApi(router, service, datasets, auth);
+  RegisterDashboard(router);
+  std::map<std::string, Role> seen;
+  for (const auto& route : router.Routes()) {
+    const std::string key = route.method + " " + route.pattern;
+    seen[key] = route.role;
+    const auto expected = kExpectedRoles.find(key);
+    ASSERT_NE(expected, kExpectedRoles.end()) << key << " is not in kExpectedRoles";
+    EXPECT_EQ(RoleName(route.role), RoleName(expected->second)) << key;
+    // Every GET of the API is read, no mutation is below write, public means no /api/.
+    if (route.method == "GET" && key.find("/api/") != std::string::npos &&
+        key.find("/tokens") == std::string::npos)
+      EXPECT_EQ(route.role, Role::kRead) << key;
+    if (route.method != "GET") EXPECT_GE(route.role, Role::kWrite) << key;
+    if (route.role == Role::kNone) EXPECT_EQ(key.find("/api/"), std::string::npos) << key;
+    // Only the dataset download takes a capability (what workers fetch with).
+    EXPECT_EQ(route.has_capability, key == "GET /api/v1/datasets/{sha256}") << key;
+  }
+  EXPECT_EQ(seen.size(), kExpectedRoles.size());
+}
+
+class ApiAuthTest : public ApiTest {
+ protected:
+  ApiAuthTest() {
+    auth_.Add("r", Role::kRead);
+    auth_.Add("w", Role::kWrite);
+    auth_.Add("a", Role::kAdmin);
+    router_.SetAuthenticator([this](const std::string& t) { return auth_.Authenticate(t); });
+  }
+  http::Response As(const std::string& token, std::string method, std::string path,
+                    std::string body = {}, std::map<std::string, std::string> headers = {}) {
+    http::Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
+    return router_.Dispatch(std::move(r));
+  }
+};
+
+const char* kCommandSpec = R"({
+  "name": "runs a program",
+  "objective": {"metric": "loss", "goal": "minimize"},
+  "space": {"x": {"type": "float", "low": 0, "high": 1}},
+  "training": {"kind": "command", "command": ["/bin/sh", "-c", "echo loss={x}"]}
+})";
+
+TEST_F(ApiAuthTest, CommandExperimentsNeedAdminCvNeedsWrite) {
+  EXPECT_EQ(As("r", "POST", "/api/v1/experiments", kGoodSpec).status, 403);
+  EXPECT_EQ(As("w", "POST", "/api/v1/experiments", kGoodSpec).status, 201);
+  const http::Response denied = As("w", "POST", "/api/v1/experiments", kCommandSpec);
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  EXPECT_EQ(Body(denied)["error"]["code"], "permission_denied");
+  EXPECT_THAT(Body(denied)["error"]["message"].get<std::string>(), ::testing::HasSubstr("admin"));
+  EXPECT_EQ(As("a", "POST", "/api/v1/experiments", kCommandSpec).status, 201);
+  EXPECT_EQ(As("", "POST", "/api/v1/experiments", kCommandSpec).status, 401);
+  EXPECT_EQ(service_.List({}).experiments.size(), 2u) << "only the allowed ones were created";
+}
+
+TEST_F(ApiAuthTest, TokensAreCreatedListedAndRevokedByAdmins) {
+  EXPECT_EQ(As("w", "POST", "/api/v1/tokens", R"({"name":"ci","role":"read"})").status, 403);
+  const http::Response created =
+      As("a", "POST", "/api/v1/tokens", R"({"name":"ci","role":"write"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.headers.at("Cache-Control"), "no-store");
+  const Json token = Body(created);
+  EXPECT_EQ(token["name"], "ci");
+  EXPECT_EQ(token["role"], "write");
+  EXPECT_TRUE(token["revoked_at"].is_null());
+  const std::string secret = token["token"];
+  EXPECT_EQ(As(secret, "GET", "/api/v1/datasets").status, 200) << "the new token works";
+
+  const http::Response list = As("a", "GET", "/api/v1/tokens");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(Body(list)["tokens"].size(), 4u);
+  EXPECT_EQ(list.body.find(secret), std::string::npos) << "the list never shows a secret";
+  EXPECT_FALSE(Body(list)["tokens"][0].contains("token"));
+
+  const std::string path = "/api/v1/tokens/" + std::to_string(token["id"].get<int>());
+  const http::Response revoked = As("a", "DELETE", path);
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_FALSE(Body(revoked)["revoked_at"].is_null());
+  EXPECT_EQ(As(secret, "GET", "/api/v1/datasets").status, 401);
+  EXPECT_EQ(As("a", "DELETE", "/api/v1/tokens/99").status, 404);
+
+  EXPECT_EQ(As("a", "POST", "/api/v1/tokens", R"({"name":"x","role":"root"})").status, 400);
+  EXPECT_EQ(As("a", "POST", "/api/v1/tokens", R"({"role":"read"})").status, 400);
+  EXPECT_EQ(As("a", "POST", "/api/v1/tokens", R"({"name":"x","role":"none"})").status, 400);
+}
+
+TEST_F(ApiAuthTest, DatasetDownloadTakesAReadTokenOrItsCapability) {
+  http::Request upload;
+  upload.method = "POST";
+  upload.path = "/api/v1/datasets";
+  upload.query = {{"name", "tiny"}};
+  upload.body = kCsv;
+  upload.headers["authorization"] = "Bearer w";
+  ASSERT_EQ(router_.Dispatch(upload).status, 201);
+  const std::string path = "/api/v1/datasets/" + kCsvSha;
+  EXPECT_EQ(As("", "GET", path).status, 401);
+  EXPECT_EQ(As("r", "GET", path).status, 200);
+  const auto capability = [](const std::string& c) {
+    return std::map<std::string, std::string>{{"x-krige-capability", c}};
+  };
+  const http::Response granted =
+      As("", "GET", path, {}, capability(testing::FakeAuthService::Capability(kCsvSha)));
+  EXPECT_EQ(granted.status, 200);
+  EXPECT_EQ(granted.body, kCsv);
+  EXPECT_EQ(As("", "GET", path, {}, capability("forged")).status, 403);
+  // Another dataset's capability opens nothing here, nor any other route.
+  EXPECT_EQ(As("", "GET", path, {}, capability(testing::FakeAuthService::Capability("b"))).status,
+            403);
+  EXPECT_EQ(
+      As("", "GET", path + "/info", {}, capability(testing::FakeAuthService::Capability(kCsvSha)))
+          .status,
+      401);
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 // A krige HTTP server backed by the in-memory fake service and seeded with hostile names, for
 // the browser test (tests/browser/) and for looking at the dashboard by hand:
 //   build/bin/web_demo_server [port]   -> prints "listening on 127.0.0.1:PORT", runs until killed.
+// With KRIGE_DEMO_TOKEN set, auth is on and that is the one (read) token.
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <thread>
 
+#include "fake_auth_service.hpp"
 #include "fake_dataset_service.hpp"
 #include "fake_experiment_service.hpp"
 #include "krige/codec.hpp"
@@ -32,6 +35,7 @@ int main(int argc, char** argv) {
   using krige::TrialState;
   krige::testing::FakeExperimentService service;
   service.Create(Spec("plain experiment"));
+  service.Create(Spec("<img src=x onerror=alert(1)>"));
   const auto hostile = service.Create(Spec("<b>x</b>")).id;
   service.AddTrial(
       hostile, TrialState::kCompleted, 0.91,
@@ -43,7 +47,12 @@ int main(int argc, char** argv) {
 
   auto router = std::make_shared<krige::http::Router>();
   krige::testing::FakeDatasetService datasets;
-  krige::web::RegisterApi(*router, service, datasets);
+  krige::testing::FakeAuthService auth;
+  krige::web::RegisterApi(*router, service, datasets, auth);
+  if (const char* token = std::getenv("KRIGE_DEMO_TOKEN"); token && *token) {
+    auth.Add(token, krige::Role::kRead, "demo");
+    router->SetAuthenticator([&auth](const std::string& t) { return auth.Authenticate(t); });
+  }
   krige::web::RegisterDashboard(*router);
   krige::http::ServerOptions options;
   if (argc > 1) options.port = static_cast<std::uint16_t>(std::stoi(argv[1]));

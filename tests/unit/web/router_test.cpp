@@ -35,12 +35,12 @@ Json BodyOf(const Response& r) {
 class RouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_.Add("GET", "/", Echo("root"));
-    router_.Add("GET", "/api/v1/experiments", Echo("list"));
-    router_.Add("POST", "/api/v1/experiments", Echo("create"));
-    router_.Add("GET", "/api/v1/experiments/{id}", Echo("get"));
-    router_.Add("GET", "/api/v1/experiments/{id}/trials", Echo("trials"));
-    router_.Add("GET", "/api/v1/experiments/latest", Echo("latest"));
+    router_.Add("GET", "/", Role::kRead, Echo("root"));
+    router_.Add("GET", "/api/v1/experiments", Role::kRead, Echo("list"));
+    router_.Add("POST", "/api/v1/experiments", Role::kRead, Echo("create"));
+    router_.Add("GET", "/api/v1/experiments/{id}", Role::kRead, Echo("get"));
+    router_.Add("GET", "/api/v1/experiments/{id}/trials", Role::kRead, Echo("trials"));
+    router_.Add("GET", "/api/v1/experiments/latest", Role::kRead, Echo("latest"));
   }
   Router router_;
 };
@@ -85,7 +85,7 @@ TEST_F(RouterTest, WrongMethodIs405WithAllow) {
 }
 
 TEST_F(RouterTest, HandlerExceptionsAreMapped) {
-  router_.Add("GET", "/boom/{kind}", [](const Request& r) -> Response {
+  router_.Add("GET", "/boom/{kind}", Role::kRead, [](const Request& r) -> Response {
     if (r.path_params.at("kind") == "krige")
       throw Error(ErrorCode::kFailedPrecondition, "experiment is stopped");
     throw std::runtime_error("secret connection string");
@@ -99,7 +99,132 @@ TEST_F(RouterTest, HandlerExceptionsAreMapped) {
 }
 
 TEST_F(RouterTest, DuplicateRouteThrows) {
-  EXPECT_THROW(router_.Add("GET", "/api/v1/experiments/{id}", Echo("again")), std::logic_error);
+  EXPECT_THROW(router_.Add("GET", "/api/v1/experiments/{id}", Role::kRead, Echo("again")),
+               std::logic_error);
+}
+
+// Access: the route's role against the caller's token, as Dispatch checks it.
+class RouterAuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add("GET", "/healthz", Role::kNone, Echo("health"));
+    router_.Add("GET", "/read", Role::kRead, Echo("read"));
+    router_.Add("POST", "/write", Role::kWrite, Echo("write"));
+    router_.Add("POST", "/admin", Role::kAdmin, Echo("admin"));
+    router_.Add("GET", "/caller", Role::kRead, [](const Request& r) {
+      Response response;
+      response.body = Json{{"role", RoleName(r.caller.role)}}.dump();
+      return response;
+    });
+    RouteOptions options;
+    options.capability = [](const Request& r) -> std::optional<bool> {
+      const auto it = r.headers.find("x-krige-capability");
+      if (it == r.headers.end()) return std::nullopt;
+      return it->second == "ok-for-" + r.path_params.at("sha");
+    };
+    router_.Add("GET", "/data/{sha}", Role::kRead, Echo("data"), options);
+    router_.SetAuthenticator([this](const std::string& token) -> std::optional<Role> {
+      ++lookups_;
+      if (token == "r") return Role::kRead;
+      if (token == "w") return Role::kWrite;
+      if (token == "a") return Role::kAdmin;
+      return std::nullopt;
+    });
+  }
+  Response Call(const std::string& method, const std::string& path,
+                const std::string& authorization = "", const std::string& capability = "") {
+    Request r = Make(method, path);
+    if (!authorization.empty()) r.headers["authorization"] = authorization;
+    if (!capability.empty()) r.headers["x-krige-capability"] = capability;
+    return router_.Dispatch(std::move(r));
+  }
+  Router router_;
+  int lookups_ = 0;
+};
+
+TEST_F(RouterAuthTest, PublicRoutesNeedNoTokenAndAskNobody) {
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(Call("GET", "/healthz", "Bearer nonsense").status, 200);
+  EXPECT_EQ(lookups_, 0);
+}
+
+TEST_F(RouterAuthTest, NoOrUnknownTokenIs401InTheErrorShape) {
+  for (const std::string auth : {"", "Bearer nope", "Basic cjpy", "Bearer", "r"}) {
+    const Response r = Call("GET", "/read", auth);
+    EXPECT_EQ(r.status, 401) << auth;
+    EXPECT_EQ(BodyOf(r)["error"]["code"], "unauthenticated") << auth;
+    EXPECT_EQ(r.headers.at("WWW-Authenticate"), "Bearer realm=\"krige\"");
+  }
+}
+
+TEST_F(RouterAuthTest, EachRoleReachesItsRoutesAndNoMore) {
+  struct Case {
+    const char* token;
+    int read, write, admin;
+  };
+  for (const Case c :
+       {Case{"r", 200, 403, 403}, Case{"w", 200, 200, 403}, Case{"a", 200, 200, 200}}) {
+    const std::string auth = std::string("Bearer ") + c.token;
+    EXPECT_EQ(Call("GET", "/read", auth).status, c.read) << c.token;
+    EXPECT_EQ(Call("POST", "/write", auth).status, c.write) << c.token;
+    const Response admin = Call("POST", "/admin", auth);
+    EXPECT_EQ(admin.status, c.admin) << c.token;
+    if (c.admin == 403) {
+      EXPECT_EQ(BodyOf(admin)["error"]["code"], "permission_denied");
+      EXPECT_THAT(BodyOf(admin)["error"]["message"].get<std::string>(),
+                  ::testing::HasSubstr("needs the admin role"));
+    }
+  }
+  // The scheme is case-insensitive (RFC 7235); the handler sees the caller's role.
+  EXPECT_EQ(BodyOf(Call("GET", "/caller", "bearer  w "))["role"], "write");
+}
+
+TEST_F(RouterAuthTest, ACapabilityIsTheAlternativeToAToken) {
+  EXPECT_EQ(Call("GET", "/data/abc").status, 401);
+  EXPECT_EQ(Call("GET", "/data/abc", "", "ok-for-abc").status, 200);
+  const Response wrong = Call("GET", "/data/abc", "", "ok-for-other");
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_EQ(BodyOf(wrong)["error"]["code"], "permission_denied");
+  EXPECT_EQ(Call("GET", "/data/abc", "Bearer r").status, 200);  // a read token suffices
+  // The capability opens only its own route.
+  EXPECT_EQ(Call("GET", "/read", "", "ok-for-abc").status, 401);
+}
+
+TEST_F(RouterAuthTest, UnknownRoutesStay404And405) {
+  EXPECT_EQ(Call("GET", "/nowhere").status, 404);
+  EXPECT_EQ(Call("DELETE", "/read").status, 405);
+}
+
+TEST(RouterAuthOffTest, WithoutAnAuthenticatorEveryCallerIsAdmin) {
+  Router router;
+  router.Add("POST", "/admin", Role::kAdmin, [](const Request& r) {
+    Response response;
+    response.body = Json{{"role", RoleName(r.caller.role)}}.dump();
+    return response;
+  });
+  const Response r = router.Dispatch(Make("POST", "/admin"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(BodyOf(r)["role"], "admin");
+  EXPECT_FALSE(router.authenticates());
+}
+
+TEST(RequireRoleTest, ThrowsByWhatIsMissing) {
+  Request r;
+  try {
+    RequireRole(r, Role::kRead);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnauthenticated);
+  }
+  r.caller = {true, Role::kWrite};
+  EXPECT_NO_THROW(RequireRole(r, Role::kWrite));
+  try {
+    RequireRole(r, Role::kAdmin);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied);
+  }
+  EXPECT_NO_THROW(RequireRole(Request{}, Role::kNone));
 }
 
 struct CodeCase {

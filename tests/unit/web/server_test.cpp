@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fake_auth_service.hpp"
 #include "fake_dataset_service.hpp"
 #include "fake_experiment_service.hpp"
 #include "krige/http/server.hpp"
@@ -21,6 +22,8 @@ namespace {
 using Json = nlohmann::json;
 using krige::testing::HttpConnection;
 using krige::testing::HttpReply;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr std::size_t kBodyLimit = 4096;
 constexpr std::size_t kBigLimit = 8 * kBodyLimit;  // the /big route's own limit
@@ -29,9 +32,9 @@ class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto router = std::make_shared<Router>();
-    web::RegisterApi(*router, service_, datasets_);
+    web::RegisterApi(*router, service_, datasets_, auth_);
     web::RegisterDashboard(*router);
-    router->Add("POST", "/echo", [](const Request& r) {
+    router->Add("POST", "/echo", Role::kNone, [](const Request& r) {
       Json headers = Json::object();
       for (const auto& [k, v] : r.headers) headers[k] = v;
       Response response;
@@ -45,14 +48,14 @@ class ServerTest : public ::testing::Test {
       return response;
     });
     router->Add(
-        "POST", "/big",
+        "POST", "/big", Role::kNone,
         [](const Request& r) {
           Response response;
           response.body = Json{{"size", r.body.size()}}.dump();
           return response;
         },
-        RouteOptions{kBigLimit});
-    router->Add("GET", "/slow", [this](const Request&) {
+        RouteOptions{kBigLimit, {}});
+    router->Add("GET", "/slow", Role::kNone, [this](const Request&) {
       // Blocks a handler thread until the test releases it (bounded, so a failure cannot hang).
       release_.wait_for(std::chrono::seconds(20));
       Response response;
@@ -62,6 +65,8 @@ class ServerTest : public ::testing::Test {
     ServerOptions options;
     options.body_limit = kBodyLimit;
     options.handler_threads = 4;
+    // The raw requests below name these hosts (the Host check has tests of its own).
+    options.allowed_hosts = {"127.0.0.1", "h", "x"};
     server_ = std::make_unique<Server>(options, router);
     port_ = server_->Start();
     ASSERT_NE(port_, 0);
@@ -73,6 +78,7 @@ class ServerTest : public ::testing::Test {
 
   krige::testing::FakeExperimentService service_;
   krige::testing::FakeDatasetService datasets_;
+  krige::testing::FakeAuthService auth_;
   std::promise<void> release_promise_;
   std::shared_future<void> release_ = release_promise_.get_future().share();
   std::unique_ptr<Server> server_;
@@ -274,9 +280,103 @@ TEST_F(ServerTest, ServesTheDashboard) {
   }
 }
 
+TEST_F(ServerTest, EveryResponseCarriesTheSecurityHeaders) {
+  for (const std::string& request :
+       {HttpConnection::Get("/healthz"), HttpConnection::Get("/"), HttpConnection::Get("/nowhere"),
+        HttpConnection::Post("/api/v1/experiments", "{")}) {
+    HttpConnection c(port_);
+    ASSERT_TRUE(c.Send(request));
+    const auto reply = c.Receive();
+    ASSERT_TRUE(reply) << request;
+    EXPECT_EQ(reply->headers.at("x-content-type-options"), "nosniff") << request;
+    EXPECT_EQ(reply->headers.at("x-frame-options"), "DENY") << request;
+    const std::string csp = reply->headers.at("content-security-policy");
+    EXPECT_THAT(csp, HasSubstr("script-src 'self'")) << request;
+    EXPECT_THAT(csp, Not(HasSubstr("unsafe-inline"))) << request;
+    EXPECT_EQ(reply->headers.count("access-control-allow-origin"), 0u) << "no CORS by default";
+  }
+  // Also on the 413 the session writes itself.
+  HttpConnection c(port_);
+  ASSERT_TRUE(c.Send(HttpConnection::Post("/echo", std::string(kBodyLimit + 1, 'x'))));
+  const auto reply = c.Receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+  EXPECT_EQ(reply->headers.at("x-frame-options"), "DENY");
+}
+
+// A server with the default Host check (and, for CORS, an origin).
+class EdgeTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> allowed_hosts, std::string cors_origin = "") {
+    auto router = std::make_shared<Router>();
+    router->Add("GET", "/x", Role::kNone, [](const Request&) { return Response{}; });
+    ServerOptions options;
+    options.allowed_hosts = std::move(allowed_hosts);
+    options.cors_origin = std::move(cors_origin);
+    server_ = std::make_unique<Server>(options, router);
+    port_ = server_->Start();
+  }
+  int StatusFor(const std::string& host, const std::string& extra = "") {
+    HttpConnection c(port_);
+    const std::string host_line = host.empty() ? "" : "Host: " + host + "\r\n";
+    if (!c.Send("GET /x HTTP/1.1\r\n" + host_line + extra + "\r\n")) return -1;
+    const auto reply = c.Receive();
+    if (reply) last_ = *reply;
+    return reply ? reply->status : -1;
+  }
+  std::unique_ptr<Server> server_;
+  std::uint16_t port_ = 0;
+  HttpReply last_;
+};
+
+TEST_F(EdgeTest, OnlyTheServersOwnHostNamesAreServed) {
+  Start({});
+  const std::string port = std::to_string(port_);
+  EXPECT_EQ(StatusFor("127.0.0.1:" + port), 200);
+  EXPECT_EQ(StatusFor("localhost:" + port), 200);
+  EXPECT_EQ(StatusFor("LOCALHOST:" + port), 200);
+  EXPECT_EQ(StatusFor("[::1]:" + port), 200);
+  EXPECT_EQ(StatusFor(""), 200) << "HTTP/1.0-style requests without Host";
+  // DNS rebinding: a page of attacker.example, re-pointed at 127.0.0.1, names its own host.
+  EXPECT_EQ(StatusFor("attacker.example:" + port), 403);
+  EXPECT_EQ(Json::parse(last_.body)["error"]["code"], "permission_denied");
+  EXPECT_EQ(last_.headers.at("x-frame-options"), "DENY");
+  EXPECT_EQ(StatusFor("localhost:1"), 403) << "another port is another origin";
+  EXPECT_EQ(StatusFor("localhost"), port_ == 80 ? 200 : 403);
+}
+
+TEST_F(EdgeTest, AllowedHostsAddNames) {
+  Start({"krige.internal", "tools.example:8443"});
+  EXPECT_EQ(StatusFor("krige.internal:" + std::to_string(port_)), 200);
+  EXPECT_EQ(StatusFor("krige.internal"), 200);
+  EXPECT_EQ(StatusFor("tools.example:8443"), 200);
+  EXPECT_EQ(StatusFor("tools.example:9999"), 403);
+  EXPECT_EQ(StatusFor("evil.example"), 403);
+}
+
+TEST_F(EdgeTest, CorsOnlyForTheConfiguredOrigin) {
+  Start({"*"}, "https://tools.example");
+  EXPECT_EQ(StatusFor("anything.example"), 200) << "* allows every Host";
+  EXPECT_EQ(last_.headers.at("access-control-allow-origin"), "https://tools.example");
+  HttpConnection c(port_);
+  ASSERT_TRUE(
+      c.Send("OPTIONS /x HTTP/1.1\r\nHost: a\r\nOrigin: https://tools.example\r\n"
+             "Access-Control-Request-Method: GET\r\n\r\n"));
+  const auto preflight = c.Receive();
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_THAT(preflight->headers.at("access-control-allow-headers"), HasSubstr("Authorization"));
+  ASSERT_TRUE(
+      c.Send("OPTIONS /x HTTP/1.1\r\nHost: a\r\nOrigin: https://evil.example\r\n"
+             "Access-Control-Request-Method: GET\r\n\r\n"));
+  const auto other = c.Receive();
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 405) << "no preflight for another origin";
+}
+
 TEST(ServerLifecycleTest, StopWithAnIdleKeepAliveConnectionReturns) {
   auto router = std::make_shared<Router>();
-  router->Add("GET", "/x", [](const Request&) { return Response{}; });
+  router->Add("GET", "/x", Role::kNone, [](const Request&) { return Response{}; });
   Server server(ServerOptions{}, router);
   const std::uint16_t port = server.Start();
   HttpConnection c(port);

@@ -15,6 +15,7 @@ TEST(WireTest, EveryMessageRoundTrips) {
   assign.training.model = "ridge";
   assign.objective = {"r2", Goal::kMaximize};
   assign.api_url = "http://0.0.0.0:8080";
+  assign.dataset_capability = "v1.1800000000.abcdef";
   Result result;
   result.trial = {42, 2};
   result.value = 0.75;
@@ -40,6 +41,7 @@ TEST(WireTest, EveryMessageRoundTrips) {
   EXPECT_EQ(decoded.params, assign.params);
   EXPECT_EQ(decoded.training.model, "ridge");
   EXPECT_EQ(decoded.api_url, "http://0.0.0.0:8080");
+  EXPECT_EQ(decoded.dataset_capability, "v1.1800000000.abcdef");
 }
 
 TEST(WireTest, AssignWithoutApiUrlStaysWithout) {
@@ -49,6 +51,7 @@ TEST(WireTest, AssignWithoutApiUrlStaysWithout) {
   assign.objective = {"accuracy", Goal::kMaximize};
   const auto frames = Encode(assign);
   EXPECT_EQ(frames[2].find("api_url"), std::string::npos) << frames[2];
+  EXPECT_EQ(frames[2].find("dataset_capability"), std::string::npos) << frames[2];
   const auto decoded = std::get<Assign>(Decode(frames));
   EXPECT_EQ(decoded.api_url, "");
   EXPECT_EQ(decoded.training.dataset, assign.training.dataset);

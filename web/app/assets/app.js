@@ -3,20 +3,44 @@
 // Safety rule: every string that comes from the API (experiment names, parameter names and
 // values, worker names, errors) is inserted as text (textContent / createTextNode), never as
 // markup. The el() helper below is the only way this file builds DOM.
+//
+// Auth: the API answers 401 without a token; the page then shows a sign-in form. The token is
+// kept in sessionStorage (gone with the tab) and sent as "Authorization: Bearer", never in a
+// URL. The page loads no other script and runs no inline one (the server's CSP forbids both).
 "use strict";
 
 (function () {
   const REFRESH_MS = 2000;
   const PAGE_SIZE = 25;
+  const TOKEN_KEY = "krige.token";
   const view = document.getElementById("view");
   const status = document.getElementById("status");
+  const signOut = document.getElementById("signout");
+
+  function token() {
+    try {
+      return window.sessionStorage.getItem(TOKEN_KEY) || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function setToken(value) {
+    try {
+      if (value) window.sessionStorage.setItem(TOKEN_KEY, value);
+      else window.sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) {
+      // storage disabled: the token lasts until the page is left
+    }
+    if (signOut) signOut.hidden = !value;
+  }
 
   // el("a", {href: "#/x", class: "link"}, "text", childNode, ...): strings become text nodes.
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs || {})) {
       if (value === undefined || value === null || value === false) continue;
-      if (key === "onclick" || key === "onchange") node.addEventListener(key.slice(2), value);
+      if (key === "onclick" || key === "onchange" || key === "onsubmit") node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, String(value));
     }
     for (const child of children.flat()) {
@@ -27,7 +51,10 @@
   }
 
   async function getJson(url) {
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    const headers = { Accept: "application/json" };
+    const t = token();
+    if (t) headers.Authorization = `Bearer ${t}`;
+    const response = await fetch(url, { headers, credentials: "omit", cache: "no-store" });
     let body = null;
     try {
       body = await response.json();
@@ -272,6 +299,54 @@
     );
   }
 
+  // ---- sign-in ------------------------------------------------------------------------
+
+  function signInPage(message) {
+    const input = el("input", {
+      type: "password",
+      id: "token",
+      name: "token",
+      autocomplete: "off",
+      spellcheck: "false",
+      placeholder: "krg_…",
+      "aria-label": "API token",
+      required: true,
+    });
+    const form = el(
+      "form",
+      {
+        class: "card signin",
+        onsubmit: (event) => {
+          event.preventDefault();
+          const value = input.value.trim();
+          if (!value) return;
+          setToken(value);
+          route();
+        },
+      },
+      el("label", { for: "token" }, "API token"),
+      input,
+      el("button", { type: "submit" }, "Sign in"),
+      el(
+        "p",
+        { class: "muted" },
+        "The local stack (krige up) keeps its admin token in $KRIGE_HOME/token; ",
+        "`krige token create --role read --name NAME` makes one for you."
+      )
+    );
+    const root = el("section", {}, el("h1", {}, "Sign in"), message ? el("p", { class: "error-text" }, message) : null, form);
+    return { root, refresh: async () => {}, focus: () => input.focus() };
+  }
+
+  function showSignIn(message) {
+    generation += 1;
+    clearInterval(timer);
+    current = signInPage(message);
+    view.replaceChildren(current.root);
+    current.focus();
+    setStatus("", false);
+  }
+
   // ---- routing and refresh ------------------------------------------------------------
 
   let current = null; // { refresh }
@@ -286,7 +361,14 @@
       await page.refresh();
       if (mine === generation) setStatus(`updated ${now()}`, false);
     } catch (error) {
-      if (mine === generation) setStatus(`error: ${error.message}`, true);
+      if (mine !== generation) return;
+      if (error.status === 401) {
+        const had = token();
+        setToken("");
+        showSignIn(had ? `That token was not accepted: ${error.message}` : "");
+        return;
+      }
+      setStatus(`error: ${error.message}`, true);
     }
   }
 
@@ -305,6 +387,13 @@
     }, REFRESH_MS);
   }
 
+  if (signOut) {
+    signOut.hidden = !token();
+    signOut.addEventListener("click", () => {
+      setToken("");
+      showSignIn("Signed out.");
+    });
+  }
   window.addEventListener("hashchange", route);
   route();
 })();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "krige/storage/repositories.hpp"
+#include "krige/storage/tokens.hpp"
 
 namespace krige::storage::pg {
 
@@ -24,5 +25,6 @@ std::unique_ptr<ExperimentRepository> MakeExperimentRepository(std::shared_ptr<D
 std::unique_ptr<TrialRepository> MakeTrialRepository(std::shared_ptr<Database> db);
 std::unique_ptr<WorkerRepository> MakeWorkerRepository(std::shared_ptr<Database> db);
 std::unique_ptr<DatasetRepository> MakeDatasetRepository(std::shared_ptr<Database> db);
+std::unique_ptr<TokenRepository> MakeTokenRepository(std::shared_ptr<Database> db);
 
 }  // namespace krige::storage::pg

@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "krige/http/router.hpp"
+#include "krige/service/auth_service.hpp"
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
 
@@ -13,9 +14,10 @@ namespace krige::web {
 // default body limit).
 inline constexpr std::size_t kDatasetBodyLimit = std::size_t{256} << 20;
 
-// Adds every API route (the table is in web/api/api.cpp). The services are borrowed: they must
-// outlive the router; they are called concurrently from the handler threads.
+// Adds every API route, each with the role it needs (the table is in web/api/api.cpp). The
+// services are borrowed: they must outlive the router; they are called concurrently from the
+// handler threads. Authentication itself is the router's (Router::SetAuthenticator).
 void RegisterApi(http::Router& router, service::ExperimentService& experiments,
-                 service::DatasetService& datasets);
+                 service::DatasetService& datasets, service::AuthService& auth);
 
 }  // namespace krige::web

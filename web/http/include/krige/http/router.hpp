@@ -7,11 +7,20 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "krige/role.hpp"
+
 namespace krige::http {
+
+// Who sent a request, as Router::Dispatch found out from its bearer token.
+struct Caller {
+  bool authenticated = false;  // a known, unrevoked token (always true with auth off)
+  Role role = Role::kNone;     // that token's role (kAdmin with auth off)
+};
 
 struct Request {
   std::string method;  // "GET", "POST", ...
@@ -20,7 +29,14 @@ struct Request {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::map<std::string, std::string> path_params;  // filled by Router::Dispatch: {id} -> "42"
+  Caller caller;                                   // filled by Router::Dispatch
 };
+
+// Throws Error(kUnauthenticated) when the request has no valid token, Error(kPermissionDenied)
+// when its role is below `role`. For a handler whose role depends on the request (creating an
+// experiment with `training.kind: command` needs admin); the route's own role is checked
+// before the handler runs.
+void RequireRole(const Request& request, Role role);
 
 struct Response {
   int status = 200;
@@ -33,22 +49,58 @@ struct Response {
 // anything else) to fail; the Router turns the exception into a response via ErrorToResponse.
 using Handler = std::function<Response(const Request&)>;
 
+// Checks a request's capability for a route (e.g. a dataset download a worker was granted):
+// nullopt when the request carries none, true for a valid one, false for a wrong or expired
+// one (answered 403). Runs on a handler thread, after path_params are filled.
+using Capability = std::function<std::optional<bool>(const Request&)>;
+
 // Per-route settings.
 struct RouteOptions {
   // The largest request body this route accepts; 0: the server's default
   // (ServerOptions::body_limit). Larger bodies are answered 413 before they are read.
   std::size_t body_limit = 0;
+  // Another way in besides a token with the route's role (none: only the token).
+  Capability capability;
 };
 
-// The route table. Add() every route before the server starts; Dispatch() is then const and
-// safe to call from many threads at once.
+// The role of the bearer token `token` (the text after "Authorization: Bearer "), or nullopt
+// when it is unknown or revoked. May block (it runs on handler threads, may ask the
+// database); may throw krige::Error (kUnavailable becomes a 503).
+using Authenticator = std::function<std::optional<Role>(const std::string& token)>;
+
+// A registered route, for listing the table (tests walk it to check every route's role).
+struct RouteInfo {
+  std::string method;
+  std::string pattern;
+  Role role = Role::kNone;
+  bool has_capability = false;
+};
+
+// The route table. Add() every route (and SetAuthenticator) before the server starts;
+// Dispatch() is then const and safe to call from many threads at once.
+//
+// Access: every route declares the role it needs. Role::kNone routes are public; for the
+// others Dispatch reads "Authorization: Bearer <token>" and asks the Authenticator: no token,
+// or one it does not know, is 401 unauthenticated (with WWW-Authenticate: Bearer); a token
+// whose role is below the route's is 403 permission_denied. A route's capability, when the
+// request carries one, is the alternative to the token (valid: served; wrong: 403).
 class Router {
  public:
   // `pattern` is a path whose segments are literals or `{name}` captures
   // ("/api/v1/experiments/{id}/trials"). A capture matches one non-empty segment. Literal
-  // segments win over captures when both match. Adding the same method+pattern twice throws
-  // std::logic_error.
-  void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+  // segments win over captures when both match. `role` is what a caller needs (Role::kNone:
+  // public); there is no default, so no route is registered without deciding. Adding the
+  // same method+pattern twice throws std::logic_error.
+  void Add(std::string method, std::string pattern, Role role, Handler handler,
+           RouteOptions options = {});
+
+  // Turns authentication on. Without an authenticator (krige-server --auth off) every request
+  // is served as an authenticated admin, token or not.
+  void SetAuthenticator(Authenticator authenticator);
+  bool authenticates() const { return static_cast<bool>(authenticator_); }
+
+  // Every route, in the order added.
+  std::vector<RouteInfo> Routes() const;
 
   // The body limit of the route `method` `path` would be dispatched to; 0 when it has none of
   // its own (or no route matches). Lets the server read large bodies for some routes only.
@@ -64,14 +116,19 @@ class Router {
   struct Route {
     std::string method;
     std::vector<std::string> segments;  // "{name}" for a capture
+    std::string pattern;
+    Role role;
     Handler handler;
     RouteOptions options;
   };
+  // The caller of `request` per its Authorization header.
+  Caller Authenticate(const Request& request) const;
   // The best route for the method and decoded segments; `allowed` collects the methods of
   // routes whose path matches. Fills `captures` from the chosen route.
   const Route* Match(const std::string& method, const std::vector<std::string>& segments,
                      std::vector<bool>& captures, std::vector<std::string>* allowed) const;
   std::vector<Route> routes_;
+  Authenticator authenticator_;
 };
 
 // THE mapping from a failure to a response with the error shape

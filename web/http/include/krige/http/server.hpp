@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "krige/http/router.hpp"
 
@@ -18,11 +19,19 @@ struct ServerOptions {
   int handler_threads = 4;           // threads running the Router's handlers
   std::size_t body_limit = 1 << 20;  // larger request bodies are answered 413, unless their
                                      // route allows more (RouteOptions::body_limit)
+  // Host names (besides localhost, 127.0.0.1, [::1], `host` and this machine's name, each with
+  // the bound port) that requests may name in their Host header: "name" (any port),
+  // "name:port", or "*" for any. Other Host values are refused with 403 (DNS rebinding).
+  std::vector<std::string> allowed_hosts;
+  // The one origin allowed to call the API from another site's pages (CORS); empty: no CORS
+  // headers at all, so browsers keep other sites' scripts out.
+  std::string cors_origin;
 };
 
 // Keep-alive connections; 30 s timeout on every read and write (plus 1 s per MiB of body);
 // malformed requests get a 400 and oversize bodies a 413, both in the error shape, then the
-// connection is closed.
+// connection is closed. Every response carries the security headers (edge.hpp); a request
+// whose Host is not one of the server's names gets 403 permission_denied.
 //
 // Thread-safety: Start() and Stop() from one owning thread. The Router is shared, read-only.
 class Server {
