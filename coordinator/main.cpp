@@ -143,6 +143,11 @@ int main(int argc, char** argv) {
   app.add_option("--worker-keys", worker_keys_file,
                  "with --curve-secret-key: the workers admitted, one public key a line")
       ->envname("KRIGE_WORKER_KEYS");
+  std::string tls_cert, tls_key;
+  app.add_option("--tls-cert", tls_cert, "serve HTTPS with this PEM certificate chain")
+      ->envname("KRIGE_TLS_CERT");
+  app.add_option("--tls-key", tls_key, "the private key (PEM) of --tls-cert")
+      ->envname("KRIGE_TLS_KEY");
   app.add_option("--http-threads", http_threads, "threads for API handlers")
       ->check(CLI::Range(1, 256));
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
@@ -225,6 +230,8 @@ int main(int argc, char** argv) {
     http_options.handler_threads = http_threads;
     http_options.allowed_hosts = allowed_hosts;
     http_options.cors_origin = cors_origin;
+    http_options.tls_cert_file = tls_cert;
+    http_options.tls_key_file = tls_key;
     if (auth_mode == "on") {
       router->SetAuthenticator(
           [&auth](const std::string& token) { return auth.Authenticate(token); });
@@ -232,7 +239,8 @@ int main(int argc, char** argv) {
     }
     krige::http::Server server(http_options, router);
     const std::uint16_t bound_port = server.Listen();
-    const std::string bound_http = "http://" + http_host + ":" + std::to_string(bound_port);
+    const std::string bound_http = std::string(tls_cert.empty() ? "http://" : "https://") +
+                                   http_host + ":" + std::to_string(bound_port);
     if (auth_mode == "off")
       spdlog::warn(
           "--auth off: every request is served as admin without a token; anyone who can reach "

@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
                  "this worker's CURVE secret key file; its public key must be in the "
                  "coordinator's --worker-keys")
       ->envname("KRIGE_CURVE_SECRET_KEY");
+  std::string cacert;
+  app.add_option("--cacert", cacert,
+                 "CA certificates (PEM) that sign the coordinator's HTTPS certificate (datasets "
+                 "are fetched from its REST API)")
+      ->envname("KRIGE_CACERT");
   bool allow_commands = false;
   app.add_flag("--allow-commands", allow_commands,
                "run `training.kind: command` trials (programs named by the experiment's "
@@ -54,6 +59,8 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // The SDK's HTTP transport (dataset downloads) reads it from the environment.
+  if (!cacert.empty()) ::setenv("KRIGE_CACERT", cacert.c_str(), 1);
   try {
     if (!curve_server_key_file.empty() || !curve_secret_key_file.empty()) {
       if (curve_server_key_file.empty() || curve_secret_key_file.empty())

@@ -57,7 +57,8 @@ std::string ResolveServer(const Globals& g, bool autostart, std::ostream& log) {
 // A client for `server` with --token / KRIGE_TOKEN, else krige::DefaultToken.
 Client Connect(const Globals& g, const std::string& server) {
   return Client::Connect(server, std::chrono::seconds(30),
-                         g.token.empty() ? std::nullopt : std::optional<std::string>(g.token));
+                         g.token.empty() ? std::nullopt : std::optional<std::string>(g.token),
+                         g.cacert);
 }
 
 void PrintProblems(const ValidationError& e, std::ostream& err) {

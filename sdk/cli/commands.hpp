@@ -12,6 +12,7 @@ struct Globals {
   std::string server;  // --server / KRIGE_SERVER; empty: the local stack
   std::string token;   // --token / KRIGE_TOKEN; empty: the local stack's token file, for a
                        // server on this machine (krige::DefaultToken)
+  std::string cacert;  // --cacert / KRIGE_CACERT: CA certificates (PEM) for an https:// server
 };
 
 // Exit codes.

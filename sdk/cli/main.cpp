@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   app.add_option("--server", g.server,
                  "krige server URL, e.g. http://127.0.0.1:8080 (default: the local stack)")
       ->envname("KRIGE_SERVER");
+  app.add_option("--cacert", g.cacert, "CA certificates (PEM) that sign an https:// server's")
+      ->envname("KRIGE_CACERT");
   app.add_option("--token", g.token,
                  "API token (default: the local stack's token file, for a server on this "
                  "machine)")

@@ -125,8 +125,9 @@ void ThrowHttpError(const HttpResponse& response) {
 Client::Client(std::shared_ptr<Transport> transport) : transport_(std::move(transport)) {}
 
 Client Client::Connect(const std::string& base_url, std::chrono::milliseconds timeout,
-                       const std::optional<std::string>& token) {
-  return Client(MakeHttpTransport(base_url, timeout, token ? *token : DefaultToken(base_url)));
+                       const std::optional<std::string>& token, const std::string& ca_file) {
+  return Client(
+      MakeHttpTransport(base_url, timeout, token ? *token : DefaultToken(base_url), ca_file));
 }
 
 Json Client::Call(const std::string& method, const std::string& target, const std::string& body,

@@ -5,11 +5,14 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 
 #include <cctype>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 
@@ -21,6 +24,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 constexpr std::uint64_t kBodyLimit = 256u << 20;
@@ -30,14 +34,17 @@ struct BaseUrl {
   std::string host;
   std::string port = "80";
   std::string prefix;  // "" or "/something"
+  bool tls = false;    // https://
 };
 
 BaseUrl ParseBaseUrl(const std::string& url) {
-  const std::string scheme = "http://";
+  BaseUrl out;
+  out.tls = url.compare(0, 8, "https://") == 0;
+  if (out.tls) out.port = "443";
+  const std::string scheme = out.tls ? "https://" : "http://";
   if (url.compare(0, scheme.size(), scheme) != 0)
     throw Error(ErrorCode::kInvalidArgument,
-                "server URL must start with http:// (got \"" + url + "\")", "server");
-  BaseUrl out;
+                "server URL must start with http:// or https:// (got \"" + url + "\")", "server");
   out.text = url;
   while (!out.text.empty() && out.text.back() == '/') out.text.pop_back();
   std::string rest = url.substr(scheme.size());
@@ -76,12 +83,27 @@ bool IsDropped(const beast::error_code& ec) {
 
 class HttpTransport final : public Transport {
  public:
-  HttpTransport(BaseUrl url, std::chrono::milliseconds timeout, std::string token)
-      : url_(std::move(url)), timeout_(timeout), token_(std::move(token)) {}
+  HttpTransport(BaseUrl url, std::chrono::milliseconds timeout, std::string token,
+                const std::string& ca_file)
+      : url_(std::move(url)), timeout_(timeout), token_(std::move(token)) {
+    if (!url_.tls) return;
+    tls_.emplace(ssl::context::tls_client);
+    tls_->set_verify_mode(ssl::verify_peer);
+    try {
+      if (ca_file.empty()) {
+        tls_->set_default_verify_paths();
+      } else {
+        tls_->load_verify_file(ca_file);
+      }
+    } catch (const boost::system::system_error& e) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "cannot load the CA certificates " + ca_file + ": " + e.what(), "cacert");
+    }
+  }
 
   HttpResponse Send(const HttpRequest& request) override {
     std::lock_guard<std::mutex> lock(mu_);
-    const bool reused = stream_.has_value();
+    const bool reused = stream_.has_value() || tls_stream_.has_value();
     if (!reused) Connect();
     beast::error_code ec;
     HttpResponse response = Exchange(request, ec);
@@ -127,25 +149,52 @@ class HttpTransport final : public Transport {
           });
     });
     if (ec) throw Unavailable(ec);
-    stream_.emplace(ioc_);
-    stream_->expires_after(timeout_);
-    ec = Run([&](auto handler) { stream_->async_connect(endpoints, handler); });
+    beast::tcp_stream& plain = url_.tls ? beast::get_lowest_layer(tls_stream_.emplace(ioc_, *tls_))
+                                        : stream_.emplace(ioc_);
+    plain.expires_after(timeout_);
+    ec = Run([&](auto handler) { plain.async_connect(endpoints, handler); });
     if (ec) {
-      stream_.reset();
+      Close();
       throw Unavailable(ec);
     }
-    stream_->socket().set_option(tcp::no_delay(true), ec);
+    plain.socket().set_option(tcp::no_delay(true), ec);
+    if (!url_.tls) return;
+    // The certificate must be valid for the host of the URL (a name or an IP address).
+    tls_stream_->set_verify_callback(ssl::host_name_verification(url_.host));
+    if (!SSL_set_tlsext_host_name(tls_stream_->native_handle(), url_.host.c_str())) {
+      Close();
+      throw Error(ErrorCode::kUnavailable, "cannot reach " + url_.text + ": bad TLS server name");
+    }
+    ec =
+        Run([&](auto handler) { tls_stream_->async_handshake(ssl::stream_base::client, handler); });
+    if (ec) {
+      Close();
+      throw Error(ErrorCode::kUnavailable,
+                  "cannot reach " + url_.text + ": TLS handshake failed: " + ec.message() +
+                      " (a self-signed server needs --cacert FILE or KRIGE_CACERT)");
+    }
   }
 
   void Close() {
-    if (!stream_) return;
     beast::error_code ignored;
-    stream_->socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_->socket().close(ignored);
-    stream_.reset();
+    if (stream_) {
+      stream_->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream_->socket().close(ignored);
+      stream_.reset();
+    }
+    if (tls_stream_) {
+      beast::get_lowest_layer(*tls_stream_).socket().close(ignored);
+      tls_stream_.reset();
+    }
   }
 
   HttpResponse Exchange(const HttpRequest& request, beast::error_code& ec) {
+    if (tls_stream_) return Exchange(*tls_stream_, request, ec);
+    return Exchange(*stream_, request, ec);
+  }
+
+  template <class Stream>
+  HttpResponse Exchange(Stream& stream, const HttpRequest& request, beast::error_code& ec) {
     http::request<http::string_body> req;
     req.method(http::string_to_verb(request.method));
     if (req.method() == http::verb::unknown) req.method_string(request.method);
@@ -164,13 +213,13 @@ class HttpTransport final : public Transport {
     req.body() = request.body;
     req.prepare_payload();
 
-    stream_->expires_after(timeout_);
-    ec = Run([&](auto handler) { http::async_write(*stream_, req, handler); });
+    beast::get_lowest_layer(stream).expires_after(timeout_);
+    ec = Run([&](auto handler) { http::async_write(stream, req, handler); });
     if (ec) return {};
 
     http::response_parser<http::string_body> parser;
     parser.body_limit(kBodyLimit);
-    ec = Run([&](auto handler) { http::async_read(*stream_, buffer_, parser, handler); });
+    ec = Run([&](auto handler) { http::async_read(stream, buffer_, parser, handler); });
     if (ec) {
       buffer_.clear();
       return {};
@@ -193,7 +242,9 @@ class HttpTransport final : public Transport {
   const std::string token_;
   std::mutex mu_;  // one request at a time over the one connection
   asio::io_context ioc_;
+  std::optional<ssl::context> tls_;  // https://
   std::optional<beast::tcp_stream> stream_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;
   beast::flat_buffer buffer_;
 };
 
@@ -201,8 +252,11 @@ class HttpTransport final : public Transport {
 
 std::shared_ptr<Transport> MakeHttpTransport(const std::string& base_url,
                                              std::chrono::milliseconds timeout,
-                                             const std::string& token) {
-  return std::make_shared<HttpTransport>(ParseBaseUrl(base_url), timeout, token);
+                                             const std::string& token, const std::string& ca_file) {
+  std::string ca = ca_file;
+  if (ca.empty())
+    if (const char* env = std::getenv("KRIGE_CACERT")) ca = env;
+  return std::make_shared<HttpTransport>(ParseBaseUrl(base_url), timeout, token, ca);
 }
 
 }  // namespace krige

@@ -17,10 +17,12 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "krige/error.hpp"
 #include "krige/http/edge.hpp"
@@ -31,7 +33,10 @@ namespace {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr auto kTimeout = std::chrono::seconds(30);
 // After an error response on a connection whose request was not read to the end, keep reading
@@ -45,6 +50,7 @@ struct Shared {
   std::size_t body_limit;
   HostCheck hosts;  // set once the port is bound, before the first accept
   Cors cors;
+  std::shared_ptr<ssl::context> tls;  // HTTPS when set
 };
 
 Request ToRequest(bhttp::request<bhttp::string_body>&& message) {
@@ -70,13 +76,39 @@ bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+template <class Stream>
+Stream MakeStream(tcp::socket&& socket, const Shared& shared) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    return Stream(std::move(socket), *shared.tls);
+  } else {
+    return Stream(std::move(socket));
+  }
+}
+
+// One connection, plain (PlainStream) or HTTPS (TlsStream: a TLS handshake first, and a TLS
+// shutdown at the end).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
  public:
   Session(tcp::socket&& socket, std::shared_ptr<const Shared> shared)
-      : stream_(std::move(socket)), executor_(stream_.get_executor()), shared_(std::move(shared)) {}
+      : stream_(MakeStream<Stream>(std::move(socket), *shared)),
+        executor_(stream_.get_executor()),
+        shared_(std::move(shared)) {}
 
   void Run() {
-    net::dispatch(executor_, beast::bind_front_handler(&Session::Read, shared_from_this()));
+    net::dispatch(executor_, [self = shared_from_this()] {
+      if constexpr (kTls) {
+        self->lowest().expires_after(kTimeout);
+        self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          if (!ec) self->Read();  // a failed handshake (plain HTTP, a bad client) just closes
+        });
+      } else {
+        self->Read();
+      }
+    });
   }
 
  private:
@@ -88,7 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     limit_ = std::max(shared_->body_limit, shared_->router->MaxBodyLimit());
     parser_->body_limit(limit_);
-    stream_.expires_after(kTimeout);
+    lowest().expires_after(kTimeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
@@ -104,7 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (length && *length > limit_) return OnRead(bhttp::error::body_limit, 0);
     parser_->body_limit(limit_);
     // A large body gets time in proportion: at least 1 MiB/s besides the usual timeout.
-    stream_.expires_after(kTimeout + std::chrono::seconds(length ? (*length >> 20) : 0));
+    lowest().expires_after(kTimeout + std::chrono::seconds(length ? (*length >> 20) : 0));
     if (header.version() == 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
       // Clients such as curl hold a large body back (for a second) until told to send it.
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -181,7 +213,7 @@ class Session : public std::enable_shared_from_this<Session> {
     message->prepare_payload();
     const std::size_t size = message->body().size();
     response_ = std::move(message);
-    stream_.expires_after(kTimeout + std::chrono::seconds(size >> 20));  // >= 1 MiB/s
+    lowest().expires_after(kTimeout + std::chrono::seconds(size >> 20));  // >= 1 MiB/s
     bhttp::async_write(stream_, *response_,
                        beast::bind_front_handler(&Session::OnWrite, shared_from_this(),
                                                  response_->need_eof(), linger));
@@ -197,21 +229,31 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Linger() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTimeout);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(kLingerTimeout);
     stream_.async_read_some(net::buffer(discard_),
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              if (ec) return self->stream_.close();
+                              if (ec) return self->lowest().close();
                               self->Linger();
                             });
   }
 
   void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (kTls) {
+      lowest().expires_after(kTimeout);
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        self->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      });
+    } else {
+      beast::error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
   }
 
-  beast::tcp_stream stream_;
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  Stream stream_;
   net::any_io_executor executor_;  // the connection's strand
   std::shared_ptr<const Shared> shared_;
   beast::flat_buffer buffer_;
@@ -252,7 +294,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (ec) {
       std::cerr << "krige http: accept: " << ec.message() << '\n';
     } else {
-      std::make_shared<Session>(std::move(socket), shared_)->Run();
+      if (shared_->tls) {
+        std::make_shared<Session<TlsStream>>(std::move(socket), shared_)->Run();
+      } else {
+        std::make_shared<Session<PlainStream>>(std::move(socket), shared_)->Run();
+      }
     }
     Accept();
   }
@@ -292,7 +338,23 @@ std::uint16_t Server::Listen() {
   }
   auto impl = std::make_unique<Impl>(options_.handler_threads);
   auto shared = std::make_shared<Shared>(
-      Shared{router_, &impl->pool, options_.body_limit, {}, Cors(options_.cors_origin)});
+      Shared{router_, &impl->pool, options_.body_limit, {}, Cors(options_.cors_origin), nullptr});
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty())
+      throw Error(ErrorCode::kInvalidArgument, "HTTPS needs both a certificate and its key");
+    shared->tls = std::make_shared<ssl::context>(ssl::context::tls_server);
+    shared->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                             ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                             ssl::context::no_tlsv1_1);
+    try {
+      shared->tls->use_certificate_chain_file(options_.tls_cert_file);
+      shared->tls->use_private_key_file(options_.tls_key_file, ssl::context::pem);
+    } catch (const boost::system::system_error& e) {
+      throw Error(ErrorCode::kInvalidArgument, "cannot load the TLS certificate " +
+                                                   options_.tls_cert_file + " or key " +
+                                                   options_.tls_key_file + ": " + e.what());
+    }
+  }
   try {
     const tcp::endpoint endpoint(net::ip::make_address(options_.host), options_.port);
     impl->listener = std::make_shared<Listener>(impl->ioc, endpoint, shared);

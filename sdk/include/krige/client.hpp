@@ -51,12 +51,13 @@ class Transport {
 // that is prepended to every target). Keeps the connection alive between requests and
 // reconnects once, transparently, when the server has dropped an idle connection. `timeout`
 // bounds connect, write and read of each request. A non-empty `token` goes with every request
-// as "Authorization: Bearer <token>" (unless the request sets Authorization itself). Throws
-// Error(kInvalidArgument) for a URL that is not http://host[:port][/prefix] (https is not
-// supported).
+// as "Authorization: Bearer <token>" (unless the request sets Authorization itself). An
+// https:// URL speaks TLS and verifies the server's certificate and name against `ca_file`
+// (PEM), else $KRIGE_CACERT, else the system's CA certificates. Throws Error(kInvalidArgument)
+// for a URL that is not http(s)://host[:port][/prefix] or a CA file that cannot be loaded.
 std::shared_ptr<Transport> MakeHttpTransport(
     const std::string& base_url, std::chrono::milliseconds timeout = std::chrono::seconds(30),
-    const std::string& token = "");
+    const std::string& token = "", const std::string& ca_file = "");
 
 // The token a client uses for `base_url` when none is given: $KRIGE_TOKEN when set, else, for
 // a server on this machine (host localhost, 127.0.0.1 or [::1]), the first line of the local
@@ -106,7 +107,8 @@ class Client {
   // DefaultToken(base_url). Pass "" for no token at all.
   static Client Connect(const std::string& base_url,
                         std::chrono::milliseconds timeout = std::chrono::seconds(30),
-                        const std::optional<std::string>& token = std::nullopt);
+                        const std::optional<std::string>& token = std::nullopt,
+                        const std::string& ca_file = "");
 
   // POST /api/v1/experiments. Throws ValidationError when the server rejects the spec.
   Experiment CreateExperiment(const ExperimentSpec& spec) const;

@@ -60,12 +60,23 @@ std::vector<http::RouteInfo> RouteTable() {
   return router.Routes();
 }
 
-class AuthTest : public ::testing::Test {
+// Every test twice: over plain HTTP, and over HTTPS with a self-signed certificate made for
+// the test (its CA file reaches clients and workers through KRIGE_CACERT).
+class AuthTest : public ::testing::TestWithParam<bool> {
  protected:
-  void SetUp() override { Start("server.log", {}); }
+  void SetUp() override {
+    if (GetParam()) {
+      const auto cert = testing::MakeSelfSignedCertificate(dir_.path());
+      ::setenv("KRIGE_CACERT", cert.cert.c_str(), 1);
+      tls_ = {"--tls-cert", cert.cert, "--tls-key", cert.key};
+    }
+    Start("server.log", {});
+  }
+  void TearDown() override { ::unsetenv("KRIGE_CACERT"); }
 
   // A log of its own per start: the test waits for the listening line in it.
-  void Start(const std::string& log, const std::vector<std::string>& extra) {
+  void Start(const std::string& log, std::vector<std::string> extra) {
+    extra.insert(extra.end(), tls_.begin(), tls_.end());
     auto server =
         testing::StartServer(db_.url(), dir_.path() + "/" + log, testing::Auth::kOn, extra);
     server_ = std::move(server.process);
@@ -75,6 +86,7 @@ class AuthTest : public ::testing::Test {
     if (log == "server.log")  // a fresh database: the first start made the first admin token
       ASSERT_THAT(admin_, ::testing::MatchesRegex("krg_[A-Za-z0-9_-]{43}")) << server_->Log();
     port_ = static_cast<std::uint16_t>(std::stoi(http_.substr(http_.rfind(':') + 1)));
+    ASSERT_EQ(http_.rfind(GetParam() ? "https://" : "http://", 0), 0u) << http_;
   }
 
   Client As(const std::string& token) const { return Client::Connect(http_, 30s, token); }
@@ -104,9 +116,13 @@ class AuthTest : public ::testing::Test {
   std::unique_ptr<testing::ChildProcess> server_, worker_;
   std::string http_, zmq_, admin_;
   std::uint16_t port_ = 0;
+  std::vector<std::string> tls_;  // the server's --tls-cert/--tls-key, over HTTPS
 };
 
-TEST_F(AuthTest, EveryRouteAnswersEachCallerAsItsRoleSays) {
+INSTANTIATE_TEST_SUITE_P(HttpAndHttps, AuthTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "https" : "http"; });
+
+TEST_P(AuthTest, EveryRouteAnswersEachCallerAsItsRoleSays) {
   const Client admin = As(admin_);
   const std::string read = admin.CreateToken("reader", Role::kRead).secret;
   const std::string write = admin.CreateToken("writer", Role::kWrite).secret;
@@ -175,7 +191,7 @@ TEST_F(AuthTest, EveryRouteAnswersEachCallerAsItsRoleSays) {
   EXPECT_EQ(any.headers.count("access-control-allow-origin"), 0u);
 }
 
-TEST_F(AuthTest, TokensAreStoredOnlyAsHashes) {
+TEST_P(AuthTest, TokensAreStoredOnlyAsHashes) {
   const Client admin = As(admin_);
   std::vector<std::string> secrets = {admin_};
   for (const Role role : {Role::kRead, Role::kWrite, Role::kAdmin})
@@ -218,7 +234,7 @@ TEST_F(AuthTest, TokensAreStoredOnlyAsHashes) {
             5);
 }
 
-TEST_F(AuthTest, ListingAndRevokingTokens) {
+TEST_P(AuthTest, ListingAndRevokingTokens) {
   const Client admin = As(admin_);
   const CreatedToken ci = admin.CreateToken("ci", Role::kWrite);
   const auto listed = admin.ListTokens();
@@ -245,7 +261,8 @@ TEST_F(AuthTest, ListingAndRevokingTokens) {
   EXPECT_EQ(Client::Connect(again.http, 30s, admin_).ListTokens().size(), 2u);
 }
 
-TEST_F(AuthTest, TheHostHeaderMustNameThisServer) {
+TEST_P(AuthTest, TheHostHeaderMustNameThisServer) {
+  if (GetParam()) GTEST_SKIP() << "raw requests over plain TCP: the HTTP variant checks Host";
   const auto status = [this](const std::string& host) {
     testing::HttpConnection c(port_);
     c.Send("GET /healthz HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
@@ -268,7 +285,7 @@ TEST_F(AuthTest, TheHostHeaderMustNameThisServer) {
   EXPECT_EQ(status("rebound.attacker.example:" + port2), 403);
 }
 
-TEST_F(AuthTest, DatasetCapabilitiesOpenOneDatasetUntilTheyExpire) {
+TEST_P(AuthTest, DatasetCapabilitiesOpenOneDatasetUntilTheyExpire) {
   const std::string sha = As(admin_).UploadDataset("tiny", kCsv).sha256;
   const std::string other = As(admin_).UploadDataset("other", "x,target\n1,0\n2,1\n").sha256;
   const std::string key = Secret();
@@ -296,7 +313,7 @@ TEST_F(AuthTest, DatasetCapabilitiesOpenOneDatasetUntilTheyExpire) {
             401);
 }
 
-TEST_F(AuthTest, AWorkerWithoutATokenTrainsOnAnUploadedDataset) {
+TEST_P(AuthTest, AWorkerWithoutATokenTrainsOnAnUploadedDataset) {
   const std::string csv = [] {
     std::ifstream in(testing::SourceDir() + "/examples/data/iris.csv");
     std::stringstream s;
@@ -320,7 +337,7 @@ TEST_F(AuthTest, AWorkerWithoutATokenTrainsOnAnUploadedDataset) {
   EXPECT_THAT(server_->Log(), HasSubstr("dataset " + sha + " downloaded"));
 }
 
-TEST_F(AuthTest, ACommandTrialFailsOnAWorkerNotAllowedToRunCommands) {
+TEST_P(AuthTest, ACommandTrialFailsOnAWorkerNotAllowedToRunCommands) {
   const std::int64_t id = As(admin_).CreateExperiment(SpecFromJson(ParseJson(kCommandSpec))).id;
   worker_ = std::make_unique<testing::ChildProcess>(
       std::vector<std::string>{testing::BinDir() + "/krige-worker", "--connect", zmq_},
@@ -331,6 +348,31 @@ TEST_F(AuthTest, ACommandTrialFailsOnAWorkerNotAllowedToRunCommands) {
   ASSERT_EQ(trials.size(), 1u);
   EXPECT_EQ(trials[0].state, TrialState::kFailed);
   EXPECT_THAT(trials[0].error, HasSubstr("--allow-commands"));
+}
+
+TEST(TlsTest, AClientThatDoesNotTrustTheCertificateRefusesTheServer) {
+  testing::TestDatabase db;
+  testing::TempDir dir;
+  const auto cert = testing::MakeSelfSignedCertificate(dir.path());
+  auto server = testing::StartServer(db.url(), dir.path() + "/server.log", testing::Auth::kOn,
+                                     {"--tls-cert", cert.cert, "--tls-key", cert.key});
+  ASSERT_EQ(server.http.rfind("https://", 0), 0u) << server.http;
+  ::unsetenv("KRIGE_CACERT");
+  // Trusted: the listing works.
+  EXPECT_EQ(Client::Connect(server.http, 10s, server.token, cert.cert).ListTokens().size(), 1u);
+  // Not trusted (the system's CAs never signed it): no request leaves the client.
+  try {
+    Client::Connect(server.http, 10s, server.token).ListTokens();
+    ADD_FAILURE() << "an untrusted certificate was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnavailable);
+    EXPECT_THAT(e.what(), HasSubstr("TLS handshake failed"));
+  }
+  // Plain HTTP to the HTTPS port gets no HTTP answer.
+  const std::string plain = "http://" + server.http.substr(8);
+  EXPECT_THROW(Client::Connect(plain, 5s, server.token).ListTokens(), Error);
+  EXPECT_EQ(Client::Connect(server.http, 10s, server.token, cert.cert).ListTokens().size(), 1u)
+      << "the server is still serving";
 }
 
 TEST(AuthOffTest, AuthOffServesEveryoneAndSaysSo) {

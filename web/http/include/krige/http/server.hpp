@@ -26,6 +26,9 @@ struct ServerOptions {
   // The one origin allowed to call the API from another site's pages (CORS); empty: no CORS
   // headers at all, so browsers keep other sites' scripts out.
   std::string cors_origin;
+  // HTTPS: a PEM certificate chain and its private key. Both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // Keep-alive connections; 30 s timeout on every read and write (plus 1 s per MiB of body);
