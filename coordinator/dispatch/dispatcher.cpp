@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <zmq.hpp>
@@ -30,7 +29,6 @@ struct Dispatcher::Impl {
   zmq::context_t context{1};
   zmq::socket_t zap{context, zmq::socket_type::rep};  // bound only with CURVE
   zmq::socket_t monitor{context, zmq::socket_type::pair};
-  std::map<std::string, std::string> key_of;  // worker id -> CURVE public key (I/O thread)
   zmq::socket_t router{context, zmq::socket_type::router};
   zmq::socket_t wake_in{context, zmq::socket_type::pull};
   zmq::socket_t wake_out{context, zmq::socket_type::push};  // guarded by mutex
@@ -167,28 +165,7 @@ std::string Dispatcher::Start() {
           ++malformed_;
           continue;
         }
-        // With CURVE, a worker id stays with the key that first used it: an admitted peer
-        // cannot take over another worker's id (ZAP put the key into the User-Id property).
-        std::string key;
-        if (curve) {
-          try {
-            key = msg[0].gets("User-Id");
-          } catch (const zmq::error_t&) {
-          }
-        }
         const std::string id = msg.popstr();
-        if (curve) {
-          const auto [bound, fresh] = d.key_of.emplace(id, key);
-          if (!fresh && bound->second != key) {
-            const auto n = ++denied_;
-            if (n <= 10 || n % 1000 == 0)
-              spdlog::warn(
-                  "dropped a message for worker id {} sent with another worker's key "
-                  "({} refused so far)",
-                  id, n);
-            continue;
-          }
-        }
         // The routing id is the worker's name in the database: text only. (A peer without
         // one gets a ZeroMQ-made id that starts with a zero byte.)
         if (!TextProblem(id, limits::kNameBytes).empty()) {

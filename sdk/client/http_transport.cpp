@@ -78,7 +78,7 @@ bool IsDropped(const beast::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == asio::error::connection_aborted || ec == asio::error::not_connected ||
-         ec == http::error::partial_message;
+         ec == http::error::partial_message || ec == ssl::error::stream_truncated;
 }
 
 class HttpTransport final : public Transport {

@@ -173,11 +173,14 @@ ServerProcess StartServer(const std::string& database_url, const std::string& lo
   return server;
 }
 
-Certificate MakeSelfSignedCertificate(const std::string& dir) {
+Certificate MakeSelfSignedCertificate(const std::string& dir,
+                                      const std::vector<std::string>& extra_ips) {
   Certificate c{dir + "/cert.pem", dir + "/key.pem"};
-  const auto [code, out] = RunCommand(
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " + c.key +
-      " -out " + c.cert + " -addext subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost 2>&1");
+  std::string names = "IP:127.0.0.1,IP:::1,DNS:localhost";
+  for (const auto& ip : extra_ips) names += ",IP:" + ip;
+  const auto [code, out] =
+      RunCommand("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " +
+                 c.key + " -out " + c.cert + " -addext subjectAltName=" + names + " 2>&1");
   if (code != 0) throw std::runtime_error("openssl could not make a certificate: " + out);
   return c;
 }

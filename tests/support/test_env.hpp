@@ -87,13 +87,14 @@ class TempDir {
   std::string path_;
 };
 
-// A self-signed certificate for 127.0.0.1, ::1 and localhost, valid for a day, made with
-// openssl in `dir`: PEM files cert.pem (also the CA file that trusts it) and key.pem.
+// A self-signed certificate for 127.0.0.1, ::1, localhost and `extra_ips`, valid for a day,
+// made with openssl in `dir`: PEM files cert.pem (also the CA file that trusts it) and key.pem.
 struct Certificate {
   std::string cert;
   std::string key;
 };
-Certificate MakeSelfSignedCertificate(const std::string& dir);
+Certificate MakeSelfSignedCertificate(const std::string& dir,
+                                      const std::vector<std::string>& extra_ips = {});
 
 // Runs a command through /bin/sh, returns (exit code, stdout).
 std::pair<int, std::string> RunCommand(const std::string& command);

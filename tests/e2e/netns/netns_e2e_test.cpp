@@ -1,10 +1,10 @@
 // Three hosts on one machine: network namespaces made by the test, joined by veth pairs with
 // addresses of their own. krige-server and PostgreSQL live in "server", a worker in each of
 // "a" and "b", and the test reaches the server from the root namespace over a third pair.
-// With CURVE on, a 30-trial sweep completes; then host a is cut off (link down) while it holds
-// a trial, for longer than the lease: the trial is requeued with attempt + 1 and finished by
-// b; when the link comes back, a's late result is discarded (accepted=false). The store holds
-// exactly 30 completed trials, no number twice.
+// With tokens, CURVE and TLS on, a 30-trial sweep completes; then host a is cut off (link down)
+// while it holds a trial, for longer than the lease: the trial is requeued with attempt + 1 and
+// finished by b; when the link comes back, a's late result is discarded (accepted=false). The store
+// holds exactly 30 completed trials, no number twice.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,13 +144,31 @@ class NetnsTest : public ::testing::Test {
 };
 
 TEST_F(NetnsTest, ASweepAcrossHostsSurvivesACutOffWorker) {
-  server_ = std::make_unique<ChildProcess>(
-      hosts_.Argv("s", {testing::BinDir() + "/krige-server", "--database-url", pg_url_, "--http",
-                        "0.0.0.0:8080", "--zmq", "tcp://0.0.0.0:5555", "--lease-seconds", "3",
-                        "--auth", "on", "--token-file", dir_.path() + "/token", "--allowed-hosts",
-                        "10.231.0.2", "--curve-secret-key", keys() + "/server.key", "--worker-keys",
-                        keys() + "/workers"}),
-      dir_.path() + "/server.log");
+  const auto tls = testing::MakeSelfSignedCertificate(dir_.path(), {"10.231.0.2"});
+  server_ = std::make_unique<ChildProcess>(hosts_.Argv("s", {testing::BinDir() + "/krige-server",
+                                                             "--database-url",
+                                                             pg_url_,
+                                                             "--http",
+                                                             "0.0.0.0:8080",
+                                                             "--zmq",
+                                                             "tcp://0.0.0.0:5555",
+                                                             "--lease-seconds",
+                                                             "3",
+                                                             "--auth",
+                                                             "on",
+                                                             "--token-file",
+                                                             dir_.path() + "/token",
+                                                             "--allowed-hosts",
+                                                             "10.231.0.2",
+                                                             "--tls-cert",
+                                                             tls.cert,
+                                                             "--tls-key",
+                                                             tls.key,
+                                                             "--curve-secret-key",
+                                                             keys() + "/server.key",
+                                                             "--worker-keys",
+                                                             keys() + "/workers"}),
+                                           dir_.path() + "/server.log");
   ASSERT_NE(server_->WaitForLine("krige-server listening", 60s), "") << Logs();
   workers_.push_back(std::make_unique<ChildProcess>(
       hosts_.Argv("a", {testing::BinDir() + "/krige-worker", "--allow-commands", "--connect",
@@ -166,7 +184,7 @@ TEST_F(NetnsTest, ASweepAcrossHostsSurvivesACutOffWorker) {
   std::string token;
   std::getline(std::ifstream(dir_.path() + "/token"), token);
   ASSERT_FALSE(token.empty()) << "the first admin token was not written";
-  Client client(MakeHttpTransport("http://10.231.0.2:8080", 30s, token));
+  Client client(MakeHttpTransport("https://10.231.0.2:8080", 30s, token, tls.cert));
   const Experiment e = client.CreateExperiment(SpecFromJson(
       Json{{"name", "hosts-apart"},
            {"objective", {{"metric", "loss"}, {"goal", "minimize"}}},
@@ -178,18 +196,27 @@ TEST_F(NetnsTest, ASweepAcrossHostsSurvivesACutOffWorker) {
             {{"kind", "command"}, {"command", {"/bin/sh", "-c", "sleep 0.3; echo loss={x}"}}}}}));
   const std::string id = std::to_string(e.id);
 
-  // Cut host a off while it holds a trial, once a few trials are in.
+  // Cut host a off while it holds a trial, once a few trials are in. What it holds is read
+  // after the cut: a result that got out just before it may have ended the trial seen before.
   std::string held;
+  const auto running_on_a = [&] {
+    return Sql("SELECT id FROM trials WHERE experiment_id = " + id +
+               " AND state = 'running' AND worker = 'wa' LIMIT 1");
+  };
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (held.empty() && std::chrono::steady_clock::now() < deadline) {
     if (std::stoi(Sql("SELECT count(*) FROM trials WHERE experiment_id = " + id +
-                      " AND state = 'completed'")) >= 5)
-      held = Sql("SELECT id FROM trials WHERE experiment_id = " + id +
-                 " AND state = 'running' AND worker = 'wa' LIMIT 1");
-    if (held.empty()) std::this_thread::sleep_for(50ms);
+                      " AND state = 'completed'")) < 5 ||
+        running_on_a().empty()) {
+      std::this_thread::sleep_for(50ms);
+      continue;
+    }
+    ASSERT_TRUE(hosts_.SetLinkA(false));
+    std::this_thread::sleep_for(500ms);
+    held = running_on_a();
+    if (held.empty()) ASSERT_TRUE(hosts_.SetLinkA(true));  // between two trials: again
   }
   ASSERT_FALSE(held.empty()) << Logs();
-  ASSERT_TRUE(hosts_.SetLinkA(false));
   // Past the lease, the trial is b's, as attempt 2 (or finished by b already).
   std::string owner;
   const auto cut_deadline = std::chrono::steady_clock::now() + 30s;
