@@ -29,7 +29,15 @@ Json ScalarToJson(const YAML::Node& node) {
   return text;
 }
 
-Json NodeToJson(const YAML::Node& node) {
+// Deeper than any spec (whose bound is 32 levels): also what stops a recursive alias
+// (`&a [*a]`), which yaml-cpp loads as a node that contains itself.
+constexpr int kMaxDepth = 64;
+
+Json NodeToJson(const YAML::Node& node, int depth = 0) {
+  if (depth > kMaxDepth)
+    throw Error(ErrorCode::kInvalidArgument, "malformed YAML: nested more than " +
+                                                 std::to_string(kMaxDepth) +
+                                                 " levels deep (or an alias that contains itself)");
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -38,12 +46,13 @@ Json NodeToJson(const YAML::Node& node) {
       return ScalarToJson(node);
     case YAML::NodeType::Sequence: {
       Json out = Json::array();
-      for (const auto& item : node) out.push_back(NodeToJson(item));
+      for (const auto& item : node) out.push_back(NodeToJson(item, depth + 1));
       return out;
     }
     case YAML::NodeType::Map: {
       Json out = Json::object();
-      for (const auto& item : node) out[item.first.as<std::string>()] = NodeToJson(item.second);
+      for (const auto& item : node)
+        out[item.first.as<std::string>()] = NodeToJson(item.second, depth + 1);
       return out;
     }
   }

@@ -181,8 +181,10 @@ Message DecodeBody(const std::string& type, const Json& j) {
   if (type == "ASSIGN") {
     Assign m;
     m.trial = RefFrom(j);
-    m.experiment_id = j.at("experiment_id").get<std::int64_t>();
-    m.number = j.value("number", 0);
+    m.experiment_id = Int(j, "experiment_id", 1, std::numeric_limits<std::int64_t>::max());
+    m.number = j.contains("number")
+                   ? static_cast<int>(Int(j, "number", 0, std::numeric_limits<int>::max()))
+                   : 0;
     m.params = ParamsFromJson(j.at("params"));
     m.training = TrainingFromJson(j.at("training"));
     m.objective.metric = j.at("objective").at("metric").get<std::string>();

@@ -208,5 +208,15 @@ TEST(SpecTest, DatasetReferencesAreChecked) {
   EXPECT_TRUE(ProblemsOf(j).empty());
 }
 
+TEST(SpecTest, ARecursiveYamlAliasIsAnErrorNotACrash) {
+  // Found by the spec fuzzer: `&a [*a]` is a node that contains itself.
+  try {
+    YamlToJson("a: &x [*x]\n");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("nested more than"));
+  }
+}
 }  // namespace
 }  // namespace krige

@@ -139,5 +139,17 @@ TEST(WireTest, InformationalTextIsCutNotRefused) {
   EXPECT_EQ(hello.version, "v\xc3\xa9");
 }
 
+TEST(WireTest, AssignIdsOutsideTheirRangeAreRejected) {
+  // Found by the wire fuzzer: a float id was cast to an integer (undefined behaviour).
+  const std::string tail = R"(,"params":{},"training":{"dataset":"d.csv","model":"knn"},)"
+                           R"("objective":{"metric":"accuracy","goal":"maximize"}})";
+  for (const char* fields : {R"("experiment_id":1e19)", R"("experiment_id":1,"number":1e300)",
+                             R"("experiment_id":1,"number":-1)", R"("experiment_id":0)"}) {
+    const std::string body = std::string(R"({"trial_id":1,"attempt":1,)") + fields + tail;
+    EXPECT_THROW(Decode(Frames("ASSIGN", body)), Error) << fields;
+  }
+  EXPECT_NO_THROW(Decode(Frames(
+      "ASSIGN", std::string(R"({"trial_id":1,"attempt":1,"experiment_id":7,"number":3)") + tail)));
+}
 }  // namespace
 }  // namespace krige::wire
