@@ -11,9 +11,16 @@
 namespace krige {
 namespace {
 
+// std::regex recurses per character: a long scalar would overflow the stack. No number is
+// this long; a longer scalar is a string.
+constexpr std::size_t kMaxNumberChars = 400;
+// Aliases may expand exponentially (a billion laughs): at most this many nodes are converted.
+constexpr std::size_t kMaxNodes = 1000000;
+
 Json ScalarToJson(const YAML::Node& node) {
   const std::string& text = node.Scalar();
   if (node.Tag() == "!") return text;  // quoted: always a string
+  if (text.size() > kMaxNumberChars) return text;
   static const std::regex kInt(R"([-+]?[0-9]+)");
   static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
   if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
@@ -33,7 +40,11 @@ Json ScalarToJson(const YAML::Node& node) {
 // (`&a [*a]`), which yaml-cpp loads as a node that contains itself.
 constexpr int kMaxDepth = 64;
 
-Json NodeToJson(const YAML::Node& node, int depth = 0) {
+Json NodeToJson(const YAML::Node& node, std::size_t& nodes, int depth = 0) {
+  if (++nodes > kMaxNodes)
+    throw Error(ErrorCode::kInvalidArgument, "malformed YAML: more than " +
+                                                 std::to_string(kMaxNodes) +
+                                                 " values once its aliases are expanded");
   if (depth > kMaxDepth)
     throw Error(ErrorCode::kInvalidArgument, "malformed YAML: nested more than " +
                                                  std::to_string(kMaxDepth) +
@@ -46,13 +57,13 @@ Json NodeToJson(const YAML::Node& node, int depth = 0) {
       return ScalarToJson(node);
     case YAML::NodeType::Sequence: {
       Json out = Json::array();
-      for (const auto& item : node) out.push_back(NodeToJson(item, depth + 1));
+      for (const auto& item : node) out.push_back(NodeToJson(item, nodes, depth + 1));
       return out;
     }
     case YAML::NodeType::Map: {
       Json out = Json::object();
       for (const auto& item : node)
-        out[item.first.as<std::string>()] = NodeToJson(item.second, depth + 1);
+        out[item.first.as<std::string>()] = NodeToJson(item.second, nodes, depth + 1);
       return out;
     }
   }
@@ -63,7 +74,8 @@ Json NodeToJson(const YAML::Node& node, int depth = 0) {
 
 Json YamlToJson(const std::string& yaml_text) {
   try {
-    return NodeToJson(YAML::Load(yaml_text));
+    std::size_t nodes = 0;
+    return NodeToJson(YAML::Load(yaml_text), nodes);
   } catch (const YAML::Exception& e) {
     throw Error(ErrorCode::kInvalidArgument,
                 "malformed YAML at line " + std::to_string(e.mark.line + 1) + ": " + e.msg);

@@ -128,6 +128,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void OnHeader(beast::error_code ec, std::size_t) {
     if (ec) return OnRead(ec, 0);
     const auto& header = parser_->get();
+    // A Transfer-Encoding other than one final "chunked" is refused and the connection closed
+    // (RFC 7230 3.3.3): read any other way, its body could pass for a second request.
+    if (header.find(bhttp::field::transfer_encoding) != header.end() &&
+        (!parser_->chunked() ||
+         !beast::iequals(header[bhttp::field::transfer_encoding], "chunked")))
+      return WriteError(ErrorCode::kInvalidArgument,
+                        "malformed HTTP request: unsupported Transfer-Encoding");
     const std::string target(header.target());
     const std::size_t route_limit = shared_->router->BodyLimit(std::string(header.method_string()),
                                                                target.substr(0, target.find('?')));

@@ -213,7 +213,9 @@ TEST(HttpTransportTest, SilentServerTimesOut) {
 }
 
 TEST(HttpTransportTest, RejectsMalformedUrls) {
-  EXPECT_THROW(MakeHttpTransport("https://example.com", 1s), Error);
+  EXPECT_THROW(MakeHttpTransport("ftp://example.com", 1s), Error);
+  EXPECT_NO_THROW(MakeHttpTransport("https://example.com", 1s));  // connects on first use
+  EXPECT_THROW(MakeHttpTransport("https://example.com", 1s, "", "/nonexistent/ca.pem"), Error);
   EXPECT_THROW(MakeHttpTransport("127.0.0.1:8080", 1s), Error);
   EXPECT_THROW(MakeHttpTransport("http://host:port", 1s), Error);
   EXPECT_NO_THROW(MakeHttpTransport("http://localhost", 1s));

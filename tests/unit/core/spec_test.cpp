@@ -1,5 +1,7 @@
 #include <gmock/gmock.h>
+
 #include <gtest/gtest.h>
+#include <chrono>
 
 #include "krige/codec.hpp"
 #include "krige/spec.hpp"
@@ -217,6 +219,22 @@ TEST(SpecTest, ARecursiveYamlAliasIsAnErrorNotACrash) {
     EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
     EXPECT_THAT(e.what(), ::testing::HasSubstr("nested more than"));
   }
+}
+TEST(SpecTest, ExpandingYamlAliasesAndHugeScalarsAreBounded) {
+  // Found by the spec fuzzer: ten aliases per level over seven levels is 1e7 values.
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level <= 7; ++level) {
+    yaml += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
+    for (int i = 0; i < 10; ++i)
+      yaml += std::string(i ? ", " : "") + "*a" + std::to_string(level - 1);
+    yaml += "]\n";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(YamlToJson(yaml), Error);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  // 32 000 digits once overflowed the stack in std::regex: now a (long) string.
+  const Json j = YamlToJson("name: " + std::string(32000, '1') + "\n");
+  EXPECT_TRUE(j["name"].is_string());
 }
 }  // namespace
 }  // namespace krige

@@ -47,6 +47,7 @@ TEST(WireTest, EveryMessageRoundTrips) {
 TEST(WireTest, AssignWithoutApiUrlStaysWithout) {
   Assign assign;
   assign.trial = {1, 1};
+  assign.experiment_id = 1;
   assign.training.dataset = "sha256:" + std::string(64, 'a');
   assign.objective = {"accuracy", Goal::kMaximize};
   const auto frames = Encode(assign);
