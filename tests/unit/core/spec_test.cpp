@@ -23,7 +23,7 @@ parallelism: 2
 space:
   C: {type: float, low: 1e-3, high: 1e3, log: true}
   penalty: {type: categorical, values: [l1, l2]}
-  iters: {type: int, low: 10, high: 100, step: 10}
+  intercept_scaling: {type: int, low: 10, high: 100, step: 10}
 training:
   dataset: data/breast_cancer.csv
   model: logistic_regression
@@ -52,7 +52,7 @@ TEST(SpecTest, YamlDecodesToTheSpec) {
   EXPECT_TRUE(c->log);
   EXPECT_DOUBLE_EQ(c->low, 1e-3);
   EXPECT_EQ(s.space.Find("penalty")->choices.size(), 2u);
-  EXPECT_EQ(s.space.Find("iters")->type, ParamType::kInt);
+  EXPECT_EQ(s.space.Find("intercept_scaling")->type, ParamType::kInt);
   EXPECT_EQ(s.training.folds, 5);
   EXPECT_TRUE(s.training.stratified);
   EXPECT_EQ(s.training.metrics, (std::vector<std::string>{"f1", "roc_auc"}));
@@ -126,13 +126,13 @@ TEST(SpecTest, SpaceContainsRespectsConditions) {
   Json j = YamlToJson(kGoodYaml);
   j["space"]["degree"] = {{"type", "int"}, {"low", 2}, {"high", 5}, {"when", {{"penalty", "l1"}}}};
   const ExperimentSpec s = SpecFromJson(j);
-  Params p{{"C", 1.0}, {"penalty", std::string("l2")}, {"iters", std::int64_t{20}}};
+  Params p{{"C", 1.0}, {"penalty", std::string("l2")}, {"intercept_scaling", std::int64_t{20}}};
   EXPECT_TRUE(s.space.Contains(p));
   p["degree"] = std::int64_t{3};
   EXPECT_FALSE(s.space.Contains(p)) << "degree is inactive when penalty == l2";
   p["penalty"] = std::string("l1");
   EXPECT_TRUE(s.space.Contains(p));
-  p["iters"] = std::int64_t{25};
+  p["intercept_scaling"] = std::int64_t{25};
   EXPECT_FALSE(s.space.Contains(p)) << "25 is off the step-10 lattice";
 }
 
@@ -236,5 +236,46 @@ TEST(SpecTest, ExpandingYamlAliasesAndHugeScalarsAreBounded) {
   const Json j = YamlToJson("name: " + std::string(32000, '1') + "\n");
   EXPECT_TRUE(j["name"].is_string());
 }
+}  // namespace
+}  // namespace krige
+
+namespace krige {
+namespace {
+
+TEST(SpecTest, UnknownHyperparametersOfABuiltinModelAreRefusedWithTheirPaths) {
+  Json j = YamlToJson(kGoodYaml);
+  j["space"]["gama"] = {{"type", "float"}, {"low", 0.1}, {"high", 1.0}};
+  j["training"]["params"] = {{"max_iter", 100}, {"tol", 1e-3}};
+  const auto problems = ProblemsOf(j);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].field, "space.gama");
+  EXPECT_THAT(problems[0].message,
+              HasSubstr("logistic_regression has no hyperparameter 'gama' (it has C, penalty, "));
+  EXPECT_EQ(problems[1].field, "training.params.max_iter");
+  // Commands take any parameter names.
+  j = YamlToJson(kGoodYaml);
+  j["space"]["gama"] = {{"type", "float"}, {"low", 0.1}, {"high", 1.0}};
+  j["training"] = {{"kind", "command"}, {"command", {"train", "{gama}"}}};
+  EXPECT_THAT(ProblemsOf(j), ::testing::IsEmpty());
+}
+
+TEST(SpecTest, MaxFailedTrialsDefaultsRoundTripsAndIsBounded) {
+  Json j = YamlToJson(kGoodYaml);
+  EXPECT_EQ(SpecFromJson(j).max_failed_trials, 5);
+  j["max_failed_trials"] = 0;
+  const ExperimentSpec s = SpecFromJson(j);
+  EXPECT_EQ(s.max_failed_trials, 0);
+  EXPECT_EQ(SpecFromJson(ToJson(s)).max_failed_trials, 0);
+  for (const Json bad : {Json(-1), Json(1000001), Json("five")}) {
+    j["max_failed_trials"] = bad;
+    const auto problems = ProblemsOf(j);
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_EQ(problems[0].field, "max_failed_trials");
+  }
+  ExperimentSpec direct = SpecFromJson(YamlToJson(kGoodYaml));
+  direct.max_failed_trials = -3;
+  EXPECT_THAT(Validate(direct), Contains(Field(&FieldProblem::field, "max_failed_trials")));
+}
+
 }  // namespace
 }  // namespace krige
