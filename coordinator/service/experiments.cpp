@@ -17,6 +17,7 @@ StoredExperimentService::StoredExperimentService(storage::ExperimentRepository& 
 
 Experiment StoredExperimentService::Create(const ExperimentSpec& submitted) {
   auto problems = Validate(submitted);
+  for (auto& p : CheckModelHyperparameters(submitted)) problems.push_back(std::move(p));
   if (check_)
     for (auto& p : check_(submitted)) problems.push_back(std::move(p));
   if (!problems.empty()) throw ValidationError(std::move(problems));

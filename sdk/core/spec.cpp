@@ -256,6 +256,23 @@ bool MetricIsGreaterBetter(const std::string& metric) {
            metric == "inertia");
 }
 
+std::vector<FieldProblem> CheckModelHyperparameters(const ExperimentSpec& spec) {
+  std::vector<FieldProblem> out;
+  const TrainingSpec& t = spec.training;
+  const auto* known = t.kind == "cv" ? ModelHyperparameters(t.model) : nullptr;
+  if (!known) return out;
+  const auto unknown = [&](const std::string& field, const std::string& name) {
+    if (name.size() > limits::kNameBytes || Contains(*known, name)) return;
+    out.push_back(
+        {field, t.model + " has no hyperparameter '" + name + "' (it has " + List(*known) + ")"});
+  };
+  for (std::size_t i = 0; i < spec.space.size() && i < limits::kParameters; ++i)
+    unknown("space." + spec.space.params()[i].name, spec.space.params()[i].name);
+  if (t.fixed.size() <= limits::kFixedParams)
+    for (const auto& [key, value] : t.fixed) unknown("training.params." + key, key);
+  return out;
+}
+
 std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
   std::vector<FieldProblem> out;
   if (spec.name.empty()) out.push_back({"name", "must not be empty"});
@@ -330,18 +347,6 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
     if (!Contains(KnownModels(), t.model))
       out.push_back({"training.model", "unknown model \"" + t.model.substr(0, 64) +
                                            "\" (known: " + List(KnownModels()) + ")"});
-    // A misspelled hyperparameter would fail every trial the same way: refused here instead.
-    if (const auto* known = ModelHyperparameters(t.model)) {
-      const auto unknown = [&](const std::string& field, const std::string& name) {
-        if (name.size() > limits::kNameBytes || Contains(*known, name)) return;
-        out.push_back({field, t.model + " has no hyperparameter '" + name + "' (it has " +
-                                  List(*known) + ")"});
-      };
-      for (std::size_t i = 0; i < spec.space.size() && i < limits::kParameters; ++i)
-        unknown("space." + spec.space.params()[i].name, spec.space.params()[i].name);
-      if (t.fixed.size() <= limits::kFixedParams)
-        for (const auto& [key, value] : t.fixed) unknown("training.params." + key, key);
-    }
     if (t.folds < limits::kMinFolds || t.folds > limits::kMaxFolds)
       out.push_back({"training.folds", between(limits::kMinFolds, limits::kMaxFolds)});
     if (t.repeats < 1 || t.repeats > limits::kMaxRepeats)

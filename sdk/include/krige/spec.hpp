@@ -76,6 +76,13 @@ struct ExperimentSpec {
 // Every problem in the spec, each with its field path; empty when the spec is valid.
 std::vector<FieldProblem> Validate(const ExperimentSpec& spec);
 
+// The names in `space` and `training.params` that the spec's built-in model (kind cv) does not
+// take, each at its field path ("space.gama": "logistic_regression has no hyperparameter
+// 'gama' (it has C, penalty, ...)"); empty for other kinds and unknown models (Validate reports
+// those). The server refuses such specs at submission (they would fail every trial); it is
+// apart from Validate so that a spec's structure can be checked on its own.
+std::vector<FieldProblem> CheckModelHyperparameters(const ExperimentSpec& spec);
+
 // Names known to the built-in worker (used by validation and the worker alike).
 const std::vector<std::string>& KnownModels();
 // The hyperparameters built-in model `model` takes (scikit-learn's / XGBoost's names), or

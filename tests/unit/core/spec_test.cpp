@@ -23,7 +23,7 @@ parallelism: 2
 space:
   C: {type: float, low: 1e-3, high: 1e3, log: true}
   penalty: {type: categorical, values: [l1, l2]}
-  intercept_scaling: {type: int, low: 10, high: 100, step: 10}
+  iters: {type: int, low: 10, high: 100, step: 10}
 training:
   dataset: data/breast_cancer.csv
   model: logistic_regression
@@ -52,7 +52,7 @@ TEST(SpecTest, YamlDecodesToTheSpec) {
   EXPECT_TRUE(c->log);
   EXPECT_DOUBLE_EQ(c->low, 1e-3);
   EXPECT_EQ(s.space.Find("penalty")->choices.size(), 2u);
-  EXPECT_EQ(s.space.Find("intercept_scaling")->type, ParamType::kInt);
+  EXPECT_EQ(s.space.Find("iters")->type, ParamType::kInt);
   EXPECT_EQ(s.training.folds, 5);
   EXPECT_TRUE(s.training.stratified);
   EXPECT_EQ(s.training.metrics, (std::vector<std::string>{"f1", "roc_auc"}));
@@ -126,13 +126,13 @@ TEST(SpecTest, SpaceContainsRespectsConditions) {
   Json j = YamlToJson(kGoodYaml);
   j["space"]["degree"] = {{"type", "int"}, {"low", 2}, {"high", 5}, {"when", {{"penalty", "l1"}}}};
   const ExperimentSpec s = SpecFromJson(j);
-  Params p{{"C", 1.0}, {"penalty", std::string("l2")}, {"intercept_scaling", std::int64_t{20}}};
+  Params p{{"C", 1.0}, {"penalty", std::string("l2")}, {"iters", std::int64_t{20}}};
   EXPECT_TRUE(s.space.Contains(p));
   p["degree"] = std::int64_t{3};
   EXPECT_FALSE(s.space.Contains(p)) << "degree is inactive when penalty == l2";
   p["penalty"] = std::string("l1");
   EXPECT_TRUE(s.space.Contains(p));
-  p["intercept_scaling"] = std::int64_t{25};
+  p["iters"] = std::int64_t{25};
   EXPECT_FALSE(s.space.Contains(p)) << "25 is off the step-10 lattice";
 }
 
@@ -246,17 +246,17 @@ TEST(SpecTest, UnknownHyperparametersOfABuiltinModelAreRefusedWithTheirPaths) {
   Json j = YamlToJson(kGoodYaml);
   j["space"]["gama"] = {{"type", "float"}, {"low", 0.1}, {"high", 1.0}};
   j["training"]["params"] = {{"max_iter", 100}, {"tol", 1e-3}};
-  const auto problems = ProblemsOf(j);
-  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_THAT(ProblemsOf(j), ::testing::IsEmpty()) << "Validate checks the structure only";
+  const auto problems = CheckModelHyperparameters(SpecFromJson(j));
+  ASSERT_EQ(problems.size(), 3u);
   EXPECT_EQ(problems[0].field, "space.gama");
+  EXPECT_EQ(problems[1].field, "space.iters");
   EXPECT_THAT(problems[0].message,
               HasSubstr("logistic_regression has no hyperparameter 'gama' (it has C, penalty, "));
-  EXPECT_EQ(problems[1].field, "training.params.max_iter");
+  EXPECT_EQ(problems[2].field, "training.params.max_iter");
   // Commands take any parameter names.
-  j = YamlToJson(kGoodYaml);
-  j["space"]["gama"] = {{"type", "float"}, {"low", 0.1}, {"high", 1.0}};
   j["training"] = {{"kind", "command"}, {"command", {"train", "{gama}"}}};
-  EXPECT_THAT(ProblemsOf(j), ::testing::IsEmpty());
+  EXPECT_THAT(CheckModelHyperparameters(SpecFromJson(j)), ::testing::IsEmpty());
 }
 
 TEST(SpecTest, MaxFailedTrialsDefaultsRoundTripsAndIsBounded) {
