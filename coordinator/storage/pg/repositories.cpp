@@ -336,6 +336,8 @@ class PgTrialRepository : public TrialRepository {
       if (direction.empty())
         throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(experiment_id));
       const char* state = StateParam(q.state);
+      // The statements of one state have their own plans (statements.cpp).
+      const std::string suffix = state ? "_state" : "";
       TrialPage page;
       auto take = [&](const pqxx::result& rows) {
         for (const auto& row : rows) page.trials.push_back(RowToTrial(row, 0));
@@ -343,7 +345,7 @@ class PgTrialRepository : public TrialRepository {
       if (q.sort == service::TrialSort::kNumber) {
         int after = q.descending ? std::numeric_limits<int>::max() : -1;
         if (!q.cursor.empty()) after = ParseNumberCursor(q.cursor);
-        take(w.exec_prepared(q.descending ? "trials_number_desc" : "trials_number_asc",
+        take(w.exec_prepared((q.descending ? "trials_number_desc" : "trials_number_asc") + suffix,
                              experiment_id, state, after, limit + 1));
         if (static_cast<int>(page.trials.size()) > limit) {
           page.trials.pop_back();
@@ -359,8 +361,8 @@ class PgTrialRepository : public TrialRepository {
                                : -std::numeric_limits<double>::infinity();
         int after = -1;
         if (!q.cursor.empty()) ParseValueCursor(q.cursor, from, after);
-        take(w.exec_prepared(maximize ? "trials_value_desc" : "trials_value_asc", experiment_id,
-                             state, from, after, limit + 1));
+        take(w.exec_prepared((maximize ? "trials_value_desc" : "trials_value_asc") + suffix,
+                             experiment_id, state, from, after, limit + 1));
       }
       if (static_cast<int>(page.trials.size()) > limit) {
         page.trials.pop_back();
@@ -371,7 +373,8 @@ class PgTrialRepository : public TrialRepository {
       const int after_null = in_values ? -1 : ParseNumberCursor(q.cursor);
       const int room = limit - static_cast<int>(page.trials.size());
       const std::size_t before = page.trials.size();
-      take(w.exec_prepared("trials_value_null", experiment_id, state, after_null, room + 1));
+      take(w.exec_prepared("trials_value_null" + suffix, experiment_id, state, after_null,
+                           room + 1));
       if (static_cast<int>(page.trials.size() - before) > room) {
         page.trials.pop_back();
         page.next_cursor = "n:" + std::to_string(page.trials.back().number);
