@@ -63,6 +63,7 @@ class SchedulerControlTest : public ::testing::Test {
     wire::Hello hello;
     hello.worker_id = w;
     hello.slots = slots;
+    hello.kinds = {"cv"};
     scheduler_->OnMessage(w, hello, now_);
   }
   void Result(const std::string& w, const wire::TrialRef& ref, double value) {
