@@ -506,6 +506,10 @@ const std::map<std::string, Role> kExpectedRoles = {
     {"GET /api/v1/experiments/{id}", Role::kRead},
     {"GET /api/v1/experiments/{id}/trials", Role::kRead},
     {"GET /api/v1/experiments/{id}/best", Role::kRead},
+    {"POST /api/v1/experiments/{id}/stop", Role::kWrite},
+    {"POST /api/v1/experiments/{id}/pause", Role::kWrite},
+    {"POST /api/v1/experiments/{id}/resume", Role::kWrite},
+    {"DELETE /api/v1/experiments/{id}", Role::kWrite},
     {"GET /api/v1/trials/{id}", Role::kRead},
     {"POST /api/v1/datasets", Role::kWrite},
     {"GET /api/v1/datasets", Role::kRead},
@@ -572,6 +576,26 @@ const char* kCommandSpec = R"({
   "space": {"x": {"type": "float", "low": 0, "high": 1}},
   "training": {"kind": "command", "command": ["/bin/sh", "-c", "echo loss={x}"]}
 })";
+
+TEST_F(ApiAuthTest, ControlNeedsWriteAndAnswersTheExperiment) {
+  ASSERT_EQ(As("w", "POST", "/api/v1/experiments", kGoodSpec).status, 201);
+  for (const char* verb : {"stop", "pause", "resume"})
+    EXPECT_EQ(As("r", "POST", std::string("/api/v1/experiments/1/") + verb).status, 403) << verb;
+  EXPECT_EQ(As("r", "DELETE", "/api/v1/experiments/1").status, 403);
+  const http::Response paused = As("w", "POST", "/api/v1/experiments/1/pause");
+  ASSERT_EQ(paused.status, 200) << paused.body;
+  EXPECT_EQ(Json::parse(paused.body)["state"], "paused");
+  EXPECT_EQ(Json::parse(As("w", "POST", "/api/v1/experiments/1/resume").body)["state"], "running");
+  EXPECT_EQ(Json::parse(As("w", "POST", "/api/v1/experiments/1/stop").body)["state"], "stopped");
+  const http::Response refused = As("w", "POST", "/api/v1/experiments/1/pause");
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(Json::parse(refused.body)["error"]["code"], "failed_precondition");
+  EXPECT_EQ(As("w", "POST", "/api/v1/experiments/7/stop").status, 404);
+  EXPECT_EQ(As("w", "POST", "/api/v1/experiments/x/stop").status, 400);
+  EXPECT_EQ(As("w", "DELETE", "/api/v1/experiments/1").status, 204);
+  EXPECT_EQ(As("r", "GET", "/api/v1/experiments/1").status, 404);
+  EXPECT_EQ(As("w", "DELETE", "/api/v1/experiments/1").status, 404);
+}
 
 TEST_F(ApiAuthTest, CommandExperimentsNeedAdminCvNeedsWrite) {
   EXPECT_EQ(As("r", "POST", "/api/v1/experiments", kGoodSpec).status, 403);
