@@ -17,6 +17,7 @@
 #include "dispatcher.hpp"
 #include "experiments.hpp"
 #include "krige/http/server.hpp"
+#include "krige/metrics/metrics.hpp"
 #include "krige/storage/pg.hpp"
 #include "krige/web/api.hpp"
 #include "krige/web/dashboard.hpp"
@@ -288,6 +289,39 @@ int main(int argc, char** argv) {
     krige::service::StoredDatasetService datasets(*dataset_store);
     krige::web::RegisterApi(*router, service, datasets, auth);
     krige::web::RegisterDashboard(*router);
+
+    // GET /metrics: each part reads its own counters at scrape time.
+    krige::metrics::HttpStats http_stats;
+    router->SetObserver(
+        [&http_stats](const std::string& method, const std::string& route, int status,
+                      double seconds) { http_stats.Observe(method, route, status, seconds); });
+    krige::metrics::Registry metrics;
+    metrics.Add([&db](krige::metrics::Exposition& out) {
+      const krige::TrialCounts counts = krige::storage::pg::CountTrials(*db);
+      out.Family("krige_trials", "gauge", "trials in the store by state (every experiment)");
+      for (const auto& [state, n] : {std::pair<const char*, int>{"queued", counts.queued},
+                                     {"running", counts.running},
+                                     {"completed", counts.completed},
+                                     {"failed", counts.failed},
+                                     {"pruned", counts.pruned}})
+        out.Sample("krige_trials", {{"state", state}}, n);
+    });
+    metrics.Add([&scheduler](krige::metrics::Exposition& out) { scheduler.stats().Collect(out); });
+    metrics.Add([&loop](krige::metrics::Exposition& out) {
+      out.Family("krige_scheduler_queue_depth", "gauge",
+                 "events (worker messages, new experiments) waiting for the scheduler thread");
+      out.Sample("krige_scheduler_queue_depth", {}, static_cast<double>(loop.queue_depth()));
+    });
+    metrics.Add([&dispatcher](krige::metrics::Exposition& out) {
+      out.Family("krige_wire_malformed_total", "counter",
+                 "ZeroMQ messages dropped because they did not decode or broke a bound");
+      out.Sample("krige_wire_malformed_total", {}, static_cast<double>(dispatcher.malformed()));
+      out.Family("krige_curve_denied_total", "counter",
+                 "CURVE handshakes refused (unlisted key or plaintext peer)");
+      out.Sample("krige_curve_denied_total", {}, static_cast<double>(dispatcher.denied()));
+    });
+    metrics.Add([&http_stats](krige::metrics::Exposition& out) { http_stats.Collect(out); });
+    krige::web::RegisterMetrics(*router, [&metrics] { return metrics.Expose(); });
 
     loop.Start();
     const std::string zmq_bound = dispatcher.Start();

@@ -16,7 +16,50 @@ constexpr std::size_t kMaxBufferedReports = 100000;
 // How often the workers table learns who is alive (its last_seen; the API reads it).
 constexpr std::chrono::seconds kAliveEvery{5};
 
+// Times one store write into `stats` (seconds and rows), whether it succeeds or throws.
+class WriteTimer {
+ public:
+  WriteTimer(SchedulerStats& stats, SchedulerStats::Write kind, std::size_t rows)
+      : stats_(stats), kind_(kind), rows_(rows), start_(Clock::now()) {}
+  ~WriteTimer() {
+    stats_.write_seconds[kind_].Observe(
+        std::chrono::duration<double>(Clock::now() - start_).count());
+    stats_.write_rows[kind_].Observe(static_cast<double>(rows_));
+  }
+
+ private:
+  SchedulerStats& stats_;
+  SchedulerStats::Write kind_;
+  std::size_t rows_;
+  Clock::time_point start_;
+};
+
 }  // namespace
+
+void SchedulerStats::Collect(metrics::Exposition& out) const {
+  out.Family("krige_results_committed_total", "counter",
+             "RESULTs and FAILs recorded in the store (each then ACKed)");
+  out.Sample("krige_results_committed_total", {}, static_cast<double>(results_committed.load()));
+  out.Family("krige_trials_assigned_total", "counter", "ASSIGNs sent to workers");
+  out.Sample("krige_trials_assigned_total", {}, static_cast<double>(assigned.load()));
+  out.Family("krige_workers_connected", "gauge",
+             "workers the scheduler knows (heard from within the lease)");
+  out.Sample("krige_workers_connected", {}, static_cast<double>(workers.load()));
+  out.Family("krige_experiments_scheduled", "gauge", "running experiments the scheduler serves");
+  out.Sample("krige_experiments_scheduled", {}, static_cast<double>(running_experiments.load()));
+  out.Family("krige_commit_seconds", "histogram",
+             "one store transaction on the scheduler's hot path, by kind of write");
+  for (int k = 0; k < kWrites; ++k)
+    out.Write("krige_commit_seconds", {{"kind", kWriteNames[k]}}, write_seconds[k]);
+  out.Family("krige_commit_batch_rows", "histogram",
+             "rows written by one such transaction, by kind of write");
+  for (int k = 0; k < kWrites; ++k)
+    out.Write("krige_commit_batch_rows", {{"kind", kWriteNames[k]}}, write_rows[k]);
+  out.Family("krige_dispatch_seconds", "histogram",
+             "from the arrival of a worker's HELLO, READY, RESULT or FAIL to each ASSIGN it "
+             "let out");
+  out.Write("krige_dispatch_seconds", {}, dispatch_seconds);
+}
 
 struct Scheduler::ExperimentSlot {
   Experiment experiment;
@@ -169,6 +212,20 @@ Scheduler::WorkerSlot& Scheduler::TouchWorker(const std::string& id, int slots,
 
 void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& message,
                           Clock::time_point now) {
+  // The slots these free up are filled below: how long that took is the dispatch latency.
+  const bool frees = std::holds_alternative<wire::Hello>(message) ||
+                     std::holds_alternative<wire::Ready>(message) ||
+                     std::holds_alternative<wire::Result>(message) ||
+                     std::holds_alternative<wire::Fail>(message);
+  if (frees) trigger_ = now;
+  Handle(worker_id, message, now);
+  trigger_.reset();
+  stats_.workers = static_cast<std::int64_t>(workers_.size());
+  stats_.running_experiments = static_cast<std::int64_t>(running_.size());
+}
+
+void Scheduler::Handle(const std::string& worker_id, const wire::Message& message,
+                       Clock::time_point now) {
   if (const auto* hello = std::get_if<wire::Hello>(&message)) {
     WorkerSlot& w = TouchWorker(worker_id, hello->slots, now);
     w.kinds = {hello->kinds.begin(), hello->kinds.end()};
@@ -235,6 +292,7 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
   storage::RecordOutcome outcome;
   std::optional<double> value;
   try {
+    const WriteTimer timer(stats_, SchedulerStats::kResult, 1 + result.steps.size());
     if (!std::isfinite(result.value)) {
       outcome = trials_.Fail(key, "the objective is not a finite number");
     } else {
@@ -249,6 +307,7 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
   }
   // Only now, with the result durable, may the worker forget it.
   outbox_.Send(worker_id, wire::Ack{result.trial, outcome.recorded != storage::Recorded::kStale});
+  if (outcome.recorded == storage::Recorded::kAccepted) ++stats_.results_committed;
   // A duplicate whose first record this scheduler never saw (its commit's answer was lost
   // with the connection) is applied now.
   if (outcome.recorded != storage::Recorded::kStale) Finished(result.trial, outcome, value);
@@ -259,6 +318,7 @@ void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
                        Clock::time_point now) {
   storage::RecordOutcome outcome;
   try {
+    const WriteTimer timer(stats_, SchedulerStats::kResult, 1);
     outcome = trials_.Fail({fail.trial.trial_id, fail.trial.attempt, worker_id}, fail.error);
   } catch (const Error& error) {
     spdlog::warn("trial {}: cannot record the failure yet: {}", fail.trial.trial_id, error.what());
@@ -266,6 +326,7 @@ void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
     return;
   }
   outbox_.Send(worker_id, wire::Ack{fail.trial, outcome.recorded != storage::Recorded::kStale});
+  if (outcome.recorded == storage::Recorded::kAccepted) ++stats_.results_committed;
   if (outcome.recorded == storage::Recorded::kAccepted)
     spdlog::info("trial {} failed: {}", fail.trial.trial_id, fail.error);
   if (outcome.recorded != storage::Recorded::kStale) Finished(fail.trial, outcome, std::nullopt);
@@ -387,6 +448,7 @@ void Scheduler::FlushReports() {
   std::vector<std::pair<storage::TrialKey, StepScores>> batch;
   batch.swap(reports_);
   try {
+    const WriteTimer timer(stats_, SchedulerStats::kReports, batch.size());
     trials_.RecordSteps(batch);
   } catch (const Error& error) {
     // Kept for the next tick (the RESULT carries every step anyway), within a bound.
@@ -424,6 +486,8 @@ void Scheduler::Tick(Clock::time_point now) {
     Expire(worker_id, trial_id, "the worker stopped reporting this trial");
   for (const auto& id : lost) DropWorker(id, "no heartbeat within the lease");
   FillAll(now);
+  stats_.workers = static_cast<std::int64_t>(workers_.size());
+  stats_.running_experiments = static_cast<std::int64_t>(running_.size());
 }
 
 void Scheduler::FillAll(Clock::time_point now) {
@@ -462,6 +526,7 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
     if (!worker.kinds.count(slot->served)) continue;
     std::optional<Trial> trial;
     if (slot->queued > 0) {
+      const WriteTimer timer(stats_, SchedulerStats::kClaim, 1);
       trial = trials_.ClaimQueued(slot->experiment.id, worker_id);
       if (trial) {
         --slot->queued;
@@ -491,7 +556,10 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
       }
       if (!suggestions[0].note.empty())
         spdlog::info("experiment {}: {}", slot->experiment.id, suggestions[0].note);
-      trial = trials_.CreateRunning(slot->experiment.id, suggestions[0].params, worker_id);
+      {
+        const WriteTimer timer(stats_, SchedulerStats::kCreate, 1);
+        trial = trials_.CreateRunning(slot->experiment.id, suggestions[0].params, worker_id);
+      }
       ++slot->created;
       slot->pending[trial->id] = trial->params;
     }
@@ -512,6 +580,10 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
     if (options_.dataset_capability && spec.training.dataset.rfind("sha256:", 0) == 0)
       assign.dataset_capability = options_.dataset_capability(spec.training.dataset.substr(7));
     outbox_.Send(worker_id, assign);
+    ++stats_.assigned;
+    if (trigger_)
+      stats_.dispatch_seconds.Observe(
+          std::chrono::duration<double>(options_.clock() - *trigger_).count());
     return true;
   }
   return false;

@@ -3,6 +3,7 @@
 // lease decisions use the time each message was received, not when it was processed.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -24,6 +25,8 @@ class SchedulerLoop {
   // Thread-safe.
   void PostMessage(std::string worker_id, wire::Message message, Clock::time_point received);
   void PostExperimentCreated(std::int64_t experiment_id);
+  // Events posted and not yet applied (GET /metrics: krige_scheduler_queue_depth).
+  std::size_t queue_depth() const { return depth_.load(); }
 
  private:
   struct MessageEvent {
@@ -44,6 +47,7 @@ class SchedulerLoop {
   std::condition_variable wake_;
   std::deque<Event> inbox_;
   bool stopping_ = false;
+  std::atomic<std::size_t> depth_{0};
   std::thread thread_;
 };
 

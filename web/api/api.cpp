@@ -31,4 +31,13 @@ void RegisterApi(http::Router& router, service::ExperimentService& service,
   router.Add("GET", "/healthz", R::kNone, Health(service));  // public: for load balancers
 }
 
+void RegisterMetrics(http::Router& router, std::function<std::string()> expose) {
+  router.Add("GET", "/metrics", Role::kRead, [expose = std::move(expose)](const http::Request&) {
+    http::Response response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = expose();
+    return response;
+  });
+}
+
 }  // namespace krige::web

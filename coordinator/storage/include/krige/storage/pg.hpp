@@ -33,4 +33,8 @@ std::unique_ptr<TokenRepository> MakeTokenRepository(std::shared_ptr<Database> d
 // does not know of trials imported into a running experiment until it restarts.
 void ImportTrials(Database& db, std::int64_t experiment_id, const std::vector<Trial>& trials);
 
+// Trials by state over every experiment, from the counts the experiments keep (one row per
+// experiment is read, not the trials).
+TrialCounts CountTrials(Database& db);
+
 }  // namespace krige::storage::pg

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <string>
 
 #include "krige/http/router.hpp"
 #include "krige/service/auth_service.hpp"
@@ -19,5 +21,9 @@ inline constexpr std::size_t kDatasetBodyLimit = std::size_t{256} << 20;
 // handler threads. Authentication itself is the router's (Router::SetAuthenticator).
 void RegisterApi(http::Router& router, service::ExperimentService& experiments,
                  service::DatasetService& datasets, service::AuthService& auth);
+
+// GET /metrics (role read; Prometheus sends the token as bearer_token): the Prometheus text
+// format that `expose` returns, called once per scrape on a handler thread.
+void RegisterMetrics(http::Router& router, std::function<std::string()> expose);
 
 }  // namespace krige::web
