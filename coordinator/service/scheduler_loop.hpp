@@ -6,6 +6,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -27,6 +29,9 @@ class SchedulerLoop {
   void PostExperimentCreated(std::int64_t experiment_id);
   // Events posted and not yet applied (GET /metrics: krige_scheduler_queue_depth).
   std::size_t queue_depth() const { return depth_.load(); }
+  // Runs Scheduler::Control on the scheduler thread; the future holds its outcome (the
+  // exception it threw, if any).
+  std::future<void> PostControl(std::int64_t experiment_id, ExperimentControl action);
 
  private:
   struct MessageEvent {
@@ -37,9 +42,15 @@ class SchedulerLoop {
   struct CreatedEvent {
     std::int64_t experiment_id;
   };
-  using Event = std::variant<MessageEvent, CreatedEvent>;
+  struct ControlEvent {
+    std::int64_t experiment_id;
+    ExperimentControl action;
+    std::shared_ptr<std::promise<void>> done;
+  };
+  using Event = std::variant<MessageEvent, CreatedEvent, ControlEvent>;
 
   void Run();
+  void RunControl(const ControlEvent& control);
   void Post(Event event);
 
   Scheduler& scheduler_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <thread>
 #include <utility>
 
 namespace krige {
@@ -188,6 +189,35 @@ std::optional<Trial> Client::Best(std::int64_t experiment_id) const {
   // 404 means either "no best yet" or "no such experiment"; the latter must throw.
   GetExperimentJson(experiment_id);
   return std::nullopt;
+}
+
+Experiment Client::Stop(std::int64_t id) const {
+  return ExperimentFromJson(
+      Call("POST", "/api/v1/experiments/" + std::to_string(id) + "/stop", ""));
+}
+
+Experiment Client::Pause(std::int64_t id) const {
+  return ExperimentFromJson(
+      Call("POST", "/api/v1/experiments/" + std::to_string(id) + "/pause", ""));
+}
+
+Experiment Client::Resume(std::int64_t id) const {
+  return ExperimentFromJson(
+      Call("POST", "/api/v1/experiments/" + std::to_string(id) + "/resume", ""));
+}
+
+void Client::Delete(std::int64_t id) const {
+  Call("DELETE", "/api/v1/experiments/" + std::to_string(id), "");
+}
+
+Experiment Client::Wait(std::int64_t id, const std::function<void(const Experiment&)>& progress,
+                        std::chrono::milliseconds poll) const {
+  for (;;) {
+    Experiment e = GetExperiment(id);
+    if (progress) progress(e);
+    if (e.state != ExperimentState::kRunning && e.state != ExperimentState::kPaused) return e;
+    std::this_thread::sleep_for(poll);
+  }
 }
 
 namespace {
