@@ -22,6 +22,7 @@
 #include "krige/web/dashboard.hpp"
 #include "scheduler.hpp"
 #include "scheduler_loop.hpp"
+#include "workers.hpp"
 
 namespace {
 
@@ -286,7 +287,8 @@ int main(int argc, char** argv) {
         *experiments, *trials, [&loop](std::int64_t id) { loop.PostExperimentCreated(id); },
         dataset_store.get());
     krige::service::StoredDatasetService datasets(*dataset_store);
-    krige::web::RegisterApi(*router, service, datasets, auth);
+    krige::service::StoredWorkerService worker_list(*workers);
+    krige::web::RegisterApi(*router, service, datasets, auth, &worker_list);
     krige::web::RegisterDashboard(*router);
 
     loop.Start();

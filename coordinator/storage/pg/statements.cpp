@@ -137,9 +137,23 @@ void PrepareStatements(pqxx::connection& c) {
   // workers
   c.prepare("worker_seen",
             "INSERT INTO workers (id, hostname, slots, version) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, slots = "
-            "EXCLUDED.slots, version = EXCLUDED.version, last_seen = now(), state = 'alive'");
+            "ON CONFLICT (id) DO UPDATE SET hostname = coalesce(nullif(EXCLUDED.hostname, ''), "
+            "workers.hostname), slots = EXCLUDED.slots, version = "
+            "coalesce(nullif(EXCLUDED.version, ''), workers.version), last_seen = now(), "
+            "state = 'alive'");  // a worker adopted from its heartbeat keeps its host and version
   c.prepare("worker_lost", "UPDATE workers SET state = 'lost', last_seen = now() WHERE id = $1");
+  // A page of workers ($2: after this id; $3: page size + 1) with their trial counts; one scan
+  // of the page's trials (trials has no index by worker for finished ones).
+  c.prepare("worker_list",
+            "WITH page AS (SELECT id, hostname, slots, version, state, first_seen, last_seen "
+            "FROM workers WHERE (state = 'alive' OR (state = 'lost' AND last_seen > now() - "
+            "make_interval(secs => $1))) AND id > $2 ORDER BY id LIMIT $3), "
+            "counts AS (SELECT worker, count(*) FILTER (WHERE state = 'running') AS running, "
+            "count(*) FILTER (WHERE state IN ('completed', 'failed')) AS done FROM trials "
+            "WHERE worker IN (SELECT id FROM page) GROUP BY worker) "
+            "SELECT p.id, p.hostname, p.slots, p.version, p.state, " KRIGE_TS(
+                "p.first_seen") ", " KRIGE_TS("p.last_seen") ", coalesce(c.running, 0), "
+            "coalesce(c.done, 0) FROM page p LEFT JOIN counts c ON c.worker = p.id ORDER BY p.id");
 
   // datasets. xmax = 0 only on a row this statement inserted (an upsert that updated an
   // existing row has set xmax): the way to tell "created" from "stored before".

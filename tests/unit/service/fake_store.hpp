@@ -279,6 +279,7 @@ class FakeWorkers : public storage::WorkerRepository {
     s_.Enter();
     s_.MarkLost(id);
   }
+  service::WorkerPage List(const service::WorkerQuery&) override { return {}; }
 
  private:
   FakeStore& s_;

@@ -120,9 +120,9 @@ INSTANTIATE_TEST_SUITE_P(
                                 j["space"]["penalty"]["values"] = "l1";
                               }),
                               R"js({"error":{"code":"invalid_argument",
-                    "message":"tunr: unknown field; tuner.seed: must be an integer; space.penalty.values: must be a list",
+                    "message":"tunr: unknown field (did you mean \"tuner\"?); tuner.seed: must be an integer; space.penalty.values: must be a list",
                     "field":"tunr",
-                    "problems":[{"field":"tunr","message":"unknown field"},
+                    "problems":[{"field":"tunr","message":"unknown field (did you mean \"tuner\"?)"},
                                 {"field":"tuner.seed","message":"must be an integer"},
                                 {"field":"space.penalty.values","message":"must be a list"}]}})js"},
                       BadSpec{"bad_training", Edit([](Json& j) {
@@ -515,6 +515,7 @@ const std::map<std::string, Role> kExpectedRoles = {
     {"GET /api/v1/tokens", Role::kAdmin},
     {"DELETE /api/v1/tokens/{id}", Role::kAdmin},
     {"GET /healthz", Role::kNone},
+    {"GET /api/v1/workers", Role::kRead},
     {"GET /", Role::kNone},
     {"GET /app/app.js", Role::kNone},
     {"GET /app/style.css", Role::kNone},
@@ -524,8 +525,11 @@ TEST(RouteTableTest, EveryRouteDeclaresTheExpectedRole) {
   testing::FakeExperimentService service;
   testing::FakeDatasetService datasets;
   testing::FakeAuthService auth;
+  struct NoWorkers : service::WorkerService {
+    service::WorkerPage List(const service::WorkerQuery&) override { return {}; }
+  } workers;
   http::Router router;
-  RegisterApi(router, service, datasets, auth);
+  RegisterApi(router, service, datasets, auth, &workers);
   RegisterDashboard(router);
   std::map<std::string, Role> seen;
   for (const auto& route : router.Routes()) {

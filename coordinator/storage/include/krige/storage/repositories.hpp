@@ -9,6 +9,7 @@
 
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
+#include "krige/service/worker_service.hpp"
 #include "krige/spec.hpp"
 #include "krige/trial.hpp"
 
@@ -103,6 +104,10 @@ class WorkerRepository {
   virtual ~WorkerRepository() = default;
   virtual void Seen(const WorkerInfo& worker) = 0;
   virtual void MarkLost(const std::string& worker_id) = 0;
+  // Alive workers and those lost within service::kLostShownSeconds, by id, at most
+  // query.limit (clamped to 1..1000) after query.cursor ("w:<id>"), with their running and
+  // finished trial counts.
+  virtual service::WorkerPage List(const service::WorkerQuery& query) = 0;
 };
 
 // Datasets by the SHA-256 of their bytes. Thread-safe; every method is one transaction; errors
