@@ -332,6 +332,13 @@ WorkerInfo WorkerFromJson(const Json& j) {
 
 }  // namespace
 
+Trial Client::GetTrial(std::int64_t experiment_id, int number) const {
+  return TrialFromJson(Call(
+      "GET",
+      "/api/v1/experiments/" + std::to_string(experiment_id) + "/trials/" + std::to_string(number),
+      ""));
+}
+
 std::vector<WorkerInfo> Client::ListWorkers(int limit) const {
   return ReadPages<WorkerInfo>(
       "/api/v1/workers", "workers", limit, [](const Json& j) { return WorkerFromJson(j); },

@@ -18,6 +18,8 @@ void RegisterApi(http::Router& router, service::ExperimentService& service,
   router.Add("GET", "/api/v1/experiments/{id}/trials", R::kRead, ListTrials(service));
   router.Add("GET", "/api/v1/experiments/{id}/best", R::kRead, GetBestTrial(service));
   router.Add("GET", "/api/v1/trials/{id}", R::kRead, GetTrial(service));
+  router.Add("GET", "/api/v1/experiments/{id}/trials/{number}", R::kRead,
+             GetTrialByNumber(service));
   http::RouteOptions upload;
   upload.body_limit = kDatasetBodyLimit;
   router.Add("POST", "/api/v1/datasets", R::kWrite, UploadDataset(datasets), upload);

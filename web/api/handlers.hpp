@@ -20,6 +20,7 @@ http::Handler GetBestTrial(service::ExperimentService& service);
 // trials.cpp
 http::Handler ListTrials(service::ExperimentService& service);
 http::Handler GetTrial(service::ExperimentService& service);
+http::Handler GetTrialByNumber(service::ExperimentService& service);
 
 // datasets.cpp
 http::Handler UploadDataset(service::DatasetService& service);

@@ -171,6 +171,9 @@ class Client {
   CreatedToken CreateToken(const std::string& name, Role role) const;
   std::vector<TokenInfo> ListTokens() const;
   TokenInfo RevokeToken(std::int64_t id) const;
+  // GET /api/v1/experiments/{id}/trials/{number}: one trial with its per-step scores. Throws
+  // Error(kNotFound) when the experiment or the trial does not exist.
+  Trial GetTrial(std::int64_t experiment_id, int number) const;
   // GET /api/v1/workers, following next_cursor until `limit` workers (0: all): the connected
   // ones and those lost within the last hour, by id.
   std::vector<WorkerInfo> ListWorkers(int limit = 0) const;

@@ -516,6 +516,7 @@ const std::map<std::string, Role> kExpectedRoles = {
     {"DELETE /api/v1/tokens/{id}", Role::kAdmin},
     {"GET /healthz", Role::kNone},
     {"GET /api/v1/workers", Role::kRead},
+    {"GET /api/v1/experiments/{id}/trials/{number}", Role::kRead},
     {"GET /", Role::kNone},
     {"GET /app/app.js", Role::kNone},
     {"GET /app/style.css", Role::kNone},
