@@ -444,6 +444,57 @@ TEST_F(ApiTest, EachListTakesOnlyItsOwnCursors) {
   EXPECT_EQ(service_.last_trial_query().cursor, "n:4") << "passed on unchanged";
 }
 
+TEST(WorkersRouteTest, ListsPagesAndRefusesOtherCursors) {
+  struct RecordingWorkers : service::WorkerService {
+    service::WorkerPage List(const service::WorkerQuery& q) override {
+      last = q;
+      service::Worker w;
+      w.id = "w0";
+      w.hostname = "h";
+      w.slots = 2;
+      w.state = "alive";
+      w.running = 1;
+      w.done = 4;
+      w.kinds = {"cv", "command"};
+      return {{w}, "w:w0"};
+    }
+    service::WorkerQuery last;
+  } workers;
+  testing::FakeExperimentService service;
+  testing::FakeDatasetService datasets;
+  testing::FakeAuthService auth;
+  http::Router router;
+  RegisterApi(router, service, datasets, auth, &workers);
+  const auto get = [&](std::map<std::string, std::string> query) {
+    http::Request r;
+    r.method = "GET";
+    r.path = "/api/v1/workers";
+    r.query = std::move(query);
+    return router.Dispatch(std::move(r));
+  };
+  const http::Response r = get({});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json::parse(r.body), Json::parse(R"js({"next_cursor":"w:w0","workers":[{"id":"w0",
+      "hostname":"h","slots":2,"version":"","state":"alive","first_seen":"","last_seen":"",
+      "trials":{"running":1,"done":4},"kinds":["cv","command"]}]})js"));
+  EXPECT_EQ(workers.last.limit, 100);
+  EXPECT_EQ(get({{"limit", "1000"}, {"cursor", "w:host-12-ab"}}).status, 200);
+  EXPECT_EQ(workers.last.limit, 1000);
+  EXPECT_EQ(workers.last.cursor, "w:host-12-ab");
+  EXPECT_EQ(get({{"cursor", "w:" + std::string(256, 'x')}}).status, 200) << "ids of 256 bytes";
+  for (const std::string& bad :
+       {std::string("w:"), "w:" + std::string(257, 'x'), std::string("w:\xff"),
+        std::string("w:a\0b", 5), std::string("12"), std::string("n:3")})
+    EXPECT_EQ(get({{"cursor", bad}}).status, 400) << bad;
+  for (const char* limit : {"0", "1001", "x"}) EXPECT_EQ(get({{"limit", limit}}).status, 400);
+  // The other lists take no worker cursor.
+  http::Request experiments;
+  experiments.method = "GET";
+  experiments.path = "/api/v1/experiments";
+  experiments.query = {{"cursor", "w:w0"}};
+  EXPECT_EQ(router.Dispatch(std::move(experiments)).status, 400);
+}
+
 TEST_F(ApiTest, QueryTextThatCannotBeStoredIsA400NamingIt) {
   const std::string nul("a\0b", 3);
   const struct {
