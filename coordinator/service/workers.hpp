@@ -1,5 +1,5 @@
 // WorkerService over the store: the workers table is the coordinator's record of who is
-// connected (the scheduler writes it at HELLO and at a loss).
+// connected (the scheduler writes it at HELLO, every few seconds for the living, and at a loss).
 #pragma once
 
 #include "krige/service/worker_service.hpp"

@@ -336,6 +336,8 @@ class PgTrialRepository : public TrialRepository {
       if (direction.empty())
         throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(experiment_id));
       const char* state = StateParam(q.state);
+      // The statements of one state have their own plans (statements.cpp).
+      const std::string suffix = state ? "_state" : "";
       TrialPage page;
       auto take = [&](const pqxx::result& rows) {
         for (const auto& row : rows) page.trials.push_back(RowToTrial(row, 0));
@@ -343,7 +345,7 @@ class PgTrialRepository : public TrialRepository {
       if (q.sort == service::TrialSort::kNumber) {
         int after = q.descending ? std::numeric_limits<int>::max() : -1;
         if (!q.cursor.empty()) after = ParseNumberCursor(q.cursor);
-        take(w.exec_prepared(q.descending ? "trials_number_desc" : "trials_number_asc",
+        take(w.exec_prepared((q.descending ? "trials_number_desc" : "trials_number_asc") + suffix,
                              experiment_id, state, after, limit + 1));
         if (static_cast<int>(page.trials.size()) > limit) {
           page.trials.pop_back();
@@ -359,8 +361,8 @@ class PgTrialRepository : public TrialRepository {
                                : -std::numeric_limits<double>::infinity();
         int after = -1;
         if (!q.cursor.empty()) ParseValueCursor(q.cursor, from, after);
-        take(w.exec_prepared(maximize ? "trials_value_desc" : "trials_value_asc", experiment_id,
-                             state, from, after, limit + 1));
+        take(w.exec_prepared((maximize ? "trials_value_desc" : "trials_value_asc") + suffix,
+                             experiment_id, state, from, after, limit + 1));
       }
       if (static_cast<int>(page.trials.size()) > limit) {
         page.trials.pop_back();
@@ -371,7 +373,8 @@ class PgTrialRepository : public TrialRepository {
       const int after_null = in_values ? -1 : ParseNumberCursor(q.cursor);
       const int room = limit - static_cast<int>(page.trials.size());
       const std::size_t before = page.trials.size();
-      take(w.exec_prepared("trials_value_null", experiment_id, state, after_null, room + 1));
+      take(w.exec_prepared("trials_value_null" + suffix, experiment_id, state, after_null,
+                           room + 1));
       if (static_cast<int>(page.trials.size() - before) > room) {
         page.trials.pop_back();
         page.next_cursor = "n:" + std::to_string(page.trials.back().number);
@@ -436,8 +439,35 @@ class PgWorkerRepository : public WorkerRepository {
   void Seen(const WorkerInfo& worker) override {
     db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
-      w.exec_prepared0("worker_seen", worker.id, worker.hostname, worker.slots, worker.version);
+      w.exec_prepared0("worker_seen", worker.id, worker.hostname, worker.slots, worker.version,
+                       Json(worker.kinds).dump(), worker.only_experiment);
       w.commit();
+    });
+  }
+
+  void Alive(const std::vector<std::string>& worker_ids) override {
+    db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      w.exec_prepared0("workers_alive", Json(worker_ids).dump());
+      w.commit();
+    });
+  }
+
+  std::vector<WorkerInfo> ListAlive() override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction r(c);
+      std::vector<WorkerInfo> out;
+      for (const auto& row : r.exec_prepared("workers_list_alive")) {
+        WorkerInfo info;
+        info.id = row[0].as<std::string>();
+        info.hostname = row[1].as<std::string>();
+        info.slots = row[2].as<int>();
+        info.version = row[3].as<std::string>();
+        info.kinds = Json::parse(row[4].as<std::string>()).get<std::vector<std::string>>();
+        info.only_experiment = row[5].as<std::int64_t>();
+        out.push_back(std::move(info));
+      }
+      return out;
     });
   }
 
@@ -476,6 +506,7 @@ class PgWorkerRepository : public WorkerRepository {
         worker.last_seen = r[6].as<std::string>();
         worker.running = r[7].as<int>();
         worker.done = r[8].as<int>();
+        worker.kinds = Json::parse(r[9].as<std::string>()).get<std::vector<std::string>>();
         page.workers.push_back(std::move(worker));
       }
       return page;

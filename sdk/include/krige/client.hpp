@@ -111,7 +111,7 @@ struct WorkerInfo {
   std::string last_seen;
   int running = 0;                 // trials running on it now
   int done = 0;                    // trials it finished (completed or failed)
-  std::vector<std::string> kinds;  // what it runs: cv, command, names of C++ objectives
+  std::vector<std::string> kinds;  // what it runs: cv, command, function:NAME
 };
 
 // Thread-safety: as safe as its Transport (the HTTP one is); copies share the transport.

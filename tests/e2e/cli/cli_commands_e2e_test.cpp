@@ -224,6 +224,8 @@ TEST_F(CliCommandsTest, DetachWatchTrialsTrialExportAndWorkersAgreeWithTheApi) {
     EXPECT_TRUE(wid == "w0" || wid == "w1") << wid;
     EXPECT_EQ(w["state"], "alive");
     EXPECT_EQ(w["slots"], 1);
+    EXPECT_EQ(w["kinds"].get<std::set<std::string>>(), (std::set<std::string>{"cv", "command"}))
+        << "--allow-commands";
     EXPECT_EQ(w["trials"]["running"], 0);
     EXPECT_EQ(w["trials"]["done"], ran[wid]) << wid;
     EXPECT_FALSE(w["hostname"].get<std::string>().empty());
@@ -344,10 +346,18 @@ TEST_F(CliCommandsTest, OnATerminalWatchDrawsABarAndCtrlCSaysHowToComeBack) {
   EXPECT_THAT(tty, HasSubstr("best 0.5000 (#"));
   EXPECT_THAT(tty, HasSubstr("best trial #"));
 
-  // Ctrl-C while watching: exit 130, the experiment keeps running, and the way back is named.
-  const std::int64_t slow = Detach(WriteCommandSpec("sleep 30; echo score=1", 2, 2));
+  // An experiment no connected worker can run: watch says why it waits. Ctrl-C then: exit
+  // 130, the experiment keeps running, and the way back is named.
+  const std::string nobody = dir_.path() + "/function.yaml";
+  std::ofstream(nobody) << "name: resnet\nobjective: {metric: loss, goal: minimize}\n"
+                           "max_trials: 2\nspace: {x: {type: float, low: 0, high: 1}}\n"
+                           "training: {kind: function, function: train_resnet}\n";
+  const std::int64_t slow = Detach(nobody);
   ChildProcess watcher({"/bin/sh", "-c", "exec env " + krige_ + "watch " + std::to_string(slow)},
                        dir_.path() + "/watch.log");
+  EXPECT_THAT(watcher.WaitForLine("waiting: ", 20s),
+              HasSubstr("waiting for a worker that runs function:train_resnet"))
+      << watcher.Log();
   ASSERT_NE(watcher.WaitForLine("[0/2]", 20s), "") << watcher.Log();
   watcher.Kill(SIGINT);
   EXPECT_EQ(watcher.Wait(10s), 130) << watcher.Log();

@@ -12,12 +12,12 @@ struct Worker {
   std::string hostname;
   int slots = 1;
   std::string version;
-  std::string state;               // "alive" (connected) or "lost" (silent past its lease)
-  std::string first_seen;          // ISO 8601 UTC
-  std::string last_seen;           // its last HELLO, heartbeat or loss, ISO 8601 UTC
-  int running = 0;                 // trials running on it now
-  int done = 0;                    // trials it finished (completed or failed)
-  std::vector<std::string> kinds;  // the objective kinds it runs (cv, command, NAME)
+  std::string state;       // "alive" (connected) or "lost" (silent past its lease)
+  std::string first_seen;  // ISO 8601 UTC
+  std::string last_seen;   // alive: its last heartbeat as recorded (every few seconds); lost: when
+  int running = 0;         // trials running on it now
+  int done = 0;            // trials it finished (completed or failed)
+  std::vector<std::string> kinds;  // what it runs: cv, command, function:NAME
 };
 
 struct WorkerQuery {
