@@ -23,6 +23,7 @@
 #include "krige/web/dashboard.hpp"
 #include "scheduler.hpp"
 #include "scheduler_loop.hpp"
+#include "workers.hpp"
 
 namespace {
 
@@ -292,7 +293,8 @@ int main(int argc, char** argv) {
     service.SetCheck(
         [&tuners](const krige::ExperimentSpec& spec) { return tuners.CheckOptions(spec.tuner); });
     krige::service::StoredDatasetService datasets(*dataset_store);
-    krige::web::RegisterApi(*router, service, datasets, auth);
+    krige::service::StoredWorkerService worker_list(*workers);
+    krige::web::RegisterApi(*router, service, datasets, auth, &worker_list);
     krige::web::RegisterDashboard(*router);
 
     // GET /metrics: each part reads its own counters at scrape time.

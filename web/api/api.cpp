@@ -9,7 +9,8 @@
 namespace krige::web {
 
 void RegisterApi(http::Router& router, service::ExperimentService& service,
-                 service::DatasetService& datasets, service::AuthService& auth) {
+                 service::DatasetService& datasets, service::AuthService& auth,
+                 service::WorkerService* workers) {
   using R = Role;
   router.Add("POST", "/api/v1/experiments", R::kWrite, CreateExperiment(service));
   router.Add("GET", "/api/v1/experiments", R::kRead, ListExperiments(service));
@@ -21,6 +22,8 @@ void RegisterApi(http::Router& router, service::ExperimentService& service,
   router.Add("POST", "/api/v1/experiments/{id}/resume", R::kWrite, ResumeExperiment(service));
   router.Add("DELETE", "/api/v1/experiments/{id}", R::kWrite, DeleteExperiment(service));
   router.Add("GET", "/api/v1/trials/{id}", R::kRead, GetTrial(service));
+  router.Add("GET", "/api/v1/experiments/{id}/trials/{number}", R::kRead,
+             GetTrialByNumber(service));
   http::RouteOptions upload;
   upload.body_limit = kDatasetBodyLimit;
   router.Add("POST", "/api/v1/datasets", R::kWrite, UploadDataset(datasets), upload);
@@ -32,6 +35,7 @@ void RegisterApi(http::Router& router, service::ExperimentService& service,
   router.Add("POST", "/api/v1/tokens", R::kAdmin, CreateToken(auth));
   router.Add("GET", "/api/v1/tokens", R::kAdmin, ListTokens(auth));
   router.Add("DELETE", "/api/v1/tokens/{id}", R::kAdmin, RevokeToken(auth));
+  if (workers != nullptr) router.Add("GET", "/api/v1/workers", R::kRead, ListWorkers(*workers));
   router.Add("GET", "/healthz", R::kNone, Health(service));  // public: for load balancers
 }
 

@@ -318,6 +318,7 @@ class FakeWorkers : public storage::WorkerRepository {
     s_.Enter();
     return {};
   }
+  service::WorkerPage List(const service::WorkerQuery&) override { return {}; }
 
  private:
   FakeStore& s_;

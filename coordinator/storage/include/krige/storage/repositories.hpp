@@ -9,6 +9,7 @@
 
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
+#include "krige/service/worker_service.hpp"
 #include "krige/spec.hpp"
 #include "krige/trial.hpp"
 
@@ -119,6 +120,10 @@ class WorkerRepository {
   virtual void Alive(const std::vector<std::string>& worker_ids) = 0;
   // The workers stored as alive, with what they run.
   virtual std::vector<WorkerInfo> ListAlive() = 0;
+  // Alive workers and those lost within service::kLostShownSeconds, by id, at most
+  // query.limit (clamped to 1..1000) after query.cursor ("w:<id>"), with their running and
+  // finished trial counts.
+  virtual service::WorkerPage List(const service::WorkerQuery& query) = 0;
 };
 
 // Datasets by the SHA-256 of their bytes. Thread-safe; every method is one transaction; errors

@@ -9,6 +9,7 @@
 #include "krige/service/auth_service.hpp"
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
+#include "krige/service/worker_service.hpp"
 
 namespace krige::web {
 
@@ -19,8 +20,10 @@ inline constexpr std::size_t kDatasetBodyLimit = std::size_t{256} << 20;
 // Adds every API route, each with the role it needs (the table is in web/api/api.cpp). The
 // services are borrowed: they must outlive the router; they are called concurrently from the
 // handler threads. Authentication itself is the router's (Router::SetAuthenticator).
+// GET /api/v1/workers is served only when `workers` is given.
 void RegisterApi(http::Router& router, service::ExperimentService& experiments,
-                 service::DatasetService& datasets, service::AuthService& auth);
+                 service::DatasetService& datasets, service::AuthService& auth,
+                 service::WorkerService* workers = nullptr);
 
 // GET /metrics (role read; Prometheus sends the token as bearer_token): the Prometheus text
 // format that `expose` returns, called once per scrape on a handler thread.
