@@ -77,7 +77,8 @@ install(PROGRAMS ${CMAKE_RUNTIME_OUTPUT_DIRECTORY}/krige-pg-cluster
 
 # Headers: the public ones only (sdk/include/krige, tuners/include/krige/tuners).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/krige
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp"
+  PATTERN "embedded.hpp" EXCLUDE)  # cmake/Embed.cmake's, for the programs
 if(TARGET krige_tuners)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/tuners/include/krige
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
@@ -104,6 +105,7 @@ install(FILES ${CMAKE_BINARY_DIR}/package/KrigeConfig.cmake
 
 # pkg-config: relative to the .pc file, so the install prefix may be chosen at install time.
 file(RELATIVE_PATH KRIGE_PC_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" KRIGE_PC_PREFIX "${KRIGE_PC_PREFIX}")
 set(KRIGE_PC_LIBS "-lkrige_worker -lkrige_sdk -lkrige_core")
 set(KRIGE_PC_LIBS_PRIVATE "-lyaml-cpp -lsodium -lzmq -lspdlog -lfmt -lssl -lcrypto -pthread")
 if(TARGET krige_tuners)
