@@ -49,6 +49,13 @@ Spec& Spec::Space(SearchSpace space) {
   return *this;
 }
 
+Spec& Spec::Function(std::string name) {
+  TrainingSpec t;
+  t.kind = "function";
+  t.function = std::move(name);
+  return Training(std::move(t));
+}
+
 Spec& Spec::Command(std::vector<std::string> argv, double timeout_seconds) {
   TrainingSpec t;
   t.kind = "command";

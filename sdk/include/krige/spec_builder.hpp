@@ -36,6 +36,9 @@ class Spec {
   Spec& Parallelism(int parallelism);
   Spec& MaxAttempts(int max_attempts);
   Spec& Space(SearchSpace space);
+  // training: {kind: function, function: NAME}: trials for workers that registered NAME
+  // (krige::Objectives::functions), e.g. krige::Optimize's.
+  Spec& Function(std::string name);
   // training: {kind: command, command: ARGV, timeout_seconds: T}
   Spec& Command(std::vector<std::string> argv, double timeout_seconds = 0);
   // Any training section (cross-validation of a built-in model, ...).

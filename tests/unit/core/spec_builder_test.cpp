@@ -74,6 +74,28 @@ training: {kind: command, command: [python3, train.py], timeout_seconds: 60}
   EXPECT_TRUE(Validate(built).empty());
 }
 
+TEST(SpecBuilder, FunctionSpecEqualsTheDecodedYaml) {
+  const ExperimentSpec built = Spec("branin")
+                                   .Minimize("loss")
+                                   .Tuner("gp")
+                                   .MaxTrials(30)
+                                   .Space(SearchSpace().Float("x", -5, 10).Float("y", 0, 15))
+                                   .Function("branin");
+  const ExperimentSpec decoded = Decode(R"(
+name: branin
+objective: {metric: loss, goal: minimize}
+tuner: {name: gp}
+max_trials: 30
+space:
+  x: {type: float, low: -5, high: 10}
+  y: {type: float, low: 0, high: 15}
+training: {kind: function, function: branin}
+)");
+  ExpectSameSpec(built, decoded);
+  EXPECT_EQ(ServedKind(built.training), "function:branin");
+  EXPECT_TRUE(Validate(built).empty());
+}
+
 TEST(SpecBuilder, ChildrenFollowTheirParentWhateverTheOrderOfTheCalls) {
   // "a_child" sorts before "z_parent" by name; the decoder puts the parent first.
   const SearchSpace built = SearchSpace()
