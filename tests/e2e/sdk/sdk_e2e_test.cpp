@@ -118,6 +118,14 @@ TEST_F(SdkPackageTest, FindPackageBuildsTheExampleAndOptimizeRunsIt) {
   const std::string ldd = Run("ldd " + build + "/branin");
   EXPECT_NE(ldd.find(prefix_ + "/lib/libkrige_worker.so"), std::string::npos) << ldd;
   RunAndCheck(build + "/branin");
+  // The in-process tuners from the same installation: gp's ask/tell loop, no server.
+  const std::string ask_tell = Run(build + "/ask_tell");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(ask_tell, m, std::regex(R"(best (\S+) x=(\S+) y=(\S+))")))
+      << ask_tell;
+  EXPECT_DOUBLE_EQ(
+      std::strtod(m[1].str().c_str(), nullptr),
+      Branin(std::strtod(m[2].str().c_str(), nullptr), std::strtod(m[3].str().c_str(), nullptr)));
 }
 
 TEST_F(SdkPackageTest, PkgConfigBuildsTheExampleAndOptimizeRunsIt) {
