@@ -70,6 +70,7 @@ class SdkPackageTest : public ::testing::Test {
          it != std::sregex_iterator(); ++it)
       m = *it;
     ASSERT_FALSE(m.empty()) << log;
+    std::cout << "the program printed: " << m[0].str();
     const double printed = std::strtod(m[1].str().c_str(), nullptr);
     const std::int64_t id = std::stoll(m[4].str());
     EXPECT_NE(log.find("trials done, best"), std::string::npos) << "no progress: " << log;
@@ -137,8 +138,9 @@ TEST_F(SdkPackageTest, PkgConfigBuildsTheExampleAndOptimizeRunsIt) {
   const std::string pc = prefix_ + "/lib/pkgconfig";
   const std::string flags = Run("PKG_CONFIG_PATH=" + pc + " pkg-config --cflags --libs krige");
   EXPECT_NE(flags.find("-lkrige_worker"), std::string::npos) << flags;
-  Run("make -C " + testing::SourceDir() + "/examples/sdk PKG_CONFIG_PATH=" + pc +
-      " BUILD=" + build + " CXX='" + Launcher() + KRIGE_CXX + "'");
+  // In the environment: make 4.3 passes no command-line variable to $(shell).
+  Run("PKG_CONFIG_PATH=" + pc + " make -C " + testing::SourceDir() +
+      "/examples/sdk BUILD=" + build + " CXX='" + Launcher() + KRIGE_CXX + "'");
   RunAndCheck(build + "/branin");
 }
 
