@@ -419,6 +419,10 @@ Json ToJson(const ExperimentSpec& s) {
   j["objective"] = {{"metric", s.objective.metric}, {"goal", GoalName(s.objective.goal)}};
   j["tuner"] = {{"name", s.tuner.name}, {"seed", s.tuner.seed}};
   if (!s.tuner.options.empty()) j["tuner"]["options"] = s.tuner.options;
+  if (!s.pruner.name.empty()) {
+    j["pruner"] = {{"name", s.pruner.name}};
+    if (!s.pruner.options.empty()) j["pruner"]["options"] = s.pruner.options;
+  }
   j["max_trials"] = s.max_trials;
   j["parallelism"] = s.parallelism;
   j["max_attempts"] = s.max_attempts;
@@ -444,8 +448,8 @@ ExperimentSpec SpecFromJson(const Json& j) {
     throw ValidationError(std::vector<FieldProblem>{{"", "the spec must be a JSON object"}});
   std::vector<FieldProblem> document;
   CheckDocument(j, "", 0, document);
-  r.AllowOnly({"name", "objective", "tuner", "max_trials", "parallelism", "max_attempts", "space",
-               "training"});
+  r.AllowOnly({"name", "objective", "tuner", "pruner", "max_trials", "parallelism", "max_attempts",
+               "space", "training"});
   r.String("name", s.name, true);
   if (r.Has("objective")) {
     Reader o(r.At("objective"), "objective", problems);
@@ -489,6 +493,32 @@ ExperimentSpec SpecFromJson(const Json& j) {
             else
               s.tuner.options[item.key()] = item.value().get<double>();
           }
+        }
+      }
+    }
+  }
+  if (r.Has("pruner")) {
+    // pruner: {name: asha, min_resource: 1} or {name: asha, options: {min_resource: 1}}.
+    Reader p(r.At("pruner"), "pruner", problems);
+    if (p.ok()) {
+      p.String("name", s.pruner.name, true);
+      const auto option = [&](const std::string& key, const Json& value) {
+        if (!value.is_number())
+          p.Problem(key, "must be a number");
+        else if (s.pruner.options.size() >= limits::kTunerOptions)
+          p.Problem(key,
+                    "too many options (at most " + std::to_string(limits::kTunerOptions) + ")");
+        else
+          s.pruner.options[key] = value.get<double>();
+      };
+      for (const auto& item : r.At("pruner").items()) {
+        if (item.key() == "name") continue;
+        if (item.key() != "options") {
+          option(item.key(), item.value());
+        } else if (!item.value().is_object()) {
+          p.Problem("options", "must be an object of numbers");
+        } else {
+          for (const auto& o : item.value().items()) option(o.key(), o.value());
         }
       }
     }

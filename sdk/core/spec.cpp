@@ -223,6 +223,13 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
         out.push_back({field, "must be a number within +-" + ToString(ParamValue(bound))});
     }
   }
+  {
+    // A full trial reports one step per fold (folds x repeats) when the folds are known.
+    const int steps = spec.training.kind == "cv" && spec.training.fold_column.empty()
+                          ? spec.training.folds * spec.training.repeats
+                          : 0;
+    for (auto& problem : ValidatePruner(spec.pruner, steps)) out.push_back(std::move(problem));
+  }
   const auto between = [](int low, int high) {
     return "must be between " + std::to_string(low) + " and " + std::to_string(high);
   };
