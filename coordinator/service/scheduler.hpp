@@ -21,6 +21,8 @@ namespace krige::service {
 using Clock = std::chrono::steady_clock;
 
 // Where the scheduler's messages go (the ZeroMQ dispatcher, or a test's recorder).
+class Pruning;
+
 class Outbox {
  public:
   virtual ~Outbox() = default;
@@ -80,6 +82,7 @@ class Scheduler {
   void AddExperiment(const Experiment& experiment);
   bool Usable(const WorkerSlot& worker, Clock::time_point now) const;
   void FlushReports();
+  void Prune(const std::vector<std::pair<storage::TrialKey, StepScores>>& stored);
   WorkerSlot& TouchWorker(const std::string& id, int slots, Clock::time_point now);
   void Fill(const std::string& worker_id, Clock::time_point now);
   void FillAll(Clock::time_point now);
@@ -109,6 +112,7 @@ class Scheduler {
   // REPORTs waiting for the next Tick: written in one transaction, or dropped when the
   // trial's RESULT (which carries every step) arrives first.
   std::vector<std::pair<storage::TrialKey, StepScores>> reports_;
+  std::unique_ptr<Pruning> pruning_;  // early stopping (pruning.hpp)
 };
 
 }  // namespace krige::service
