@@ -284,7 +284,7 @@ int main(int argc, char** argv) {
     loop_ptr = &loop;
     krige::service::StoredExperimentService service(
         *experiments, *trials, [&loop](std::int64_t id) { loop.PostExperimentCreated(id); },
-        dataset_store.get());
+        dataset_store.get(), workers.get());
     krige::service::StoredDatasetService datasets(*dataset_store);
     krige::web::RegisterApi(*router, service, datasets, auth);
     krige::web::RegisterDashboard(*router);

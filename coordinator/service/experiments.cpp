@@ -1,5 +1,8 @@
 #include "experiments.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include "datasets.hpp"
 
 namespace krige::service {
@@ -7,11 +10,44 @@ namespace krige::service {
 StoredExperimentService::StoredExperimentService(storage::ExperimentRepository& experiments,
                                                  storage::TrialRepository& trials,
                                                  std::function<void(std::int64_t)> on_created,
-                                                 storage::DatasetRepository* datasets)
+                                                 storage::DatasetRepository* datasets,
+                                                 storage::WorkerRepository* workers)
     : experiments_(experiments),
       trials_(trials),
       on_created_(std::move(on_created)),
-      datasets_(datasets) {}
+      datasets_(datasets),
+      workers_(workers) {}
+
+std::string WaitingReason(const Experiment& experiment,
+                          const std::vector<storage::WorkerInfo>& alive) {
+  if (experiment.state != ExperimentState::kRunning) return "";
+  const std::string needed = ServedKind(experiment.spec.training);
+  std::set<std::string> others;
+  for (const auto& w : alive) {
+    if (w.only_experiment != 0 && w.only_experiment != experiment.id) continue;  // pinned
+    if (std::find(w.kinds.begin(), w.kinds.end(), needed) != w.kinds.end()) return "";
+    others.insert(w.kinds.begin(), w.kinds.end());
+  }
+  std::string reason = "waiting for a worker that runs " + needed;
+  if (needed == "command") reason += " (krige-worker --allow-commands)";
+  if (others.empty())
+    return reason + (alive.empty() ? "; no worker is connected"
+                                   : "; each connected worker is pinned to another experiment");
+  std::string list;
+  for (const auto& k : others) list += (list.empty() ? "" : ", ") + k;
+  return reason + "; the connected workers run " + list;
+}
+
+void StoredExperimentService::NoteWaiting(std::vector<Experiment*> experiments) {
+  if (!workers_) return;
+  experiments.erase(
+      std::remove_if(experiments.begin(), experiments.end(),
+                     [](const Experiment* e) { return e->state != ExperimentState::kRunning; }),
+      experiments.end());
+  if (experiments.empty()) return;
+  const auto alive = workers_->ListAlive();
+  for (Experiment* e : experiments) e->waiting = WaitingReason(*e, alive);
+}
 
 Experiment StoredExperimentService::Create(const ExperimentSpec& submitted) {
   if (auto problems = Validate(submitted); !problems.empty())
@@ -26,12 +62,17 @@ Experiment StoredExperimentService::Create(const ExperimentSpec& submitted) {
 }
 
 ExperimentPage StoredExperimentService::List(const ExperimentQuery& query) {
-  return experiments_.List(query);
+  ExperimentPage page = experiments_.List(query);
+  std::vector<Experiment*> all;
+  for (auto& e : page.experiments) all.push_back(&e);
+  NoteWaiting(all);
+  return page;
 }
 
 Experiment StoredExperimentService::Get(std::int64_t id) {
   auto e = experiments_.Get(id);
   if (!e) throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(id), "id");
+  NoteWaiting({&*e});
   return *e;
 }
 

@@ -12,11 +12,13 @@ class StoredExperimentService : public ExperimentService {
  public:
   // on_created: told the id of every new experiment (the scheduler starts serving it).
   // datasets: resolves "name:" / checks "sha256:" datasets in new specs; may be null (then
-  // such specs are stored as they are).
+  // such specs are stored as they are). workers: tells running experiments that no connected
+  // worker can run (Experiment::waiting); may be null.
   StoredExperimentService(storage::ExperimentRepository& experiments,
                           storage::TrialRepository& trials,
                           std::function<void(std::int64_t)> on_created,
-                          storage::DatasetRepository* datasets = nullptr);
+                          storage::DatasetRepository* datasets = nullptr,
+                          storage::WorkerRepository* workers = nullptr);
 
   Experiment Create(const ExperimentSpec& spec) override;
   ExperimentPage List(const ExperimentQuery& query) override;
@@ -31,6 +33,13 @@ class StoredExperimentService : public ExperimentService {
   storage::TrialRepository& trials_;
   std::function<void(std::int64_t)> on_created_;
   storage::DatasetRepository* datasets_;
+  storage::WorkerRepository* workers_;
+  // Sets Experiment::waiting on the running ones, from one read of the alive workers.
+  void NoteWaiting(std::vector<Experiment*> experiments);
 };
+
+// Why no connected worker can run `experiment` ("" when one can), given the alive workers.
+std::string WaitingReason(const Experiment& experiment,
+                          const std::vector<storage::WorkerInfo>& alive);
 
 }  // namespace krige::service

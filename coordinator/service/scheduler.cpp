@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "krige/codec.hpp"
 #include "pruning.hpp"
@@ -13,6 +14,8 @@ namespace {
 
 // REPORTs kept in memory while the store does not answer.
 constexpr std::size_t kMaxBufferedReports = 100000;
+// How often the workers table learns who is alive (its last_seen; the API reads it).
+constexpr std::chrono::seconds kAliveEvery{5};
 
 }  // namespace
 
@@ -25,10 +28,13 @@ struct Scheduler::ExperimentSlot {
   int queued = 0;
   int created = 0;
   bool exhausted = false;  // the tuner has nothing more to propose
+  std::string served;      // what a worker must serve to run its trials (krige::ServedKind)
 };
 
 struct Scheduler::WorkerSlot {
   int slots = 0;
+  std::set<std::string> kinds;       // krige::ServedKind names, from HELLO and heartbeats
+  std::int64_t only_experiment = 0;  // not 0: it takes only that experiment's trials
   Clock::time_point last_seen;
   std::map<std::int64_t, Assignment> trials;  // by trial id
   int free() const { return slots - static_cast<int>(trials.size()); }
@@ -50,6 +56,7 @@ Scheduler::~Scheduler() = default;
 std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::MakeSlot(const Experiment& experiment) const {
   auto slot = std::make_unique<ExperimentSlot>();
   slot->experiment = experiment;
+  slot->served = ServedKind(experiment.spec.training);
   tuners::TunerContext context;
   context.space = experiment.spec.space;
   context.goal = experiment.spec.objective.goal;
@@ -173,9 +180,16 @@ Scheduler::WorkerSlot& Scheduler::TouchWorker(const std::string& id, int slots,
 void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& message,
                           Clock::time_point now) {
   if (const auto* hello = std::get_if<wire::Hello>(&message)) {
-    TouchWorker(worker_id, hello->slots, now);
-    spdlog::info("worker {} joined ({} slots, host {})", worker_id, hello->slots, hello->hostname);
-    NoteWorker({worker_id, hello->hostname, hello->slots, hello->version});
+    WorkerSlot& w = TouchWorker(worker_id, hello->slots, now);
+    w.kinds = {hello->kinds.begin(), hello->kinds.end()};
+    w.only_experiment = hello->experiment;
+    std::string kinds;
+    for (const auto& k : w.kinds) kinds += (kinds.empty() ? "" : ", ") + k;
+    spdlog::info("worker {} joined ({} slots, host {}, runs {}{})", worker_id, hello->slots,
+                 hello->hostname, kinds.empty() ? "nothing" : kinds,
+                 hello->experiment ? " of experiment " + std::to_string(hello->experiment) : "");
+    NoteWorker({worker_id, hello->hostname, hello->slots, hello->version, hello->kinds,
+                hello->experiment});
     Fill(worker_id, now);
   } else if (std::get_if<wire::Ready>(&message)) {
     TouchWorker(worker_id, 0, now);
@@ -183,9 +197,11 @@ void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& mes
   } else if (const auto* beat = std::get_if<wire::Heartbeat>(&message)) {
     const bool known = workers_.count(worker_id) > 0;
     WorkerSlot& w = TouchWorker(worker_id, beat->slots, now);
+    w.kinds = {beat->kinds.begin(), beat->kinds.end()};
+    w.only_experiment = beat->experiment;
     if (!known) {
       spdlog::info("worker {} adopted from its heartbeat ({} slots)", worker_id, beat->slots);
-      NoteWorker({worker_id, "", beat->slots, ""});
+      NoteWorker({worker_id, "", beat->slots, "", beat->kinds, beat->experiment});
     }
     for (const auto& ref : beat->running) {
       const auto it = w.trials.find(ref.trial_id);
@@ -369,6 +385,18 @@ void Scheduler::NoteWorker(const storage::WorkerInfo& info) {
   }
 }
 
+void Scheduler::NoteAlive(Clock::time_point now) {
+  if (now < next_alive_) return;
+  next_alive_ = now + kAliveEvery;
+  std::vector<std::string> ids;
+  for (const auto& [id, worker] : workers_) ids.push_back(id);
+  try {
+    worker_store_.Alive(ids);
+  } catch (const Error& error) {
+    spdlog::warn("cannot record which workers are alive: {}", error.what());
+  }
+}
+
 void Scheduler::FlushReports() {
   if (reports_.empty()) return;
   std::vector<std::pair<storage::TrialKey, StepScores>> batch;
@@ -423,6 +451,7 @@ void Scheduler::Tick(Clock::time_point now) {
     }
   }
   FlushReports();
+  if (in_sync_) NoteAlive(now);
   std::vector<std::string> lost;
   std::vector<std::pair<std::string, std::int64_t>> expired;
   for (const auto& [id, worker] : workers_) {
@@ -471,6 +500,8 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
   for (ExperimentSlot* slot : order) {
     const ExperimentSpec& spec = slot->experiment.spec;
     if (slot->running >= spec.parallelism) continue;
+    if (worker.only_experiment != 0 && worker.only_experiment != slot->experiment.id) continue;
+    if (!worker.kinds.count(slot->served)) continue;
     std::optional<Trial> trial;
     if (slot->queued > 0) {
       trial = trials_.ClaimQueued(slot->experiment.id, worker_id);
@@ -520,6 +551,7 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
     assign.training = spec.training;
     assign.objective = spec.objective;
     assign.api_url = options_.api_url;
+    assign.experiment_name = spec.name;
     if (options_.dataset_capability && spec.training.dataset.rfind("sha256:", 0) == 0)
       assign.dataset_capability = options_.dataset_capability(spec.training.dataset.substr(7));
     outbox_.Send(worker_id, assign);

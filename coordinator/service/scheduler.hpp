@@ -96,6 +96,7 @@ class Scheduler {
   bool DropWorker(const std::string& worker_id, const std::string& reason);
   void Forget(std::int64_t experiment_id);
   void NoteWorker(const storage::WorkerInfo& info);
+  void NoteAlive(Clock::time_point now);
 
   storage::ExperimentRepository& experiments_;
   storage::TrialRepository& trials_;
@@ -109,6 +110,7 @@ class Scheduler {
   std::map<std::int64_t, std::string> owner_;  // running trial -> worker
   std::int64_t next_turn_ = 0;                 // round robin over experiments
   bool in_sync_ = true;                        // false after a failed store call
+  Clock::time_point next_alive_{};             // when the workers table is told who is alive
   // REPORTs waiting for the next Tick: written in one transaction, or dropped when the
   // trial's RESULT (which carries every step) arrives first.
   std::vector<std::pair<storage::TrialKey, StepScores>> reports_;

@@ -253,7 +253,7 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
   if (!r.ok()) return t;
   r.AllowOnly({"kind", "dataset", "target", "task", "model", "folds", "stratified", "repeats",
                "shuffle_seed", "fold_column", "features", "categorical", "impute", "preprocessing",
-               "metrics", "params", "command", "timeout_seconds"});
+               "metrics", "params", "command", "timeout_seconds", "function"});
   r.String("kind", t.kind);
   if (t.kind == "cv") {
     r.String("dataset", t.dataset, true);
@@ -281,6 +281,8 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
     r.String("impute", t.impute);
     r.StringList("preprocessing", t.preprocessing, limits::kPreprocessing);
     r.StringList("metrics", t.metrics, limits::kMetrics);
+  } else if (t.kind == "function") {
+    r.String("function", t.function, true);
   } else {
     r.StringList("command", t.command, limits::kCommandArguments);
     r.Number("timeout_seconds", t.timeout_seconds);
@@ -405,6 +407,8 @@ Json ToJson(const TrainingSpec& t) {
     if (!t.impute.empty()) j["impute"] = t.impute;
     j["preprocessing"] = t.preprocessing;
     j["metrics"] = t.metrics;
+  } else if (t.kind == "function") {
+    j["function"] = t.function;
   } else {
     j["command"] = t.command;
     j["timeout_seconds"] = t.timeout_seconds;
@@ -678,6 +682,7 @@ Json ToJson(const Experiment& e) {
   j["best"] = e.best ? ToJson(*e.best) : Json();
   j["created_at"] = e.created_at;
   j["finished_at"] = e.finished_at;
+  if (!e.waiting.empty()) j["waiting"] = e.waiting;
   return j;
 }
 
@@ -695,6 +700,7 @@ Experiment ExperimentFromJson(const Json& j) {
   if (j.contains("best") && j["best"].is_object()) e.best = TrialFromJson(j["best"]);
   e.created_at = j.value("created_at", "");
   e.finished_at = j.value("finished_at", "");
+  e.waiting = j.value("waiting", "");
   return e;
 }
 

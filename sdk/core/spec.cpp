@@ -1,6 +1,7 @@
 #include "krige/spec.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -343,10 +344,23 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
       out.push_back({"training.timeout_seconds",
                      "must be a number of seconds > 0 and at most 604800 (7 days); 0 or absent "
                      "means no limit"});
+  } else if (t.kind == "function") {
+    if (t.function.empty() || t.function.size() > limits::kFunctionNameBytes ||
+        !std::all_of(t.function.begin(), t.function.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        }))
+      out.push_back(
+          {"training.function", "must be the name a worker registered its objective under: 1 to " +
+                                    std::to_string(limits::kFunctionNameBytes) +
+                                    " letters, digits, '_', '-' or '.'"});
   } else {
-    out.push_back({"training.kind", "must be \"cv\" or \"command\""});
+    out.push_back({"training.kind", "must be \"cv\", \"command\" or \"function\""});
   }
   return out;
+}
+
+std::string ServedKind(const TrainingSpec& training) {
+  return training.kind == "function" ? "function:" + training.function : training.kind;
 }
 
 }  // namespace krige

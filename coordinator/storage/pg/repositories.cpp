@@ -451,8 +451,35 @@ class PgWorkerRepository : public WorkerRepository {
   void Seen(const WorkerInfo& worker) override {
     db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
-      w.exec_prepared0("worker_seen", worker.id, worker.hostname, worker.slots, worker.version);
+      w.exec_prepared0("worker_seen", worker.id, worker.hostname, worker.slots, worker.version,
+                       Json(worker.kinds).dump(), worker.only_experiment);
       w.commit();
+    });
+  }
+
+  void Alive(const std::vector<std::string>& worker_ids) override {
+    db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      w.exec_prepared0("workers_alive", Json(worker_ids).dump());
+      w.commit();
+    });
+  }
+
+  std::vector<WorkerInfo> ListAlive() override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction r(c);
+      std::vector<WorkerInfo> out;
+      for (const auto& row : r.exec_prepared("workers_list_alive")) {
+        WorkerInfo info;
+        info.id = row[0].as<std::string>();
+        info.hostname = row[1].as<std::string>();
+        info.slots = row[2].as<int>();
+        info.version = row[3].as<std::string>();
+        info.kinds = Json::parse(row[4].as<std::string>()).get<std::vector<std::string>>();
+        info.only_experiment = row[5].as<std::int64_t>();
+        out.push_back(std::move(info));
+      }
+      return out;
     });
   }
 

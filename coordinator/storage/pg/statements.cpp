@@ -140,10 +140,24 @@ void PrepareStatements(pqxx::connection& c) {
 
   // workers
   c.prepare("worker_seen",
-            "INSERT INTO workers (id, hostname, slots, version) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, slots = "
-            "EXCLUDED.slots, version = EXCLUDED.version, last_seen = now(), state = 'alive'");
+            "INSERT INTO workers (id, hostname, slots, version, kinds, only_experiment) "
+            "VALUES ($1, $2, $3, $4, $5::jsonb, NULLIF($6::bigint, 0)) "
+            "ON CONFLICT (id) DO UPDATE SET hostname = CASE WHEN EXCLUDED.hostname = '' THEN "
+            "workers.hostname ELSE EXCLUDED.hostname END, slots = EXCLUDED.slots, version = "
+            "CASE WHEN EXCLUDED.version = '' THEN workers.version ELSE EXCLUDED.version END, "
+            "kinds = EXCLUDED.kinds, only_experiment = EXCLUDED.only_experiment, "
+            "last_seen = now(), state = 'alive'");
   c.prepare("worker_lost", "UPDATE workers SET state = 'lost', last_seen = now() WHERE id = $1");
+  // $1: a JSON array of the ids the scheduler knows to be alive.
+  c.prepare("workers_alive",
+            "WITH alive AS (SELECT jsonb_array_elements_text($1::jsonb) AS id) "
+            "UPDATE workers SET last_seen = CASE WHEN workers.id IN (SELECT id FROM alive) "
+            "THEN now() ELSE workers.last_seen END, state = CASE WHEN workers.id IN (SELECT id "
+            "FROM alive) THEN 'alive' ELSE 'lost' END "
+            "WHERE state = 'alive' OR workers.id IN (SELECT id FROM alive)");
+  c.prepare("workers_list_alive",
+            "SELECT id, hostname, slots, version, kinds::text, COALESCE(only_experiment, 0) "
+            "FROM workers WHERE state = 'alive' ORDER BY id LIMIT 100000");
 
   // datasets. xmax = 0 only on a row this statement inserted (an upsert that updated an
   // existing row has set xmax): the way to tell "created" from "stored before".

@@ -37,7 +37,9 @@ enum class Task { kClassification, kRegression, kClustering };
 
 // How a worker evaluates one configuration.
 struct TrainingSpec {
-  std::string kind = "cv";  // "cv": built-in cross-validated training; "command": any program
+  // "cv": built-in cross-validated training; "command": any program; "function": a C++
+  // objective registered under `function` by the workers that run it (krige::Objectives).
+  std::string kind = "cv";
 
   // kind == cv
   // a path readable by the worker, "sha256:<hex>" of an uploaded dataset, or "name:<name>" (the
@@ -64,7 +66,14 @@ struct TrainingSpec {
   // kind == command
   std::vector<std::string> command;
   double timeout_seconds = 0;  // 0: no limit
+
+  // kind == function
+  std::string function;  // the name workers registered the objective under
 };
+
+// What a worker must serve to run trials of `training`, as workers list it at HELLO: "cv",
+// "command", or "function:<name>".
+std::string ServedKind(const TrainingSpec& training);
 
 struct ExperimentSpec {
   std::string name;

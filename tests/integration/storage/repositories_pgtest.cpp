@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 
 #include "krige/codec.hpp"
@@ -21,11 +22,19 @@ ExperimentSpec Spec(int max_trials, const char* metric = "accuracy") {
                              {"model", regression ? "ridge" : "logistic_regression"}}}});
 }
 
+std::size_t MigrationFiles() {
+  std::size_t n = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::SourceDir() + "/migrations"))
+    n += entry.path().extension() == ".sql";
+  return n;
+}
+
 class RepositoriesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = pg::OpenDatabase(database_.url());
-    ASSERT_EQ(pg::ApplyMigrations(*db_).size(), 3u);  // 0001_init, 0002_datasets, 0003_api_tokens
+    ASSERT_EQ(pg::ApplyMigrations(*db_).size(), MigrationFiles());  // every migrations/*.sql
     experiments_ = pg::MakeExperimentRepository(db_);
     trials_ = pg::MakeTrialRepository(db_);
   }
@@ -35,6 +44,30 @@ class RepositoriesTest : public ::testing::Test {
   std::unique_ptr<ExperimentRepository> experiments_;
   std::unique_ptr<TrialRepository> trials_;
 };
+
+TEST_F(RepositoriesTest, WorkersAreStoredWithWhatTheyRunAndAliveOnlyWhileKnown) {
+  auto workers = pg::MakeWorkerRepository(db_);
+  workers->Seen({"a", "host-a", 2, "0.1.0", {"cv", "function:train"}, 0});
+  workers->Seen({"b", "host-b", 1, "0.1.0", {"command"}, 7});
+  // Adopted from a heartbeat: no hostname or version then; the stored ones stay.
+  workers->Seen({"a", "", 4, "", {"cv"}, 0});
+  auto alive = workers->ListAlive();
+  ASSERT_EQ(alive.size(), 2u);
+  EXPECT_EQ(alive[0].id, "a");
+  EXPECT_EQ(alive[0].hostname, "host-a");
+  EXPECT_EQ(alive[0].slots, 4);
+  EXPECT_EQ(alive[0].kinds, std::vector<std::string>{"cv"});
+  EXPECT_EQ(alive[1].kinds, std::vector<std::string>{"command"});
+  EXPECT_EQ(alive[1].only_experiment, 7);
+  workers->Alive({"b"});  // the scheduler knows only b: a is lost
+  alive = workers->ListAlive();
+  ASSERT_EQ(alive.size(), 1u);
+  EXPECT_EQ(alive[0].id, "b");
+  workers->MarkLost("b");
+  EXPECT_TRUE(workers->ListAlive().empty());
+  workers->Alive({"b"});  // known again: alive again
+  EXPECT_EQ(workers->ListAlive().size(), 1u);
+}
 
 TEST_F(RepositoriesTest, MigrationsApplyOnce) {
   EXPECT_TRUE(pg::ApplyMigrations(*db_).empty());

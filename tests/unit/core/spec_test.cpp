@@ -196,6 +196,28 @@ TEST(SpecTest, EveryExampleSpecIsValid) {
   EXPECT_GT(seen, 0);
 }
 
+TEST(SpecTest, AFunctionTrainingNamesTheObjectiveWorkersRegistered) {
+  Json j = YamlToJson(kGoodYaml);
+  j["objective"] = {{"metric", "loss"}, {"goal", "minimize"}};
+  j["training"] = {{"kind", "function"}, {"function", "train_v2.1"}, {"params", {{"epochs", 3}}}};
+  const ExperimentSpec spec = SpecFromJson(j);
+  EXPECT_EQ(spec.training.function, "train_v2.1");
+  EXPECT_EQ(ServedKind(spec.training), "function:train_v2.1");
+  EXPECT_EQ(SpecFromJson(ToJson(spec)).training.function, "train_v2.1");
+  for (const std::string& bad :
+       std::vector<std::string>{"", "has space", "semi;colon", std::string(129, 'f')}) {
+    j["training"]["function"] = bad;
+    const auto problems = ProblemsOf(j);
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_EQ(problems[0].field, "training.function");
+  }
+  j["training"] = {{"kind", "function"}};
+  EXPECT_THAT(ProblemsOf(j), Contains(Field(&FieldProblem::field, "training.function")));
+  j["training"] = {{"kind", "notebook"}};
+  EXPECT_THAT(ProblemsOf(j), Contains(Field(&FieldProblem::message, HasSubstr("\"function\""))));
+  EXPECT_EQ(ServedKind(TrainingSpec{}), "cv");
+}
+
 TEST(SpecTest, DatasetReferencesAreChecked) {
   Json j = YamlToJson(kGoodYaml);
   j["training"]["dataset"] = "sha256:abc";

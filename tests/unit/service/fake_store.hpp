@@ -291,6 +291,11 @@ class FakeWorkers : public storage::WorkerRepository {
     s_.Enter();
     s_.MarkLost(id);
   }
+  void Alive(const std::vector<std::string>&) override { s_.Enter(); }
+  std::vector<storage::WorkerInfo> ListAlive() override {
+    s_.Enter();
+    return {};
+  }
 
  private:
   FakeStore& s_;

@@ -97,16 +97,24 @@ class TrialRepository {
 
 struct WorkerInfo {
   std::string id;
-  std::string hostname;
+  std::string hostname;  // "" keeps the stored one (a worker adopted from its heartbeat)
   int slots = 1;
   std::string version;
+  std::vector<std::string> kinds;  // krige::ServedKind names
+  std::int64_t only_experiment = 0;
 };
 
 class WorkerRepository {
  public:
   virtual ~WorkerRepository() = default;
+  // Stored as alive, with its last_seen now.
   virtual void Seen(const WorkerInfo& worker) = 0;
   virtual void MarkLost(const std::string& worker_id) = 0;
+  // last_seen = now for these alive workers (the scheduler calls it every few seconds), and
+  // every other worker still stored as alive is marked lost: the scheduler knows who is.
+  virtual void Alive(const std::vector<std::string>& worker_ids) = 0;
+  // The workers stored as alive, with what they run.
+  virtual std::vector<WorkerInfo> ListAlive() = 0;
 };
 
 // Datasets by the SHA-256 of their bytes. Thread-safe; every method is one transaction; errors
