@@ -39,7 +39,8 @@ Pruning::Curves* Pruning::Find(const Experiment& experiment) {
     context.goal = spec.objective.goal;
     context.options = spec.pruner.options;
     context.experiment = spec.name;
-    if (spec.training.kind == "cv" && spec.training.fold_column.empty())
+    if (spec.training.kind == "cv" && spec.training.fold_column.empty() &&
+        spec.training.resource.empty())
       context.steps = spec.training.folds * spec.training.repeats;
     context.metric_bound = tuners::MetricBound(spec.objective.metric, spec.objective.goal);
     curves->pruner = registry_.Create(spec.pruner.name, context);

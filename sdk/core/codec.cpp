@@ -251,9 +251,11 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
   TrainingSpec t;
   Reader r(j, "training", out);
   if (!r.ok()) return t;
-  r.AllowOnly({"kind", "dataset", "target", "task", "model", "folds", "stratified", "repeats",
-               "shuffle_seed", "fold_column", "features", "categorical", "impute", "preprocessing",
-               "metrics", "params", "command", "timeout_seconds", "function"});
+  r.AllowOnly({"kind",        "dataset",     "target",          "task",          "model",
+               "folds",       "stratified",  "repeats",         "shuffle_seed",  "fold_column",
+               "features",    "categorical", "impute",          "preprocessing", "metrics",
+               "params",      "command",     "timeout_seconds", "function",      "resource",
+               "report_every"});
   r.String("kind", t.kind);
   if (t.kind == "cv") {
     r.String("dataset", t.dataset, true);
@@ -281,6 +283,8 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
     r.String("impute", t.impute);
     r.StringList("preprocessing", t.preprocessing, limits::kPreprocessing);
     r.StringList("metrics", t.metrics, limits::kMetrics);
+    r.String("resource", t.resource);
+    r.Integer("report_every", t.report_every);  // range checked by Validate
   } else if (t.kind == "function") {
     r.String("function", t.function, true);
   } else {
@@ -407,6 +411,10 @@ Json ToJson(const TrainingSpec& t) {
     if (!t.impute.empty()) j["impute"] = t.impute;
     j["preprocessing"] = t.preprocessing;
     j["metrics"] = t.metrics;
+    if (!t.resource.empty()) {
+      j["resource"] = t.resource;
+      j["report_every"] = t.report_every;
+    }
   } else if (t.kind == "function") {
     j["function"] = t.function;
   } else {

@@ -62,6 +62,11 @@ struct TrainingSpec {
   std::vector<std::string> preprocessing = {"standardize"};
   std::vector<std::string> metrics;  // reported besides the objective
   Params fixed;                      // hyperparameters not searched
+  // Fidelity for pruning: "n_estimators" (xgboost) trains every fold's model in lockstep and
+  // reports the mean held-out score every `report_every` boosting rounds (step = rounds done)
+  // instead of one step per fold. Empty: steps are folds.
+  std::string resource;
+  int report_every = 10;
 
   // kind == command
   std::vector<std::string> command;
