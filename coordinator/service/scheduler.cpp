@@ -7,6 +7,7 @@
 #include <set>
 
 #include "krige/codec.hpp"
+#include "pruning.hpp"
 
 namespace krige::service {
 namespace {
@@ -93,7 +94,8 @@ Scheduler::Scheduler(storage::ExperimentRepository& experiments, storage::TrialR
       worker_store_(workers),
       tuners_(tuners),
       outbox_(outbox),
-      options_(options) {}
+      options_(options),
+      pruning_(std::make_unique<Pruning>(trials)) {}
 
 Scheduler::~Scheduler() = default;
 
@@ -126,8 +128,7 @@ std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::RebuildSlot(
         slot->history.failed.push_back(t.params);
         if (t.error != kStoppedTrialError) ++slot->failures;
         break;
-      case TrialState::kPruned:
-        slot->history.failed.push_back(t.params);
+      case TrialState::kPruned:  // after the completed ones: see Pruning::TunerValue
         break;
       case TrialState::kQueued:
         ++slot->queued;
@@ -140,6 +141,13 @@ std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::RebuildSlot(
         break;
     }
   }
+  std::vector<double> values;
+  for (const auto& o : slot->history.completed) values.push_back(o.value);
+  for (const Trial& t : trials)
+    if (t.state == TrialState::kPruned)
+      slot->history.completed.push_back(
+          {t.params,
+           Pruning::TunerValue(t.value.value_or(0.0), experiment.spec.objective.goal, values)});
   return slot;
 }
 
@@ -184,6 +192,7 @@ void Scheduler::Recover(Clock::time_point now) {
     running[e.id] = std::move(slot);
   }
   running_ = std::move(running);
+  pruning_->Reset();
   owner_.clear();
   for (auto& [id, worker] : workers_) worker->trials.clear();
   for (const auto& [worker_id, assignment] : assignments) {
@@ -329,6 +338,8 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
   if (outcome.recorded == storage::Recorded::kAccepted) ++stats_.results_committed;
   // A duplicate whose first record this scheduler never saw (its commit's answer was lost
   // with the connection) is applied now.
+  if (outcome.recorded == storage::Recorded::kAccepted && value)
+    pruning_->OnCompleted(outcome.experiment_id, key.trial_id, *value, result.steps);
   if (outcome.recorded != storage::Recorded::kStale) {
     Finished(result.trial, outcome, value, not_finite);
   } else {
@@ -352,6 +363,8 @@ void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
   if (outcome.recorded == storage::Recorded::kAccepted) ++stats_.results_committed;
   if (outcome.recorded == storage::Recorded::kAccepted)
     spdlog::info("trial {} failed: {}", fail.trial.trial_id, fail.error);
+  if (outcome.recorded == storage::Recorded::kAccepted)
+    pruning_->OnFailed(outcome.experiment_id, fail.trial.trial_id);
   if (outcome.recorded != storage::Recorded::kStale) {
     Finished(fail.trial, outcome, std::nullopt, fail.error);
   } else {
@@ -409,6 +422,7 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
 
 void Scheduler::Forget(std::int64_t experiment_id) {
   running_.erase(experiment_id);
+  pruning_->Forget(experiment_id);
 }
 
 bool Scheduler::CountFailure(std::int64_t experiment_id, const std::string& error) {
@@ -606,6 +620,33 @@ void Scheduler::FlushReports() {
       batch.insert(batch.end(), reports_.begin(), reports_.end());
       reports_.swap(batch);
     }
+    return;
+  }
+  try {
+    Prune(batch);  // the pruner sees a REPORT only once it is stored
+  } catch (const Error& error) {
+    spdlog::warn("scheduler: cannot prune yet: {}", error.what());
+    StoreFailed();
+  }
+}
+
+void Scheduler::Prune(const std::vector<std::pair<storage::TrialKey, StepScores>>& stored) {
+  for (const auto& [key, scores] : stored) {
+    const auto owner = owner_.find(key.trial_id);
+    if (owner == owner_.end() || owner->second != key.worker) continue;
+    const Assignment& a = workers_.at(key.worker)->trials.at(key.trial_id);
+    const auto slot = running_.find(a.experiment_id);
+    if (a.attempt != key.attempt || slot == running_.end()) continue;
+    const auto order = pruning_->OnReport(slot->second->experiment, key, scores);
+    if (!order) continue;
+    const storage::RecordOutcome outcome = trials_.Prune(key, order->value, order->reason);
+    if (outcome.recorded == storage::Recorded::kStale) continue;
+    spdlog::info("trial {} {}", key.trial_id, order->reason);
+    outbox_.Send(key.worker, wire::Prune{{key.trial_id, key.attempt}});
+    std::vector<double> values;
+    for (const auto& o : slot->second->history.completed) values.push_back(o.value);
+    const Goal goal = slot->second->experiment.spec.objective.goal;
+    Finished({key.trial_id, key.attempt}, outcome, Pruning::TunerValue(order->value, goal, values));
   }
 }
 
@@ -712,6 +753,7 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
       slot->pending[trial->id] = trial->params;
     }
     ++slot->running;
+    pruning_->OnAssigned(slot->experiment, *trial);
     worker.trials[trial->id] = {trial->attempt, slot->experiment.id,
                                 std::max(now, options_.clock())};
     owner_[trial->id] = worker_id;

@@ -23,6 +23,8 @@ namespace krige::service {
 using Clock = std::chrono::steady_clock;
 
 // Where the scheduler's messages go (the ZeroMQ dispatcher, or a test's recorder).
+class Pruning;
+
 class Outbox {
  public:
   virtual ~Outbox() = default;
@@ -134,6 +136,7 @@ class Scheduler {
   void Handle(const std::string& worker_id, const wire::Message& message, Clock::time_point now);
   bool Usable(const WorkerSlot& worker, Clock::time_point now) const;
   void FlushReports();
+  void Prune(const std::vector<std::pair<storage::TrialKey, StepScores>>& stored);
   WorkerSlot& TouchWorker(const std::string& id, int slots, Clock::time_point now);
   void Fill(const std::string& worker_id, Clock::time_point now);
   void FillAll(Clock::time_point now);
@@ -171,6 +174,7 @@ class Scheduler {
   // REPORTs waiting for the next Tick: written in one transaction, or dropped when the
   // trial's RESULT (which carries every step) arrives first.
   std::vector<std::pair<storage::TrialKey, StepScores>> reports_;
+  std::unique_ptr<Pruning> pruning_;  // early stopping (pruning.hpp)
 };
 
 }  // namespace krige::service

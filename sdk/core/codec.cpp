@@ -293,9 +293,11 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
   TrainingSpec t;
   Reader r(j, "training", out);
   if (!r.ok()) return t;
-  r.AllowOnly({"kind", "dataset", "target", "task", "model", "folds", "stratified", "repeats",
-               "shuffle_seed", "fold_column", "features", "categorical", "impute", "preprocessing",
-               "metrics", "params", "command", "timeout_seconds", "function"});
+  r.AllowOnly({"kind",        "dataset",     "target",          "task",          "model",
+               "folds",       "stratified",  "repeats",         "shuffle_seed",  "fold_column",
+               "features",    "categorical", "impute",          "preprocessing", "metrics",
+               "params",      "command",     "timeout_seconds", "function",      "resource",
+               "report_every"});
   r.String("kind", t.kind);
   if (t.kind == "cv") {
     r.String("dataset", t.dataset, true);
@@ -323,6 +325,8 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
     r.String("impute", t.impute);
     r.StringList("preprocessing", t.preprocessing, limits::kPreprocessing);
     r.StringList("metrics", t.metrics, limits::kMetrics);
+    r.String("resource", t.resource);
+    r.Integer("report_every", t.report_every);  // range checked by Validate
   } else if (t.kind == "function") {
     r.String("function", t.function, true);
   } else {
@@ -449,6 +453,10 @@ Json ToJson(const TrainingSpec& t) {
     if (!t.impute.empty()) j["impute"] = t.impute;
     j["preprocessing"] = t.preprocessing;
     j["metrics"] = t.metrics;
+    if (!t.resource.empty()) {
+      j["resource"] = t.resource;
+      j["report_every"] = t.report_every;
+    }
   } else if (t.kind == "function") {
     j["function"] = t.function;
   } else {
@@ -465,6 +473,10 @@ Json ToJson(const ExperimentSpec& s) {
   j["objective"] = {{"metric", s.objective.metric}, {"goal", GoalName(s.objective.goal)}};
   j["tuner"] = {{"name", s.tuner.name}, {"seed", s.tuner.seed}};
   if (!s.tuner.options.empty()) j["tuner"]["options"] = s.tuner.options;
+  if (!s.pruner.name.empty()) {
+    j["pruner"] = {{"name", s.pruner.name}};
+    if (!s.pruner.options.empty()) j["pruner"]["options"] = s.pruner.options;
+  }
   j["max_trials"] = s.max_trials;
   j["parallelism"] = s.parallelism;
   j["max_attempts"] = s.max_attempts;
@@ -491,8 +503,8 @@ ExperimentSpec SpecFromJson(const Json& j) {
     throw ValidationError(std::vector<FieldProblem>{{"", "the spec must be a JSON object"}});
   std::vector<FieldProblem> document;
   CheckDocument(j, "", 0, document);
-  r.AllowOnly({"name", "objective", "tuner", "max_trials", "parallelism", "max_attempts", "space",
-               "training", "max_failed_trials"});
+  r.AllowOnly({"name", "objective", "tuner", "pruner", "max_trials", "parallelism", "max_attempts",
+               "space", "training", "max_failed_trials"});
   r.String("name", s.name, true);
   if (r.Has("objective")) {
     Reader o(r.At("objective"), "objective", problems);
@@ -536,6 +548,32 @@ ExperimentSpec SpecFromJson(const Json& j) {
             else
               s.tuner.options[item.key()] = item.value().get<double>();
           }
+        }
+      }
+    }
+  }
+  if (r.Has("pruner")) {
+    // pruner: {name: asha, min_resource: 1} or {name: asha, options: {min_resource: 1}}.
+    Reader p(r.At("pruner"), "pruner", problems);
+    if (p.ok()) {
+      p.String("name", s.pruner.name, true);
+      const auto option = [&](const std::string& key, const Json& value) {
+        if (!value.is_number())
+          p.Problem(key, "must be a number");
+        else if (s.pruner.options.size() >= limits::kTunerOptions)
+          p.Problem(key,
+                    "too many options (at most " + std::to_string(limits::kTunerOptions) + ")");
+        else
+          s.pruner.options[key] = value.get<double>();
+      };
+      for (const auto& item : r.At("pruner").items()) {
+        if (item.key() == "name") continue;
+        if (item.key() != "options") {
+          option(item.key(), item.value());
+        } else if (!item.value().is_object()) {
+          p.Problem("options", "must be an object of numbers");
+        } else {
+          for (const auto& o : item.value().items()) option(o.key(), o.value());
         }
       }
     }

@@ -301,6 +301,21 @@ class PgTrialRepository : public TrialRepository {
     });
   }
 
+  RecordOutcome Prune(const TrialKey& key, double value, const std::string& reason) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const auto updated =
+          w.exec_prepared("trial_prune", key.trial_id, key.attempt, value, reason, key.worker);
+      if (updated.empty()) return Previous(w, key, TrialState::kPruned);
+      RecordOutcome out;
+      out.recorded = Recorded::kAccepted;
+      out.experiment_id = updated[0][0].as<std::int64_t>();
+      out.experiment_finished = pg::FinishIfDone(w, out.experiment_id, false);
+      w.commit();
+      return out;
+    });
+  }
+
   RequeueOutcome Requeue(const TrialKey& key, int max_attempts,
                          const std::string& reason) override {
     return db_->Run([&](pqxx::connection& c) {

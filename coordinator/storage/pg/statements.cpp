@@ -87,6 +87,10 @@ void PrepareStatements(pqxx::connection& c) {
             "UPDATE trials SET state = 'failed', error = $3, finished_at = now() "
             "WHERE id = $1 AND attempt = $2 AND state = 'running' AND worker = $4 "
             "RETURNING experiment_id");
+  c.prepare("trial_prune",
+            "UPDATE trials SET state = 'pruned', value = $3, error = $4, finished_at = now() "
+            "WHERE id = $1 AND attempt = $2 AND state = 'running' AND worker = $5 "
+            "RETURNING experiment_id");
   c.prepare("trial_requeue",
             "UPDATE trials SET "
             "state = CASE WHEN attempt >= $3 THEN 'failed' ELSE 'queued' END, "

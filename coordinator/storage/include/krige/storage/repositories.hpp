@@ -85,6 +85,10 @@ class TrialRepository {
                                  const std::map<std::string, double>& metrics,
                                  const std::vector<StepScores>& steps) = 0;
   virtual RecordOutcome Fail(const TrialKey& key, const std::string& error) = 0;
+  // The pruner stopped the running attempt: the trial ends `pruned` with its last reported
+  // `value` (never the experiment's best) and `reason` as its error text. Idempotent on
+  // (trial_id, attempt) like Complete; completes the experiment at its budget.
+  virtual RecordOutcome Prune(const TrialKey& key, double value, const std::string& reason) = 0;
   // The attempt's worker is lost: back to queued with attempt + 1, or failed for good once
   // max_attempts attempts were made.
   virtual RequeueOutcome Requeue(const TrialKey& key, int max_attempts,
