@@ -7,6 +7,7 @@
 #include "krige/service/auth_service.hpp"
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
+#include "krige/service/run_service.hpp"
 
 namespace krige::web {
 
@@ -35,5 +36,18 @@ http::Capability DatasetCapability(service::AuthService& auth);
 
 // health.cpp
 http::Handler Health(service::ExperimentService& service);
+
+// runs.cpp
+http::Handler CreateRun(service::RunService& runs);
+http::Handler LogRun(service::RunService& runs);
+http::Handler EndRun(service::RunService& runs);
+http::Handler GetRun(service::RunService& runs);
+http::Handler GetMetricHistory(service::RunService& runs);
+http::Handler SearchRuns(service::RunService& runs);
+http::Handler PutArtifact(service::RunService& runs);
+http::Handler GetArtifact(service::RunService& runs);
+http::Handler ListArtifacts(service::RunService& runs);
+http::Handler GetTrackingExperiment(service::RunService& runs);
+http::Handler TagTrackingExperiment(service::RunService& runs);
 
 }  // namespace krige::web

@@ -7,6 +7,7 @@
 #include "krige/service/auth_service.hpp"
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
+#include "krige/service/run_service.hpp"
 
 namespace krige::web {
 
@@ -19,5 +20,13 @@ inline constexpr std::size_t kDatasetBodyLimit = std::size_t{256} << 20;
 // handler threads. Authentication itself is the router's (Router::SetAuthenticator).
 void RegisterApi(http::Router& router, service::ExperimentService& experiments,
                  service::DatasetService& datasets, service::AuthService& auth);
+
+// The largest body of POST /api/v1/runs/{id}/log: a full batch (limits::kLogBatchMetrics
+// points) with long keys fits.
+inline constexpr std::size_t kRunLogBodyLimit = std::size_t{16} << 20;
+
+// Adds the experiment-tracking routes (/api/v1/runs..., /api/v1/tracking/...), each with its
+// role (the table is in web/api/api.cpp). `runs` is borrowed, like RegisterApi's services.
+void RegisterRunsApi(http::Router& router, service::RunService& runs);
 
 }  // namespace krige::web
