@@ -162,16 +162,9 @@ void StoredRunService::Log(std::int64_t id, const LogBatch& batch) {
                          " points per batch (send more batches)");
   else
     for (std::size_t i = 0; i < batch.metrics.size(); ++i) {
-      const MetricPoint& m = batch.metrics[i];
-      const std::string f = "metrics[" + std::to_string(i) + "]";
-      // Checked cheaply first: most keys are short ASCII.
-      bool plain = !m.key.empty() && m.key.size() <= limits::kRunKeyBytes;
-      for (unsigned char c : m.key) plain = plain && c >= 0x20 && c < 0x7f;
-      if (!plain) p.Key(f + ".key", m.key);
-      if (m.step < 0 || m.step > limits::kMetricStepMax)
-        p.Add(f + ".step", "a step is an integer from 0 to 2^53");
-      if (m.timestamp < 0 || m.timestamp > limits::kMetricStepMax)
-        p.Add(f + ".timestamp", "milliseconds since the Unix epoch, 0 to 2^53");
+      std::vector<FieldProblem> found;
+      CheckMetricPoint(batch.metrics[i], "metrics[" + std::to_string(i) + "]", found);
+      for (auto& f : found) p.Add(std::move(f.field), std::move(f.message));
     }
   p.Pairs("params", batch.params, limits::kLogBatchParams, limits::kRunParamValueBytes, true);
   p.Pairs("tags", batch.tags, limits::kLogBatchTags, limits::kRunTagValueBytes, false);

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "krige/error.hpp"
+#include "krige/limits.hpp"
 
 namespace krige {
 namespace {
@@ -71,6 +72,25 @@ double MetricValueFromJson(const Json& j, const std::string& field) {
   }
   throw Error(ErrorCode::kInvalidArgument,
               "a metric value is a number or \"NaN\", \"Infinity\", \"-Infinity\"", field);
+}
+
+void CheckMetricPoint(const MetricPoint& p, const std::string& field,
+                      std::vector<FieldProblem>& problems) {
+  // Most keys are short ASCII: checked cheaply first.
+  bool plain = !p.key.empty() && p.key.size() <= limits::kRunKeyBytes;
+  for (unsigned char c : p.key) plain = plain && c >= 0x20 && c < 0x7f;
+  if (!plain) {
+    std::string problem =
+        p.key.empty() ? "must not be empty" : TextProblem(p.key, limits::kRunKeyBytes);
+    if (problem.empty())
+      for (unsigned char c : p.key)
+        if (c < 0x20 || c == 0x7f) problem = "control characters are not allowed";
+    if (!problem.empty()) problems.push_back({field + ".key", problem});
+  }
+  if (p.step < 0 || p.step > limits::kMetricStepMax)
+    problems.push_back({field + ".step", "a step is an integer from 0 to 2^53"});
+  if (p.timestamp < 0 || p.timestamp > limits::kMetricStepMax)
+    problems.push_back({field + ".timestamp", "milliseconds since the Unix epoch, 0 to 2^53"});
 }
 
 Json ToJson(const MetricPoint& p) {

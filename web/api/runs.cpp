@@ -136,6 +136,7 @@ http::Handler LogRun(service::RunService& runs) {
           p.step = step ? Int(*step, f + ".step") : 0;
           const Json* ts = Find(m, "timestamp");
           p.timestamp = ts ? Int(*ts, f + ".timestamp") : now;
+          if (problems.size() < 100) CheckMetricPoint(p, f, problems);
           batch.metrics.push_back(std::move(p));
         } catch (const Error& e) {
           if (problems.size() < 100) problems.push_back({e.field(), e.what()});

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "krige/codec.hpp"
+#include "krige/error.hpp"
 
 namespace krige {
 
@@ -53,6 +54,13 @@ struct TrackingExperiment {
 // one of the three strings throws Error(kInvalidArgument) naming `field`.
 Json MetricValueToJson(double value);
 double MetricValueFromJson(const Json& j, const std::string& field);
+
+// Appends what the server would refuse in `point` (its key: 1 to limits::kRunKeyBytes of text
+// without control characters; step and timestamp: 0 to 2^53) to `problems`, each named
+// `field` + ".key" / ".step" / ".timestamp". The one check of a point, used by the server and
+// the SDK alike.
+void CheckMetricPoint(const MetricPoint& point, const std::string& field,
+                      std::vector<FieldProblem>& problems);
 
 Json ToJson(const MetricPoint& point);
 Json ToJson(const RunInfo& run);
