@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "auth.hpp"
@@ -21,6 +22,7 @@
 #include "krige/storage/pg.hpp"
 #include "krige/web/api.hpp"
 #include "krige/web/dashboard.hpp"
+#include "runs.hpp"
 #include "scheduler.hpp"
 #include "scheduler_loop.hpp"
 #include "workers.hpp"
@@ -113,6 +115,21 @@ int TokenCommand(const std::string& database_url, const std::string& verb, const
   return 0;
 }
 
+// Where run artifacts go without --artifact-root: $KRIGE_HOME/artifacts, else (as root)
+// /var/lib/krige/artifacts, else ${XDG_DATA_HOME:-~/.local/share}/krige/artifacts, the data
+// directory `krige up` uses.
+std::string DefaultArtifactRoot() {
+  const auto set = [](const char* v) { return v != nullptr && *v != '\0'; };
+  if (const char* home = std::getenv("KRIGE_HOME"); set(home))
+    return std::string(home) + "/artifacts";
+  if (::geteuid() == 0) return "/var/lib/krige/artifacts";
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); set(xdg))
+    return std::string(xdg) + "/krige/artifacts";
+  if (const char* home = std::getenv("HOME"); set(home))
+    return std::string(home) + "/.local/share/krige/artifacts";
+  return "krige-artifacts";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,6 +192,13 @@ int main(int argc, char** argv) {
                  "the one origin (https://tools.example) whose pages may call the API; default: "
                  "none, no CORS headers")
       ->envname("KRIGE_CORS_ORIGIN");
+
+  std::string artifact_root;
+  app.add_option("--artifact-root", artifact_root,
+                 "the directory run artifacts are stored under (ROOT/<run id>/<path>); default "
+                 "$KRIGE_HOME/artifacts, else ${XDG_DATA_HOME:-~/.local/share}/krige/artifacts "
+                 "(/var/lib/krige/artifacts as root)")
+      ->envname("KRIGE_ARTIFACT_ROOT");
 
   auto* token_cmd =
       app.add_subcommand("token", "manage API tokens in the database (no server needed)");
@@ -295,6 +319,11 @@ int main(int argc, char** argv) {
     krige::service::StoredDatasetService datasets(*dataset_store);
     krige::service::StoredWorkerService worker_list(*workers);
     krige::web::RegisterApi(*router, service, datasets, auth, &worker_list);
+    auto run_store = krige::storage::pg::MakeRunRepository(db);
+    krige::service::ArtifactStore artifacts(artifact_root.empty() ? DefaultArtifactRoot()
+                                                                  : artifact_root);
+    krige::service::StoredRunService runs(*run_store, artifacts);
+    krige::web::RegisterRunsApi(*router, runs);
     krige::web::RegisterDashboard(*router);
 
     // GET /metrics: each part reads its own counters at scrape time.

@@ -5,6 +5,7 @@
 #include "krige/web/api.hpp"
 
 #include "handlers.hpp"
+#include "krige/limits.hpp"
 
 namespace krige::web {
 
@@ -46,6 +47,27 @@ void RegisterMetrics(http::Router& router, std::function<std::string()> expose) 
     response.body = expose();
     return response;
   });
+}
+
+void RegisterRunsApi(http::Router& router, service::RunService& runs) {
+  using R = Role;
+  router.Add("POST", "/api/v1/runs", R::kWrite, CreateRun(runs));
+  router.Add("POST", "/api/v1/runs/search", R::kRead, SearchRuns(runs));  // a query, not a change
+  router.Add("GET", "/api/v1/runs/{id}", R::kRead, GetRun(runs));
+  http::RouteOptions batch;
+  batch.body_limit = kRunLogBodyLimit;
+  router.Add("POST", "/api/v1/runs/{id}/log", R::kWrite, LogRun(runs), batch);
+  router.Add("POST", "/api/v1/runs/{id}/end", R::kWrite, EndRun(runs));
+  router.Add("GET", "/api/v1/runs/{id}/metrics/{key}", R::kRead, GetMetricHistory(runs));
+  router.Add("GET", "/api/v1/runs/{id}/artifacts", R::kRead, ListArtifacts(runs));
+  http::RouteOptions artifact;
+  artifact.body_limit = limits::kArtifactBytes;
+  router.Add("PUT", "/api/v1/runs/{id}/artifacts/{path...}", R::kWrite, PutArtifact(runs),
+             artifact);
+  router.Add("GET", "/api/v1/runs/{id}/artifacts/{path...}", R::kRead, GetArtifact(runs));
+  router.Add("GET", "/api/v1/tracking/experiments/{id}", R::kRead, GetTrackingExperiment(runs));
+  router.Add("POST", "/api/v1/tracking/experiments/{id}/tags", R::kWrite,
+             TagTrackingExperiment(runs));
 }
 
 }  // namespace krige::web

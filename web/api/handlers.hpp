@@ -8,6 +8,7 @@
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
 #include "krige/service/worker_service.hpp"
+#include "krige/service/run_service.hpp"
 
 namespace krige::web {
 
@@ -44,5 +45,18 @@ http::Handler ListWorkers(service::WorkerService& workers);
 
 // health.cpp
 http::Handler Health(service::ExperimentService& service);
+
+// runs.cpp
+http::Handler CreateRun(service::RunService& runs);
+http::Handler LogRun(service::RunService& runs);
+http::Handler EndRun(service::RunService& runs);
+http::Handler GetRun(service::RunService& runs);
+http::Handler GetMetricHistory(service::RunService& runs);
+http::Handler SearchRuns(service::RunService& runs);
+http::Handler PutArtifact(service::RunService& runs);
+http::Handler GetArtifact(service::RunService& runs);
+http::Handler ListArtifacts(service::RunService& runs);
+http::Handler GetTrackingExperiment(service::RunService& runs);
+http::Handler TagTrackingExperiment(service::RunService& runs);
 
 }  // namespace krige::web

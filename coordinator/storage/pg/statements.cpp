@@ -200,6 +200,7 @@ void PrepareStatements(pqxx::connection& c) {
                                 "ORDER BY created_at DESC, sha256 LIMIT $2");
 
   PrepareTokenStatements(c);
+  PrepareRunStatements(c);
 }
 
 }  // namespace krige::storage::pg

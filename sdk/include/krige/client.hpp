@@ -179,6 +179,8 @@ class Client {
   std::vector<WorkerInfo> ListWorkers(int limit = 0) const;
   // True when GET /healthz answers 200; never throws.
   bool Healthy() const;
+  // The transport this client sends through (the Tracker, tracker.hpp, sends its own batches).
+  const std::shared_ptr<Transport>& transport() const { return transport_; }
 
  private:
   Json Call(const std::string& method, const std::string& target, const std::string& body,

@@ -10,6 +10,7 @@
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
 #include "krige/service/worker_service.hpp"
+#include "krige/service/run_service.hpp"
 
 namespace krige::web {
 
@@ -28,5 +29,13 @@ void RegisterApi(http::Router& router, service::ExperimentService& experiments,
 // GET /metrics (role read; Prometheus sends the token as bearer_token): the Prometheus text
 // format that `expose` returns, called once per scrape on a handler thread.
 void RegisterMetrics(http::Router& router, std::function<std::string()> expose);
+
+// The largest body of POST /api/v1/runs/{id}/log: a full batch (limits::kLogBatchMetrics
+// points) with long keys fits.
+inline constexpr std::size_t kRunLogBodyLimit = std::size_t{16} << 20;
+
+// Adds the experiment-tracking routes (/api/v1/runs..., /api/v1/tracking/...), each with its
+// role (the table is in web/api/api.cpp). `runs` is borrowed, like RegisterApi's services.
+void RegisterRunsApi(http::Router& router, service::RunService& runs);
 
 }  // namespace krige::web

@@ -88,9 +88,10 @@ class Router {
  public:
   // `pattern` is a path whose segments are literals or `{name}` captures
   // ("/api/v1/experiments/{id}/trials"). A capture matches one non-empty segment. Literal
-  // segments win over captures when both match. `role` is what a caller needs (Role::kNone:
-  // public); there is no default, so no route is registered without deciding. Adding the
-  // same method+pattern twice throws std::logic_error.
+  // segments win over captures when both match. A last segment `{name...}` captures the rest
+  // of the path, one or more segments, joined by '/' after each is percent-decoded. `role` is what
+  // a caller needs (Role::kNone: public); there is no default, so no route is registered without
+  // deciding. Adding the same method+pattern twice throws std::logic_error.
   void Add(std::string method, std::string pattern, Role role, Handler handler,
            RouteOptions options = {});
 
