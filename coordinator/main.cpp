@@ -17,6 +17,7 @@
 #include "dispatcher.hpp"
 #include "experiments.hpp"
 #include "krige/http/server.hpp"
+#include "krige/storage/feed.hpp"
 #include "krige/storage/pg.hpp"
 #include "krige/web/api.hpp"
 #include "krige/web/dashboard.hpp"
@@ -288,6 +289,9 @@ int main(int argc, char** argv) {
     krige::service::StoredDatasetService datasets(*dataset_store);
     krige::web::RegisterApi(*router, service, datasets, auth);
     krige::web::RegisterDashboard(*router);
+    auto feed = krige::storage::pg::MakeTrialFeed(db);  // the dashboard's plots, live events
+    krige::web::EventHub events(*feed);
+    krige::web::RegisterFeedApi(*router, *feed, events);
 
     loop.Start();
     const std::string zmq_bound = dispatcher.Start();

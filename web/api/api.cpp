@@ -4,6 +4,7 @@
 // the spec); a dataset download also accepts the capability a worker got with its ASSIGN.
 #include "krige/web/api.hpp"
 
+#include "feed_handlers.hpp"
 #include "handlers.hpp"
 
 namespace krige::web {
@@ -29,6 +30,15 @@ void RegisterApi(http::Router& router, service::ExperimentService& service,
   router.Add("GET", "/api/v1/tokens", R::kAdmin, ListTokens(auth));
   router.Add("DELETE", "/api/v1/tokens/{id}", R::kAdmin, RevokeToken(auth));
   router.Add("GET", "/healthz", R::kNone, Health(service));  // public: for load balancers
+}
+
+// The dashboard's reads: trials as columns, CSV, per-step scores, the live stream.
+void RegisterFeedApi(http::Router& router, service::TrialFeed& feed, EventHub& events) {
+  using R = Role;
+  router.Add("GET", "/api/v1/experiments/{id}/trials/columns", R::kRead, TrialColumns(feed));
+  router.Add("GET", "/api/v1/experiments/{id}/trials/steps", R::kRead, TrialSteps(feed));
+  router.Add("GET", "/api/v1/experiments/{id}/trials.csv", R::kRead, TrialsCsv(feed));
+  router.Add("GET", "/api/v1/events", R::kRead, events.Handler());
 }
 
 }  // namespace krige::web

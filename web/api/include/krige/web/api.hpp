@@ -7,6 +7,8 @@
 #include "krige/service/auth_service.hpp"
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
+#include "krige/service/trial_feed.hpp"
+#include "krige/web/events.hpp"
 
 namespace krige::web {
 
@@ -19,5 +21,9 @@ inline constexpr std::size_t kDatasetBodyLimit = std::size_t{256} << 20;
 // handler threads. Authentication itself is the router's (Router::SetAuthenticator).
 void RegisterApi(http::Router& router, service::ExperimentService& experiments,
                  service::DatasetService& datasets, service::AuthService& auth);
+
+// The dashboard's routes over the trial feed (columns, CSV, steps, GET /api/v1/events), each
+// with its role; `feed` and `events` must outlive the router.
+void RegisterFeedApi(http::Router& router, service::TrialFeed& feed, EventHub& events);
 
 }  // namespace krige::web

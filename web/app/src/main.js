@@ -8,6 +8,8 @@
 // kept in sessionStorage (gone with the tab) and sent as "Authorization: Bearer", never in a
 // URL. The page loads no other script and runs no inline one (the server's CSP forbids both).
 "use strict";
+import uPlot from "uplot";
+window.__uplot = uPlot;
 
 (function () {
   const REFRESH_MS = 2000;
