@@ -1,401 +1,317 @@
-// krige dashboard: plain JavaScript, no build step. Reads everything from /api/v1.
+// krige dashboard, bundled by esbuild (web/CMakeLists.txt) with uPlot and served by
+// krige-server. Reads everything from /api/v1.
 //
 // Safety rule: every string that comes from the API (experiment names, parameter names and
-// values, worker names, errors) is inserted as text (textContent / createTextNode), never as
-// markup. The el() helper below is the only way this file builds DOM.
+// values, worker names, errors) is inserted as text (dom.js el(), canvas fillText), never as
+// markup. The page loads no other script and runs no inline one (the server's CSP forbids
+// both).
 //
 // Auth: the API answers 401 without a token; the page then shows a sign-in form. The token is
-// kept in sessionStorage (gone with the tab) and sent as "Authorization: Bearer", never in a
-// URL. The page loads no other script and runs no inline one (the server's CSP forbids both).
+// kept in sessionStorage and sent as "Authorization: Bearer", never in a URL (api.js).
 "use strict";
-import uPlot from "uplot";
-window.__uplot = uPlot;
 
-(function () {
-  const REFRESH_MS = 2000;
-  const PAGE_SIZE = 25;
-  const TOKEN_KEY = "krige.token";
-  const view = document.getElementById("view");
-  const status = document.getElementById("status");
-  const signOut = document.getElementById("signout");
+import { el, fact, formatValue, formatParams, stateBadge } from "./dom.js";
+import { getJson, token, setToken } from "./api.js";
+import { experimentPage } from "./experiment.js";
+import { drawSteps } from "./charts.js";
 
-  function token() {
-    try {
-      return window.sessionStorage.getItem(TOKEN_KEY) || "";
-    } catch (e) {
-      return "";
-    }
+const REFRESH_MS = 2000;
+const view = document.getElementById("view");
+const status = document.getElementById("status");
+const signOut = document.getElementById("signout");
+
+function setStatus(text, isError) {
+  status.textContent = text === undefined ? `updated ${new Date().toLocaleTimeString()}` : text;
+  status.className = isError ? "status error" : "status";
+}
+
+function nav(active) {
+  const link = (href, label, key) => el("a", { href, class: active === key ? "tab active" : "tab" }, label);
+  return el("nav", { class: "tabs" }, link("#/", "Experiments", "experiments"), link("#/workers", "Workers", "workers"));
+}
+
+// ---- experiments ------------------------------------------------------------------------
+
+function experimentsPage() {
+  let experiments = [];
+  let sort = "-id";
+  const search = el("input", { type: "search", placeholder: "search by name", "aria-label": "search by name", class: "search", oninput: () => render() });
+  const stateSelect = el(
+    "select",
+    { "aria-label": "filter by state", class: "state-filter", onchange: () => refreshNow() },
+    el("option", { value: "" }, "all states"),
+    ["running", "paused", "completed", "stopped", "failed"].map((s) => el("option", { value: s }, s))
+  );
+  const sortSelect = el(
+    "select",
+    { "aria-label": "sort experiments", class: "sort", onchange: (e) => { sort = e.target.value; render(); } },
+    el("option", { value: "-id" }, "newest first"),
+    el("option", { value: "id" }, "oldest first"),
+    el("option", { value: "name" }, "by name"),
+    el("option", { value: "-progress" }, "by progress"),
+    el("option", { value: "-best" }, "best value (high first)"),
+    el("option", { value: "best" }, "best value (low first)")
+  );
+  const table = el("div", { class: "card" });
+  const root = el("section", {}, nav("experiments"), el("h1", {}, "Experiments"), el("div", { class: "controls" }, search, " ", stateSelect, " ", sortSelect), table);
+
+  function progress(e) {
+    const max = (e.spec && e.spec.max_trials) || e.trials.total || 1;
+    return (e.trials.completed + e.trials.failed + e.trials.pruned) / max;
   }
 
-  function setToken(value) {
-    try {
-      if (value) window.sessionStorage.setItem(TOKEN_KEY, value);
-      else window.sessionStorage.removeItem(TOKEN_KEY);
-    } catch (e) {
-      // storage disabled: the token lasts until the page is left
-    }
-    if (signOut) signOut.hidden = !value;
-  }
-
-  // el("a", {href: "#/x", class: "link"}, "text", childNode, ...): strings become text nodes.
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (key === "onclick" || key === "onchange" || key === "onsubmit") node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === undefined || child === null) continue;
-      node.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  async function getJson(url) {
-    const headers = { Accept: "application/json" };
-    const t = token();
-    if (t) headers.Authorization = `Bearer ${t}`;
-    const response = await fetch(url, { headers, credentials: "omit", cache: "no-store" });
-    let body = null;
-    try {
-      body = await response.json();
-    } catch (e) {
-      // not JSON; handled below
-    }
-    if (!response.ok) {
-      const err = body && body.error;
-      const error = new Error(err ? err.message : `HTTP ${response.status}`);
-      error.status = response.status;
-      throw error;
-    }
-    return body;
-  }
-
-  function formatValue(v) {
-    if (v === null || v === undefined) return "—";
-    if (typeof v !== "number") return String(v);
-    if (Number.isInteger(v)) return String(v);
-    return String(Number(v.toPrecision(6)));
-  }
-
-  function formatParams(params) {
-    const entries = Object.entries(params || {});
-    if (entries.length === 0) return "—";
-    return entries.map(([k, v]) => `${k}=${formatValue(v)}`).join(", ");
-  }
-
-  function stateBadge(state) {
-    return el("span", { class: `badge state-${String(state).replace(/[^a-z]/g, "")}` }, state);
-  }
-
-  function setStatus(text, isError) {
-    status.textContent = text;
-    status.className = isError ? "status error" : "status";
-  }
-
-  function now() {
-    return new Date().toLocaleTimeString();
-  }
-
-  // A pager over an API list: cursors[i] is the cursor of page i ("" for the first).
-  function makePager() {
-    return { cursors: [""], index: 0, next: "" };
-  }
-
-  function pagerControls(pager, rerender) {
-    return el(
-      "div",
-      { class: "pager" },
-      el(
-        "button",
-        {
-          type: "button",
-          disabled: pager.index === 0,
-          onclick: () => {
-            pager.index -= 1;
-            pager.cursors.length = pager.index + 1;
-            rerender();
-          },
-        },
-        "← Previous"
-      ),
-      el("span", { class: "muted" }, `page ${pager.index + 1}`),
-      el(
-        "button",
-        {
-          type: "button",
-          disabled: !pager.next,
-          onclick: () => {
-            pager.cursors.push(pager.next);
-            pager.index += 1;
-            rerender();
-          },
-        },
-        "Next →"
-      )
-    );
-  }
-
-  function withCursor(url, pager) {
-    const cursor = pager.cursors[pager.index];
-    return cursor ? `${url}&cursor=${encodeURIComponent(cursor)}` : url;
-  }
-
-  // ---- experiments list ---------------------------------------------------------------
-
-  function experimentsPage() {
-    const pager = makePager();
-    const table = el("div", { class: "card" });
-    const controls = el("div");
-    const root = el("section", {}, el("h1", {}, "Experiments"), table, controls);
-
-    async function refresh() {
-      const data = await getJson(withCursor(`/api/v1/experiments?limit=${PAGE_SIZE}`, pager));
-      pager.next = data.next_cursor || "";
-      const rows = data.experiments.map((e) => {
-        const link = `#/experiments/${encodeURIComponent(e.id)}`;
-        return el(
-          "tr",
-          {},
-          el("td", { class: "num" }, el("a", { href: link }, String(e.id))),
-          el("td", {}, el("a", { href: link, class: "name" }, e.name)),
-          el("td", {}, stateBadge(e.state)),
-          el("td", { class: "num" }, `${e.trials.completed} / ${e.trials.total}`),
-          el("td", { class: "num" }, e.best ? formatValue(e.best.value) : "—"),
-          el("td", { class: "muted" }, e.spec && e.spec.objective ? `${e.spec.objective.goal} ${e.spec.objective.metric}` : "")
-        );
-      });
-      table.replaceChildren(
-        rows.length === 0
-          ? el("p", { class: "empty" }, "No experiments yet. Submit one with `krige run spec.yaml`.")
-          : el(
-              "table",
-              {},
-              el("thead", {}, el("tr", {}, ["id", "name", "state", "completed / total", "best", "objective"].map((h) => el("th", {}, h)))),
-              el("tbody", {}, rows)
-            )
+  function render() {
+    const q = search.value.trim().toLowerCase();
+    let list = experiments.filter((e) => !q || String(e.name).toLowerCase().includes(q));
+    const key = sort.replace(/^-/, "");
+    const desc = sort.startsWith("-");
+    const get = key === "id" ? (e) => e.id : key === "name" ? (e) => String(e.name).toLowerCase() : key === "progress" ? progress : (e) => (e.best ? e.best.value : null);
+    list = list.slice().sort((a, b) => {
+      const x = get(a);
+      const y = get(b);
+      if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+      const c = x < y ? -1 : x > y ? 1 : 0;
+      return desc ? -c : c;
+    });
+    table.dataset.rows = String(list.length);
+    const rows = list.map((e) => {
+      const link = `#/experiments/${encodeURIComponent(e.id)}`;
+      const max = (e.spec && e.spec.max_trials) || e.trials.total || 1;
+      const done = e.trials.completed + e.trials.failed + e.trials.pruned;
+      return el(
+        "tr",
+        { "data-id": e.id },
+        el("td", { class: "num" }, el("a", { href: link }, String(e.id))),
+        el("td", {}, el("a", { href: link, class: "name" }, e.name)),
+        el("td", {}, stateBadge(e.state)),
+        el("td", {}, el("progress", { max, value: Math.min(done, max) }), " ", el("span", { class: "muted" }, `${done} / ${max}`)),
+        el("td", { class: "num counts" }, `${e.trials.completed} ✓ · ${e.trials.failed} ✗ · ${e.trials.pruned} ✂ · ${e.trials.running} ▶`),
+        el("td", { class: "num best" }, e.best ? formatValue(e.best.value) : "—"),
+        el("td", { class: "muted" }, e.spec && e.spec.objective ? `${e.spec.objective.goal} ${e.spec.objective.metric}` : "")
       );
-      controls.replaceChildren(pagerControls(pager, () => refreshNow()));
-    }
-    return { root, refresh };
+    });
+    table.replaceChildren(
+      rows.length === 0
+        ? el("p", { class: "empty" }, experiments.length ? "No experiment matches." : "No experiments yet. Submit one with `krige run spec.yaml`.")
+        : el(
+            "table",
+            {},
+            el("thead", {}, el("tr", {}, ["id", "name", "state", "progress", "completed · failed · pruned · running", "best", "objective"].map((h) => el("th", {}, h)))),
+            el("tbody", {}, rows)
+          )
+    );
   }
 
-  // ---- one experiment -----------------------------------------------------------------
+  return {
+    root,
+    periodic: true,
+    async refresh() {
+      const state = stateSelect.value;
+      const data = await getJson(`/api/v1/experiments?limit=500${state ? `&state=${encodeURIComponent(state)}` : ""}`);
+      experiments = data.experiments;
+      render();
+    },
+  };
+}
 
-  function experimentPage(id) {
-    const pager = makePager();
-    let sort = "number";
-    const header = el("div");
-    const best = el("div", { class: "card" });
-    const trials = el("div", { class: "card" });
-    const controls = el("div");
-    const sortSelect = el(
-      "select",
-      {
-        "aria-label": "sort trials",
-        onchange: (event) => {
-          sort = event.target.value;
-          pager.cursors = [""];
-          pager.index = 0;
-          refreshNow();
-        },
-      },
-      el("option", { value: "number" }, "by number"),
-      el("option", { value: "-number" }, "newest first"),
-      el("option", { value: "value" }, "best value first")
-    );
-    const root = el(
-      "section",
-      {},
-      el("p", {}, el("a", { href: "#/" }, "← all experiments")),
-      header,
-      el("h2", {}, "Best trial"),
-      best,
-      el("div", { class: "heading-row" }, el("h2", {}, "Trials"), sortSelect),
-      trials,
-      controls
-    );
+// ---- one trial ----------------------------------------------------------------------------
 
-    async function refresh() {
-      const base = `/api/v1/experiments/${encodeURIComponent(id)}`;
-      const [experiment, page] = await Promise.all([
-        getJson(base),
-        getJson(withCursor(`${base}/trials?limit=${PAGE_SIZE}&sort=${encodeURIComponent(sort)}`, pager)),
-      ]);
-      pager.next = page.next_cursor || "";
-
-      const c = experiment.trials;
-      const spec = experiment.spec || {};
-      header.replaceChildren(
-        el("h1", {}, el("span", { class: "name" }, experiment.name), " ", stateBadge(experiment.state)),
+function trialPage(id) {
+  const body = el("div");
+  const chart = el("div", { class: "plot trial-steps", "data-plot": "trial-steps" });
+  const holder = {};
+  const root = el("section", { class: "trial-page" }, body, el("section", { class: "card plot-card" }, el("h2", {}, "Per-step scores"), chart));
+  let loaded = false;
+  return {
+    root,
+    periodic: true,
+    async refresh() {
+      const t = await getJson(`/api/v1/trials/${encodeURIComponent(id)}`);
+      const back = `#/experiments/${encodeURIComponent(t.experiment_id)}`;
+      body.replaceChildren(
+        el("p", {}, el("a", { href: back, class: "back" }, "← experiment"), " · ", el("a", { href: "#/" }, "all experiments")),
+        el("h1", {}, `Trial #${t.number} `, stateBadge(t.state)),
         el(
           "dl",
           { class: "facts" },
-          fact("id", experiment.id),
-          fact("objective", spec.objective ? `${spec.objective.goal} ${spec.objective.metric}` : "—"),
-          fact("tuner", spec.tuner ? spec.tuner.name : "—"),
-          fact("max trials", spec.max_trials),
-          fact("parallelism", spec.parallelism),
-          fact("queued", c.queued),
-          fact("running", c.running),
-          fact("completed", c.completed),
-          fact("failed", c.failed),
-          fact("pruned", c.pruned),
-          fact("total", c.total),
-          fact("created", experiment.created_at || "—")
-        )
+          fact("id", t.id),
+          fact("experiment", t.experiment_id),
+          fact("value", formatValue(t.value)),
+          fact("state", t.state),
+          fact("attempts", t.attempt),
+          fact("worker", t.worker || "—"),
+          fact("created", t.created_at),
+          fact("started", t.started_at),
+          fact("finished", t.finished_at)
+        ),
+        el("h2", {}, "Parameters"),
+        table2(t.params, "params-table"),
+        el("h2", {}, "Metrics"),
+        table2(t.metrics, "metrics-table"),
+        t.error ? el("div", {}, el("h2", {}, "Error"), el("pre", { class: "error-text trial-error" }, t.error)) : null
       );
+      const keys = new Set();
+      for (const s of t.steps || []) for (const k of Object.keys(s.values)) keys.add(k);
+      // One line per metric, over the steps: reuse the per-trial chart with each metric a "trial".
+      const lines = [...keys].sort().map((k) => ({ number: 0, label: k, steps: (t.steps || []).map((s) => ({ step: s.step, values: { v: s.values[k] } })) }));
+      if (lines.length) drawSteps(chart, lines, "v", holder);
+      else {
+        chart.dataset.lines = "0";
+        if (!loaded) chart.replaceChildren(el("p", { class: "muted" }, "no per-step scores"));
+      }
+      loaded = true;
+    },
+  };
+}
 
-      const b = experiment.best;
-      best.replaceChildren(
-        b
-          ? el(
-              "div",
-              {},
-              el("p", {}, "Trial ", el("strong", {}, `#${b.number}`), " — value ", el("strong", { class: "value" }, formatValue(b.value))),
-              paramsTable(b.params)
-            )
-          : el("p", { class: "empty" }, "No completed trial yet.")
-      );
+function table2(obj, cls) {
+  const entries = Object.entries(obj || {});
+  if (entries.length === 0) return el("p", { class: "muted" }, "none");
+  return el("table", { class: cls }, el("tbody", {}, entries.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", { class: "num" }, formatValue(v))))));
+}
 
-      const rows = page.trials.map((t) =>
-        el(
-          "tr",
-          {},
-          el("td", { class: "num" }, String(t.number)),
-          el("td", {}, stateBadge(t.state)),
-          el("td", { class: "num" }, formatValue(t.value)),
-          el("td", { class: "params" }, formatParams(t.params)),
-          el("td", { class: "num" }, String(t.attempt)),
-          el("td", {}, t.worker || "—"),
-          el("td", { class: "error-text" }, t.error || "")
-        )
-      );
-      trials.replaceChildren(
-        rows.length === 0
-          ? el("p", { class: "empty" }, "No trials yet.")
+// ---- workers ------------------------------------------------------------------------------
+
+function workersPage() {
+  const table = el("div", { class: "card" });
+  const root = el("section", {}, nav("workers"), el("h1", {}, "Workers"), table);
+  return {
+    root,
+    periodic: true,
+    async refresh() {
+      let data;
+      try {
+        data = await getJson("/api/v1/workers");
+      } catch (e) {
+        if (e.status !== 404) throw e;
+        table.replaceChildren(el("p", { class: "empty" }, "This server does not list workers (GET /api/v1/workers)."));
+        return;
+      }
+      const workers = data.workers || [];
+      table.dataset.rows = String(workers.length);
+      table.replaceChildren(
+        workers.length === 0
+          ? el("p", { class: "empty" }, "No worker has connected yet.")
           : el(
               "table",
               {},
-              el("thead", {}, el("tr", {}, ["#", "state", "value", "params", "attempt", "worker", "error"].map((h) => el("th", {}, h)))),
-              el("tbody", {}, rows)
+              el("thead", {}, el("tr", {}, ["id", "host", "state", "slots", "running", "done", "last heartbeat", "can run"].map((h) => el("th", {}, h)))),
+              el(
+                "tbody",
+                {},
+                workers.map((w) =>
+                  el(
+                    "tr",
+                    { "data-id": w.id },
+                    el("td", { class: "worker-id" }, w.id),
+                    el("td", {}, w.hostname || "—"),
+                    el("td", {}, stateBadge(w.state || "—")),
+                    el("td", { class: "num" }, String(w.slots ?? "—")),
+                    el("td", { class: "num" }, Array.isArray(w.running) ? String(w.running.length) : String(w.running ?? "—")),
+                    el("td", { class: "num" }, String(w.done ?? "—")),
+                    el("td", { class: "muted" }, w.last_seen || "—"),
+                    el("td", {}, Array.isArray(w.kinds) ? w.kinds.join(", ") : String(w.kinds ?? "—"))
+                  )
+                )
+              )
             )
       );
-      controls.replaceChildren(pagerControls(pager, () => refreshNow()));
-    }
-    return { root, refresh };
-  }
+    },
+  };
+}
 
-  function fact(label, value) {
-    return el("div", {}, el("dt", {}, label), el("dd", {}, value === undefined || value === null ? "—" : String(value)));
-  }
+// ---- sign-in ------------------------------------------------------------------------------
 
-  function paramsTable(params) {
-    const entries = Object.entries(params || {});
-    if (entries.length === 0) return el("p", { class: "muted" }, "no parameters");
-    return el(
-      "table",
-      { class: "params-table" },
-      el("tbody", {}, entries.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", { class: "num" }, formatValue(v)))))
-    );
-  }
-
-  // ---- sign-in ------------------------------------------------------------------------
-
-  function signInPage(message) {
-    const input = el("input", {
-      type: "password",
-      id: "token",
-      name: "token",
-      autocomplete: "off",
-      spellcheck: "false",
-      placeholder: "krg_…",
-      "aria-label": "API token",
-      required: true,
-    });
-    const form = el(
-      "form",
-      {
-        class: "card signin",
-        onsubmit: (event) => {
-          event.preventDefault();
-          const value = input.value.trim();
-          if (!value) return;
-          setToken(value);
-          route();
-        },
+function signInPage(message) {
+  const input = el("input", { type: "password", id: "token", name: "token", autocomplete: "off", spellcheck: "false", placeholder: "krg_…", "aria-label": "API token", required: true });
+  const form = el(
+    "form",
+    {
+      class: "card signin",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const value = input.value.trim();
+        if (!value) return;
+        setToken(value);
+        if (signOut) signOut.hidden = false;
+        route();
       },
-      el("label", { for: "token" }, "API token"),
-      input,
-      el("button", { type: "submit" }, "Sign in"),
-      el(
-        "p",
-        { class: "muted" },
-        "The local stack (krige up) keeps its admin token in $KRIGE_HOME/token; ",
-        "`krige token create --role read --name NAME` makes one for you."
-      )
-    );
-    const root = el("section", {}, el("h1", {}, "Sign in"), message ? el("p", { class: "error-text" }, message) : null, form);
-    return { root, refresh: async () => {}, focus: () => input.focus() };
+    },
+    el("label", { for: "token" }, "API token"),
+    input,
+    el("button", { type: "submit" }, "Sign in"),
+    el("p", { class: "muted" }, "The local stack (krige up) keeps its admin token in $KRIGE_HOME/token; ", "`krige token create --role read --name NAME` makes one for you.")
+  );
+  const root = el("section", {}, el("h1", {}, "Sign in"), message ? el("p", { class: "error-text" }, message) : null, form);
+  return { root, refresh: async () => {}, focus: () => input.focus() };
+}
+
+// ---- routing and refresh ------------------------------------------------------------------
+
+let current = null; // { root, refresh, stop?, periodic }
+let timer = null;
+let generation = 0;
+
+function leave() {
+  generation += 1;
+  clearInterval(timer);
+  if (current && current.stop) current.stop();
+}
+
+function showSignIn(message) {
+  leave();
+  current = signInPage(message);
+  view.replaceChildren(current.root);
+  current.focus();
+  setStatus("", false);
+}
+
+function handleError(error) {
+  if (error && error.status === 401) {
+    const had = token();
+    setToken("");
+    if (signOut) signOut.hidden = true;
+    showSignIn(had ? `That token was not accepted: ${error.message}` : "");
+    return;
   }
+  setStatus(`error: ${error && error.message}`, true);
+}
 
-  function showSignIn(message) {
-    generation += 1;
-    clearInterval(timer);
-    current = signInPage(message);
-    view.replaceChildren(current.root);
-    current.focus();
-    setStatus("", false);
+async function refreshNow() {
+  if (!current) return;
+  const mine = generation;
+  try {
+    await current.refresh();
+    if (mine === generation) setStatus();
+  } catch (error) {
+    if (mine === generation) handleError(error);
   }
+}
 
-  // ---- routing and refresh ------------------------------------------------------------
-
-  let current = null; // { refresh }
-  let timer = null;
-  let generation = 0;
-
-  async function refreshNow() {
-    if (!current) return;
-    const mine = generation;
-    const page = current;
-    try {
-      await page.refresh();
-      if (mine === generation) setStatus(`updated ${now()}`, false);
-    } catch (error) {
-      if (mine !== generation) return;
-      if (error.status === 401) {
-        const had = token();
-        setToken("");
-        showSignIn(had ? `That token was not accepted: ${error.message}` : "");
-        return;
-      }
-      setStatus(`error: ${error.message}`, true);
-    }
-  }
-
-  function route() {
-    generation += 1;
-    clearInterval(timer);
-    const hash = window.location.hash || "#/";
-    const match = /^#\/experiments\/(\d+)$/.exec(hash);
-    if (match) current = experimentPage(match[1]);
-    else if (hash === "#/" || hash === "#") current = experimentsPage();
-    else current = { root: el("section", {}, el("h1", {}, "Not found"), el("p", {}, el("a", { href: "#/" }, "all experiments"))), refresh: async () => {} };
-    view.replaceChildren(current.root);
-    refreshNow();
+function route() {
+  leave();
+  const hash = window.location.hash || "#/";
+  let m;
+  if ((m = /^#\/experiments\/(\d+)$/.exec(hash))) current = experimentPage(m[1], setStatus, handleError);
+  else if ((m = /^#\/trials\/(\d+)$/.exec(hash))) current = trialPage(m[1]);
+  else if (hash === "#/workers") current = workersPage();
+  else if (hash === "#/" || hash === "#") current = experimentsPage();
+  else current = { root: el("section", {}, el("h1", {}, "Not found"), el("p", {}, el("a", { href: "#/" }, "all experiments"))), refresh: async () => {} };
+  view.replaceChildren(current.root);
+  refreshNow();
+  if (current.periodic)
     timer = setInterval(() => {
       if (!document.hidden) refreshNow();
     }, REFRESH_MS);
-  }
+}
 
-  if (signOut) {
-    signOut.hidden = !token();
-    signOut.addEventListener("click", () => {
-      setToken("");
-      showSignIn("Signed out.");
-    });
-  }
-  window.addEventListener("hashchange", route);
-  route();
-})();
+if (signOut) {
+  signOut.hidden = !token();
+  signOut.addEventListener("click", () => {
+    setToken("");
+    signOut.hidden = true;
+    showSignIn("Signed out.");
+  });
+}
+window.addEventListener("hashchange", route);
+route();
