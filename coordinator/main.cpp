@@ -291,7 +291,7 @@ int main(int argc, char** argv) {
     krige::web::RegisterDashboard(*router);
     auto feed = krige::storage::pg::MakeTrialFeed(db);  // the dashboard's plots, live events
     krige::web::EventHub events(*feed);
-    krige::web::RegisterFeedApi(*router, *feed, events);
+    krige::web::RegisterFeedApi(*router, service, *feed, events);
 
     loop.Start();
     const std::string zmq_bound = dispatcher.Start();

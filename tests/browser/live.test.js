@@ -248,6 +248,9 @@ async function main() {
         check(axis && axis.kind === want, `${label}: axis ${name} is ${want}`);
       }
       check(d.slices.length === space.length, `${label}: a slice plot per parameter`);
+      await page.waitForFunction(() => document.querySelector("[data-plot=importance]").dataset.bars !== undefined, null, { timeout: 10000 });
+      const bars = Number(await page.locator("[data-plot=importance]").getAttribute("data-bars"));
+      check(bars === space.length, `${label}: an importance bar per parameter (fANOVA)`);
       check(Number(d.table.rows) === e.trials.total, `${label}: the table holds all ${e.trials.total} trials`);
       await page.waitForFunction(() => document.querySelector("[data-plot=steps]").dataset.drawn, null, { timeout: 10000 });
       const steps = await page.locator("[data-plot=steps]").getAttribute("data-lines");

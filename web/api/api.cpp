@@ -33,11 +33,14 @@ void RegisterApi(http::Router& router, service::ExperimentService& service,
 }
 
 // The dashboard's reads: trials as columns, CSV, per-step scores, the live stream.
-void RegisterFeedApi(http::Router& router, service::TrialFeed& feed, EventHub& events) {
+void RegisterFeedApi(http::Router& router, service::ExperimentService& experiments,
+                     service::TrialFeed& feed, EventHub& events) {
   using R = Role;
   router.Add("GET", "/api/v1/experiments/{id}/trials/columns", R::kRead, TrialColumns(feed));
   router.Add("GET", "/api/v1/experiments/{id}/trials/steps", R::kRead, TrialSteps(feed));
   router.Add("GET", "/api/v1/experiments/{id}/trials.csv", R::kRead, TrialsCsv(feed));
+  router.Add("GET", "/api/v1/experiments/{id}/importance", R::kRead,
+             GetImportance(experiments, feed));
   router.Add("GET", "/api/v1/events", R::kRead, events.Handler());
 }
 

@@ -7,6 +7,7 @@
 
 #include "krige/codec.hpp"
 #include "krige/http/router.hpp"
+#include "krige/service/experiment_service.hpp"
 #include "krige/service/trial_feed.hpp"
 
 namespace krige::web {
@@ -26,5 +27,7 @@ Json TrialRowJson(const service::TrialRow& t);
 http::Handler TrialColumns(service::TrialFeed& feed);
 http::Handler TrialsCsv(service::TrialFeed& feed);
 http::Handler TrialSteps(service::TrialFeed& feed);
+// importance.cpp
+http::Handler GetImportance(service::ExperimentService& experiments, service::TrialFeed& feed);
 
 }  // namespace krige::web

@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
   krige::web::RegisterDashboard(*router);
   DemoFeed feed(service);
   krige::web::EventHub events(feed);
-  krige::web::RegisterFeedApi(*router, feed, events);
+  krige::web::RegisterFeedApi(*router, service, feed, events);
   krige::http::ServerOptions options;
   if (argc > 1) options.port = static_cast<std::uint16_t>(std::stoi(argv[1]));
   krige::http::Server server(options, router);

@@ -24,6 +24,7 @@ void RegisterApi(http::Router& router, service::ExperimentService& experiments,
 
 // The dashboard's routes over the trial feed (columns, CSV, steps, GET /api/v1/events), each
 // with its role; `feed` and `events` must outlive the router.
-void RegisterFeedApi(http::Router& router, service::TrialFeed& feed, EventHub& events);
+void RegisterFeedApi(http::Router& router, service::ExperimentService& experiments,
+                     service::TrialFeed& feed, EventHub& events);
 
 }  // namespace krige::web
