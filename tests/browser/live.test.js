@@ -27,7 +27,18 @@ try {
 }
 if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not installed`);
 
-const [SERVER, WORKER, CLI, PG_CLUSTER, PG_STATE, EXAMPLES, OUT] = process.argv.slice(2);
+const [SERVER, WORKER, CLI, PG_CLUSTER, PG_STATE, EXAMPLES, OUT, RECORDED] = process.argv.slice(2);
+// Every JSON answer of the API seen by this test, for validate_openapi.py.
+const recorded = [];
+function record(method, url, status, contentType, text) {
+  if (!/application\/json/.test(contentType || "")) return;
+  const u = new URL(url);
+  try {
+    recorded.push({ method, path: u.pathname, query: u.search, status, body: JSON.parse(text) });
+  } catch (e) {
+    // not JSON after all
+  }
+}
 const HOSTILE_NAME = "<img src=x onerror=\"window.__pwned=1\"> gp";
 const HOSTILE_VALUE = "<script>window.__pwned=2</script>";
 
@@ -138,6 +149,7 @@ async function api(base, token, method, url, body) {
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await response.text();
+  record(method, base + url, response.status, response.headers.get("content-type"), text);
   if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
   return JSON.parse(text);
 }
@@ -190,6 +202,12 @@ async function main() {
     page.on("pageerror", (e) => pageErrors.push(String(e)));
     const requests = [];
     page.on("request", (r) => requests.push(r.url()));
+    const pending = [];
+    page.on("response", (r) => {
+      const ct = r.headers()["content-type"] || "";
+      if (!r.url().includes("/api/v1/") || !ct.includes("application/json")) return;
+      pending.push(r.text().then((t) => record(r.request().method(), r.url(), r.status(), ct, t), () => {}));
+    });
 
     await page.goto(`${base}/`);
     await page.locator("form.signin input#token").fill(token);
@@ -348,6 +366,18 @@ async function main() {
     check(Number(await page.locator(".trial-table").getAttribute("data-rows")) === 3, "and in the table");
     const eventCalls = requests.filter((u) => u.includes("/api/v1/events"));
     check(eventCalls.length >= 1 && requests.every((u) => !u.includes(token)), "the live stream is fetched, the token never in a URL");
+
+    // A few more answers for the OpenAPI check: errors, the admin and dataset lists, health.
+    for (const u of ["/api/v1/tokens", "/api/v1/datasets", `/api/v1/experiments/${gp.id}/best`, `/api/v1/experiments/${gp.id}/importance`,
+                     `/api/v1/experiments/${gp.id}/trials/columns?fields=id,number,state,value,params,attempt,worker,started_at,finished_at,error`,
+                     "/api/v1/experiments/999999", "/api/v1/experiments/1/trials/columns?fields=nope", "/api/v1/events", `/api/v1/trials/${failedTrial.id}`]) {
+      await api(base, token, "GET", u).catch(() => {});
+    }
+    const health = await fetch(`${base}/healthz`);
+    record("GET", `${base}/healthz`, health.status, health.headers.get("content-type"), await health.text());
+    await Promise.all(pending);
+    if (RECORDED) fs.writeFileSync(RECORDED, JSON.stringify(recorded));
+    check(recorded.length > 20, `recorded ${recorded.length} API answers for the OpenAPI check`);
 
     check(await page.evaluate(() => window.__pwned === undefined), "no injected handler ran");
     check(dialogs.length === 0, "no dialog opened");

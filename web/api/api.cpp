@@ -42,6 +42,7 @@ void RegisterFeedApi(http::Router& router, service::ExperimentService& experimen
   router.Add("GET", "/api/v1/experiments/{id}/importance", R::kRead,
              GetImportance(experiments, feed));
   router.Add("GET", "/api/v1/events", R::kRead, events.Handler());
+  router.Add("GET", "/api/v1/openapi.yaml", R::kRead, GetOpenApi());
 }
 
 }  // namespace krige::web

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "krige/codec.hpp"
 #include "krige/http/router.hpp"
@@ -27,6 +28,9 @@ Json TrialRowJson(const service::TrialRow& t);
 http::Handler TrialColumns(service::TrialFeed& feed);
 http::Handler TrialsCsv(service::TrialFeed& feed);
 http::Handler TrialSteps(service::TrialFeed& feed);
+// openapi.cpp: docs/openapi.yaml, embedded.
+std::string_view OpenApiDocument();
+http::Handler GetOpenApi();
 // importance.cpp
 http::Handler GetImportance(service::ExperimentService& experiments, service::TrialFeed& feed);
 
