@@ -19,6 +19,7 @@
 #include "experiments.hpp"
 #include "krige/http/server.hpp"
 #include "krige/metrics/metrics.hpp"
+#include "krige/storage/feed.hpp"
 #include "krige/storage/pg.hpp"
 #include "krige/web/api.hpp"
 #include "krige/web/dashboard.hpp"
@@ -325,6 +326,9 @@ int main(int argc, char** argv) {
     krige::service::StoredRunService runs(*run_store, artifacts);
     krige::web::RegisterRunsApi(*router, runs);
     krige::web::RegisterDashboard(*router);
+    auto feed = krige::storage::pg::MakeTrialFeed(db);  // the dashboard's plots, live events
+    krige::web::EventHub events(*feed);
+    krige::web::RegisterFeedApi(*router, service, *feed, events);
 
     // GET /metrics: each part reads its own counters at scrape time.
     krige::metrics::HttpStats http_stats;

@@ -4,6 +4,7 @@
 // the spec); a dataset download also accepts the capability a worker got with its ASSIGN.
 #include "krige/web/api.hpp"
 
+#include "feed_handlers.hpp"
 #include "handlers.hpp"
 #include "krige/limits.hpp"
 
@@ -68,6 +69,19 @@ void RegisterRunsApi(http::Router& router, service::RunService& runs) {
   router.Add("GET", "/api/v1/tracking/experiments/{id}", R::kRead, GetTrackingExperiment(runs));
   router.Add("POST", "/api/v1/tracking/experiments/{id}/tags", R::kWrite,
              TagTrackingExperiment(runs));
+}
+
+// The dashboard's reads: trials as columns, CSV, per-step scores, the live stream.
+void RegisterFeedApi(http::Router& router, service::ExperimentService& experiments,
+                     service::TrialFeed& feed, EventHub& events) {
+  using R = Role;
+  router.Add("GET", "/api/v1/experiments/{id}/trials/columns", R::kRead, TrialColumns(feed));
+  router.Add("GET", "/api/v1/experiments/{id}/trials/steps", R::kRead, TrialSteps(feed));
+  router.Add("GET", "/api/v1/experiments/{id}/trials.csv", R::kRead, TrialsCsv(feed));
+  router.Add("GET", "/api/v1/experiments/{id}/importance", R::kRead,
+             GetImportance(experiments, feed));
+  router.Add("GET", "/api/v1/events", R::kRead, events.Handler());
+  router.Add("GET", "/api/v1/openapi.yaml", R::kRead, GetOpenApi());
 }
 
 }  // namespace krige::web

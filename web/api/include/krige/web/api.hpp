@@ -11,6 +11,8 @@
 #include "krige/service/experiment_service.hpp"
 #include "krige/service/worker_service.hpp"
 #include "krige/service/run_service.hpp"
+#include "krige/service/trial_feed.hpp"
+#include "krige/web/events.hpp"
 
 namespace krige::web {
 
@@ -37,5 +39,10 @@ inline constexpr std::size_t kRunLogBodyLimit = std::size_t{16} << 20;
 // Adds the experiment-tracking routes (/api/v1/runs..., /api/v1/tracking/...), each with its
 // role (the table is in web/api/api.cpp). `runs` is borrowed, like RegisterApi's services.
 void RegisterRunsApi(http::Router& router, service::RunService& runs);
+
+// The dashboard's routes over the trial feed (columns, CSV, steps, GET /api/v1/events), each
+// with its role; `feed` and `events` must outlive the router.
+void RegisterFeedApi(http::Router& router, service::ExperimentService& experiments,
+                     service::TrialFeed& feed, EventHub& events);
 
 }  // namespace krige::web
