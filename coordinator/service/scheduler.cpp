@@ -7,6 +7,7 @@
 #include <set>
 
 #include "krige/codec.hpp"
+#include "pruning.hpp"
 
 namespace krige::service {
 namespace {
@@ -16,7 +17,50 @@ constexpr std::size_t kMaxBufferedReports = 100000;
 // How often the workers table learns who is alive (its last_seen; the API reads it).
 constexpr std::chrono::seconds kAliveEvery{5};
 
+// Times one store write into `stats` (seconds and rows), whether it succeeds or throws.
+class WriteTimer {
+ public:
+  WriteTimer(SchedulerStats& stats, SchedulerStats::Write kind, std::size_t rows)
+      : stats_(stats), kind_(kind), rows_(rows), start_(Clock::now()) {}
+  ~WriteTimer() {
+    stats_.write_seconds[kind_].Observe(
+        std::chrono::duration<double>(Clock::now() - start_).count());
+    stats_.write_rows[kind_].Observe(static_cast<double>(rows_));
+  }
+
+ private:
+  SchedulerStats& stats_;
+  SchedulerStats::Write kind_;
+  std::size_t rows_;
+  Clock::time_point start_;
+};
+
 }  // namespace
+
+void SchedulerStats::Collect(metrics::Exposition& out) const {
+  out.Family("krige_results_committed_total", "counter",
+             "RESULTs and FAILs recorded in the store (each then ACKed)");
+  out.Sample("krige_results_committed_total", {}, static_cast<double>(results_committed.load()));
+  out.Family("krige_trials_assigned_total", "counter", "ASSIGNs sent to workers");
+  out.Sample("krige_trials_assigned_total", {}, static_cast<double>(assigned.load()));
+  out.Family("krige_workers_connected", "gauge",
+             "workers the scheduler knows (heard from within the lease)");
+  out.Sample("krige_workers_connected", {}, static_cast<double>(workers.load()));
+  out.Family("krige_experiments_scheduled", "gauge", "running experiments the scheduler serves");
+  out.Sample("krige_experiments_scheduled", {}, static_cast<double>(running_experiments.load()));
+  out.Family("krige_commit_seconds", "histogram",
+             "one store transaction on the scheduler's hot path, by kind of write");
+  for (int k = 0; k < kWrites; ++k)
+    out.Write("krige_commit_seconds", {{"kind", kWriteNames[k]}}, write_seconds[k]);
+  out.Family("krige_commit_batch_rows", "histogram",
+             "rows written by one such transaction, by kind of write");
+  for (int k = 0; k < kWrites; ++k)
+    out.Write("krige_commit_batch_rows", {{"kind", kWriteNames[k]}}, write_rows[k]);
+  out.Family("krige_dispatch_seconds", "histogram",
+             "from the arrival of a worker's HELLO, READY, RESULT or FAIL to each ASSIGN it "
+             "let out");
+  out.Write("krige_dispatch_seconds", {}, dispatch_seconds);
+}
 
 struct Scheduler::ExperimentSlot {
   Experiment experiment;
@@ -50,7 +94,8 @@ Scheduler::Scheduler(storage::ExperimentRepository& experiments, storage::TrialR
       worker_store_(workers),
       tuners_(tuners),
       outbox_(outbox),
-      options_(options) {}
+      options_(options),
+      pruning_(std::make_unique<Pruning>(trials)) {}
 
 Scheduler::~Scheduler() = default;
 
@@ -83,8 +128,7 @@ std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::RebuildSlot(
         slot->history.failed.push_back(t.params);
         if (t.error != kStoppedTrialError) ++slot->failures;
         break;
-      case TrialState::kPruned:
-        slot->history.failed.push_back(t.params);
+      case TrialState::kPruned:  // after the completed ones: see Pruning::TunerValue
         break;
       case TrialState::kQueued:
         ++slot->queued;
@@ -97,6 +141,13 @@ std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::RebuildSlot(
         break;
     }
   }
+  std::vector<double> values;
+  for (const auto& o : slot->history.completed) values.push_back(o.value);
+  for (const Trial& t : trials)
+    if (t.state == TrialState::kPruned)
+      slot->history.completed.push_back(
+          {t.params,
+           Pruning::TunerValue(t.value.value_or(0.0), experiment.spec.objective.goal, values)});
   return slot;
 }
 
@@ -141,6 +192,7 @@ void Scheduler::Recover(Clock::time_point now) {
     running[e.id] = std::move(slot);
   }
   running_ = std::move(running);
+  pruning_->Reset();
   owner_.clear();
   for (auto& [id, worker] : workers_) worker->trials.clear();
   for (const auto& [worker_id, assignment] : assignments) {
@@ -187,6 +239,20 @@ Scheduler::WorkerSlot& Scheduler::TouchWorker(const std::string& id, int slots,
 
 void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& message,
                           Clock::time_point now) {
+  // The slots these free up are filled below: how long that took is the dispatch latency.
+  const bool frees = std::holds_alternative<wire::Hello>(message) ||
+                     std::holds_alternative<wire::Ready>(message) ||
+                     std::holds_alternative<wire::Result>(message) ||
+                     std::holds_alternative<wire::Fail>(message);
+  if (frees) trigger_ = now;
+  Handle(worker_id, message, now);
+  trigger_.reset();
+  stats_.workers = static_cast<std::int64_t>(workers_.size());
+  stats_.running_experiments = static_cast<std::int64_t>(running_.size());
+}
+
+void Scheduler::Handle(const std::string& worker_id, const wire::Message& message,
+                       Clock::time_point now) {
   if (const auto* hello = std::get_if<wire::Hello>(&message)) {
     WorkerSlot& w = TouchWorker(worker_id, hello->slots, now);
     w.kinds = {hello->kinds.begin(), hello->kinds.end()};
@@ -254,6 +320,7 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
   std::optional<double> value;
   const std::string not_finite = "the objective is not a finite number";
   try {
+    const WriteTimer timer(stats_, SchedulerStats::kResult, 1 + result.steps.size());
     if (!std::isfinite(result.value)) {
       outcome = trials_.Fail(key, not_finite);
     } else {
@@ -268,8 +335,11 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
   }
   // Only now, with the result durable, may the worker forget it.
   outbox_.Send(worker_id, wire::Ack{result.trial, outcome.recorded != storage::Recorded::kStale});
+  if (outcome.recorded == storage::Recorded::kAccepted) ++stats_.results_committed;
   // A duplicate whose first record this scheduler never saw (its commit's answer was lost
   // with the connection) is applied now.
+  if (outcome.recorded == storage::Recorded::kAccepted && value)
+    pruning_->OnCompleted(outcome.experiment_id, key.trial_id, *value, result.steps);
   if (outcome.recorded != storage::Recorded::kStale) {
     Finished(result.trial, outcome, value, not_finite);
   } else {
@@ -282,6 +352,7 @@ void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
                        Clock::time_point now) {
   storage::RecordOutcome outcome;
   try {
+    const WriteTimer timer(stats_, SchedulerStats::kResult, 1);
     outcome = trials_.Fail({fail.trial.trial_id, fail.trial.attempt, worker_id}, fail.error);
   } catch (const Error& error) {
     spdlog::warn("trial {}: cannot record the failure yet: {}", fail.trial.trial_id, error.what());
@@ -289,8 +360,11 @@ void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
     return;
   }
   outbox_.Send(worker_id, wire::Ack{fail.trial, outcome.recorded != storage::Recorded::kStale});
+  if (outcome.recorded == storage::Recorded::kAccepted) ++stats_.results_committed;
   if (outcome.recorded == storage::Recorded::kAccepted)
     spdlog::info("trial {} failed: {}", fail.trial.trial_id, fail.error);
+  if (outcome.recorded == storage::Recorded::kAccepted)
+    pruning_->OnFailed(outcome.experiment_id, fail.trial.trial_id);
   if (outcome.recorded != storage::Recorded::kStale) {
     Finished(fail.trial, outcome, std::nullopt, fail.error);
   } else {
@@ -348,6 +422,7 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
 
 void Scheduler::Forget(std::int64_t experiment_id) {
   running_.erase(experiment_id);
+  pruning_->Forget(experiment_id);
 }
 
 bool Scheduler::CountFailure(std::int64_t experiment_id, const std::string& error) {
@@ -535,6 +610,7 @@ void Scheduler::FlushReports() {
   std::vector<std::pair<storage::TrialKey, StepScores>> batch;
   batch.swap(reports_);
   try {
+    const WriteTimer timer(stats_, SchedulerStats::kReports, batch.size());
     trials_.RecordSteps(batch);
   } catch (const Error& error) {
     // Kept for the next tick (the RESULT carries every step anyway), within a bound.
@@ -544,6 +620,33 @@ void Scheduler::FlushReports() {
       batch.insert(batch.end(), reports_.begin(), reports_.end());
       reports_.swap(batch);
     }
+    return;
+  }
+  try {
+    Prune(batch);  // the pruner sees a REPORT only once it is stored
+  } catch (const Error& error) {
+    spdlog::warn("scheduler: cannot prune yet: {}", error.what());
+    StoreFailed();
+  }
+}
+
+void Scheduler::Prune(const std::vector<std::pair<storage::TrialKey, StepScores>>& stored) {
+  for (const auto& [key, scores] : stored) {
+    const auto owner = owner_.find(key.trial_id);
+    if (owner == owner_.end() || owner->second != key.worker) continue;
+    const Assignment& a = workers_.at(key.worker)->trials.at(key.trial_id);
+    const auto slot = running_.find(a.experiment_id);
+    if (a.attempt != key.attempt || slot == running_.end()) continue;
+    const auto order = pruning_->OnReport(slot->second->experiment, key, scores);
+    if (!order) continue;
+    const storage::RecordOutcome outcome = trials_.Prune(key, order->value, order->reason);
+    if (outcome.recorded == storage::Recorded::kStale) continue;
+    spdlog::info("trial {} {}", key.trial_id, order->reason);
+    outbox_.Send(key.worker, wire::Prune{{key.trial_id, key.attempt}});
+    std::vector<double> values;
+    for (const auto& o : slot->second->history.completed) values.push_back(o.value);
+    const Goal goal = slot->second->experiment.spec.objective.goal;
+    Finished({key.trial_id, key.attempt}, outcome, Pruning::TunerValue(order->value, goal, values));
   }
 }
 
@@ -572,6 +675,8 @@ void Scheduler::Tick(Clock::time_point now) {
     Expire(worker_id, trial_id, "the worker stopped reporting this trial");
   for (const auto& id : lost) DropWorker(id, "no heartbeat within the lease");
   FillAll(now);
+  stats_.workers = static_cast<std::int64_t>(workers_.size());
+  stats_.running_experiments = static_cast<std::int64_t>(running_.size());
 }
 
 void Scheduler::FillAll(Clock::time_point now) {
@@ -610,6 +715,7 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
     if (!worker.kinds.count(slot->served)) continue;
     std::optional<Trial> trial;
     if (slot->queued > 0) {
+      const WriteTimer timer(stats_, SchedulerStats::kClaim, 1);
       trial = trials_.ClaimQueued(slot->experiment.id, worker_id);
       if (trial) {
         --slot->queued;
@@ -639,11 +745,15 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
       }
       if (!suggestions[0].note.empty())
         spdlog::info("experiment {}: {}", slot->experiment.id, suggestions[0].note);
-      trial = trials_.CreateRunning(slot->experiment.id, suggestions[0].params, worker_id);
+      {
+        const WriteTimer timer(stats_, SchedulerStats::kCreate, 1);
+        trial = trials_.CreateRunning(slot->experiment.id, suggestions[0].params, worker_id);
+      }
       ++slot->created;
       slot->pending[trial->id] = trial->params;
     }
     ++slot->running;
+    pruning_->OnAssigned(slot->experiment, *trial);
     worker.trials[trial->id] = {trial->attempt, slot->experiment.id,
                                 std::max(now, options_.clock())};
     owner_[trial->id] = worker_id;
@@ -660,6 +770,10 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
     if (options_.dataset_capability && spec.training.dataset.rfind("sha256:", 0) == 0)
       assign.dataset_capability = options_.dataset_capability(spec.training.dataset.substr(7));
     outbox_.Send(worker_id, assign);
+    ++stats_.assigned;
+    if (trigger_)
+      stats_.dispatch_seconds.Observe(
+          std::chrono::duration<double>(options_.clock() - *trigger_).count());
     return true;
   }
   return false;

@@ -9,9 +9,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "krige/metrics/metrics.hpp"
 #include "krige/storage/repositories.hpp"
 #include "krige/tuners/tuner.hpp"
 #include "wire/wire.hpp"
@@ -21,6 +23,8 @@ namespace krige::service {
 using Clock = std::chrono::steady_clock;
 
 // Where the scheduler's messages go (the ZeroMQ dispatcher, or a test's recorder).
+class Pruning;
+
 class Outbox {
  public:
   virtual ~Outbox() = default;
@@ -44,6 +48,29 @@ struct SchedulerOptions {
   std::function<Clock::time_point()> clock = [] { return Clock::now(); };
 };
 
+// What the scheduler has done, for GET /metrics: written on the scheduler thread, read by
+// the scrape on any thread.
+struct SchedulerStats {
+  // The store writes on the hot path, each one transaction: a RESULT or FAIL, a batch of
+  // REPORTs, a trial created for a worker, a queued trial claimed.
+  enum Write { kResult, kReports, kCreate, kClaim, kWrites };
+  static constexpr const char* kWriteNames[kWrites] = {"result", "reports", "create", "claim"};
+  std::atomic<std::uint64_t> results_committed{0};  // RESULTs and FAILs recorded
+  std::atomic<std::uint64_t> assigned{0};           // ASSIGNs sent
+  std::atomic<std::int64_t> workers{0};             // workers known (connected)
+  std::atomic<std::int64_t> running_experiments{0};
+  metrics::Histogram write_seconds[kWrites] = {metrics::Histogram(metrics::Histogram::Seconds()),
+                                               metrics::Histogram(metrics::Histogram::Seconds()),
+                                               metrics::Histogram(metrics::Histogram::Seconds()),
+                                               metrics::Histogram(metrics::Histogram::Seconds())};
+  metrics::Histogram write_rows[kWrites] = {metrics::Histogram(metrics::Histogram::Sizes()),
+                                            metrics::Histogram(metrics::Histogram::Sizes()),
+                                            metrics::Histogram(metrics::Histogram::Sizes()),
+                                            metrics::Histogram(metrics::Histogram::Sizes())};
+  // From the arrival of a HELLO, READY, RESULT or FAIL to each ASSIGN it let out.
+  metrics::Histogram dispatch_seconds{metrics::Histogram::Seconds()};
+  void Collect(metrics::Exposition& out) const;
+};
 // What a user asks of an experiment (REST: POST .../stop|pause|resume, DELETE).
 enum class ExperimentControl { kStop, kPause, kResume, kDelete };
 
@@ -82,6 +109,7 @@ class Scheduler {
   void Tick(Clock::time_point now);
 
   std::size_t workers() const { return workers_.size(); }
+  const SchedulerStats& stats() const { return stats_; }
 
  private:
   struct ExperimentSlot;
@@ -105,8 +133,10 @@ class Scheduler {
   // A trial whose result or failure the store discarded is no longer this worker's.
   void Release(const std::string& worker_id, const wire::TrialRef& ref);
   void AddExperiment(const Experiment& experiment);
+  void Handle(const std::string& worker_id, const wire::Message& message, Clock::time_point now);
   bool Usable(const WorkerSlot& worker, Clock::time_point now) const;
   void FlushReports();
+  void Prune(const std::vector<std::pair<storage::TrialKey, StepScores>>& stored);
   WorkerSlot& TouchWorker(const std::string& id, int slots, Clock::time_point now);
   void Fill(const std::string& worker_id, Clock::time_point now);
   void FillAll(Clock::time_point now);
@@ -138,9 +168,13 @@ class Scheduler {
   std::int64_t next_turn_ = 0;                 // round robin over experiments
   bool in_sync_ = true;                        // false after a failed store call
   Clock::time_point next_alive_{};             // when the workers table is told who is alive
+  SchedulerStats stats_;
+  // The arrival of the message whose handling is filling slots now (dispatch latency).
+  std::optional<Clock::time_point> trigger_;
   // REPORTs waiting for the next Tick: written in one transaction, or dropped when the
   // trial's RESULT (which carries every step) arrives first.
   std::vector<std::pair<storage::TrialKey, StepScores>> reports_;
+  std::unique_ptr<Pruning> pruning_;  // early stopping (pruning.hpp)
 };
 
 }  // namespace krige::service

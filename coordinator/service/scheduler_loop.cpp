@@ -50,6 +50,7 @@ void SchedulerLoop::Post(Event event) {
     std::lock_guard<std::mutex> lock(mutex_);
     inbox_.push_back(std::move(event));
   }
+  ++depth_;
   wake_.notify_one();
 }
 
@@ -96,6 +97,7 @@ void SchedulerLoop::Run() {
         spdlog::error("scheduler: {}", e.what());
         scheduler_.StoreFailed();
       }
+      --depth_;
     }
     if (Clock::now() >= next_tick) {
       // Leases are judged as of the arrival time of the oldest message not yet applied: a

@@ -292,6 +292,14 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
         out.push_back({field, "must be a number within +-" + ToString(ParamValue(bound))});
     }
   }
+  {
+    // A full trial reports one step per fold (folds x repeats) when the folds are known.
+    const int steps = spec.training.kind == "cv" && spec.training.fold_column.empty() &&
+                              spec.training.resource.empty()
+                          ? spec.training.folds * spec.training.repeats
+                          : 0;
+    for (auto& problem : ValidatePruner(spec.pruner, steps)) out.push_back(std::move(problem));
+  }
   const auto between = [](int low, int high) {
     return "must be between " + std::to_string(low) + " and " + std::to_string(high);
   };
@@ -350,6 +358,12 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
                                            "\" (known: " + List(KnownModels()) + ")"});
     if (t.folds < limits::kMinFolds || t.folds > limits::kMaxFolds)
       out.push_back({"training.folds", between(limits::kMinFolds, limits::kMaxFolds)});
+    if (!t.resource.empty() && t.resource != "n_estimators")
+      out.push_back({"training.resource", "must be n_estimators (or absent)"});
+    if (t.resource == "n_estimators" && t.model != "xgboost")
+      out.push_back({"training.resource", "n_estimators is a resource of xgboost only"});
+    if (t.report_every < 1 || t.report_every > 100000)
+      out.push_back({"training.report_every", between(1, 100000)});
     if (t.repeats < 1 || t.repeats > limits::kMaxRepeats)
       out.push_back({"training.repeats", between(1, limits::kMaxRepeats)});
     if (!t.fold_column.empty() && t.fold_column == t.target)

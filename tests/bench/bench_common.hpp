@@ -61,6 +61,7 @@ class LocalStack {
     auto server = kt::StartServer(database_url_, dir + "/server.log", kt::Auth::kOff);
     server_ = std::move(server.process);
     http_ = server.http;
+    zmq_ = server.zmq;
     for (int i = 0; i < workers; ++i)
       workers_.push_back(std::make_unique<kt::ChildProcess>(
           std::vector<std::string>{kt::BinDir() + "/krige-worker", "--connect", server.zmq,
@@ -77,11 +78,15 @@ class LocalStack {
   Client& client() { return *client_; }
   const std::string& http() const { return http_; }
   const std::string& database_url() const { return database_url_; }
+  const std::string& zmq() const { return zmq_; }
+  const std::string& dir() const { return dir_; }
+  const krige::testing::ChildProcess& server() const { return *server_; }
   pid_t server_pid() const { return server_->pid(); }
 
  private:
   std::string dir_;
   std::string http_;
+  std::string zmq_;
   std::string database_url_;
   std::unique_ptr<krige::testing::ChildProcess> server_;
   std::vector<std::unique_ptr<krige::testing::ChildProcess>> workers_;

@@ -1,4 +1,5 @@
-// ImportTrials: many trials per statement, for imports and benchmarks.
+// Whole-store operations outside the repositories: ImportTrials (many trials per statement,
+// for imports and benchmarks) and CountTrials (GET /metrics).
 #include "krige/codec.hpp"
 #include "krige/storage/pg.hpp"
 #include "pg/database.hpp"
@@ -45,6 +46,23 @@ void ImportTrials(Database& db, std::int64_t experiment_id, const std::vector<Tr
             (maximize ? "DESC" : "ASC") + ", number LIMIT 1) WHERE id = $1",
         experiment_id);
     w.commit();
+  });
+}
+
+TrialCounts CountTrials(Database& db) {
+  return db.Run([&](pqxx::connection& c) {
+    pqxx::read_transaction r(c);
+    const auto row = r.exec1(
+        "SELECT coalesce(sum(n_queued), 0), coalesce(sum(n_running), 0), "
+        "coalesce(sum(n_completed), 0), coalesce(sum(n_failed), 0), coalesce(sum(n_pruned), 0) "
+        "FROM experiments");
+    TrialCounts counts;
+    counts.queued = row[0].as<int>();
+    counts.running = row[1].as<int>();
+    counts.completed = row[2].as<int>();
+    counts.failed = row[3].as<int>();
+    counts.pruned = row[4].as<int>();
+    return counts;
   });
 }
 

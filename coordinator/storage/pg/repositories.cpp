@@ -301,6 +301,21 @@ class PgTrialRepository : public TrialRepository {
     });
   }
 
+  RecordOutcome Prune(const TrialKey& key, double value, const std::string& reason) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const auto updated =
+          w.exec_prepared("trial_prune", key.trial_id, key.attempt, value, reason, key.worker);
+      if (updated.empty()) return Previous(w, key, TrialState::kPruned);
+      RecordOutcome out;
+      out.recorded = Recorded::kAccepted;
+      out.experiment_id = updated[0][0].as<std::int64_t>();
+      out.experiment_finished = pg::FinishIfDone(w, out.experiment_id, false);
+      w.commit();
+      return out;
+    });
+  }
+
   RequeueOutcome Requeue(const TrialKey& key, int max_attempts,
                          const std::string& reason) override {
     return db_->Run([&](pqxx::connection& c) {
@@ -503,6 +518,40 @@ class PgWorkerRepository : public WorkerRepository {
       pqxx::work w(c);
       w.exec_prepared0("worker_lost", worker_id);
       w.commit();
+    });
+  }
+
+  service::WorkerPage List(const service::WorkerQuery& q) override {
+    const int limit = std::max(1, std::min(q.limit, 1000));
+    std::string after;  // ids are 1..256 bytes: "" sorts before every one
+    if (!q.cursor.empty()) {
+      if (q.cursor.rfind("w:", 0) != 0 || q.cursor.size() < 3)
+        throw Error(ErrorCode::kInvalidArgument, "malformed cursor", "cursor");
+      after = q.cursor.substr(2);
+    }
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction w(c);
+      service::WorkerPage page;
+      for (const auto& r :
+           w.exec_prepared("worker_list", service::kLostShownSeconds, after, limit + 1)) {
+        if (static_cast<int>(page.workers.size()) == limit) {
+          page.next_cursor = "w:" + page.workers.back().id;
+          break;
+        }
+        service::Worker worker;
+        worker.id = r[0].as<std::string>();
+        worker.hostname = r[1].as<std::string>();
+        worker.slots = r[2].as<int>();
+        worker.version = r[3].as<std::string>();
+        worker.state = r[4].as<std::string>();
+        worker.first_seen = r[5].as<std::string>();
+        worker.last_seen = r[6].as<std::string>();
+        worker.running = r[7].as<int>();
+        worker.done = r[8].as<int>();
+        worker.kinds = Json::parse(r[9].as<std::string>()).get<std::vector<std::string>>();
+        page.workers.push_back(std::move(worker));
+      }
+      return page;
     });
   }
 

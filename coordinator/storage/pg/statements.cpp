@@ -87,6 +87,10 @@ void PrepareStatements(pqxx::connection& c) {
             "UPDATE trials SET state = 'failed', error = $3, finished_at = now() "
             "WHERE id = $1 AND attempt = $2 AND state = 'running' AND worker = $4 "
             "RETURNING experiment_id");
+  c.prepare("trial_prune",
+            "UPDATE trials SET state = 'pruned', value = $3, error = $4, finished_at = now() "
+            "WHERE id = $1 AND attempt = $2 AND state = 'running' AND worker = $5 "
+            "RETURNING experiment_id");
   c.prepare("trial_requeue",
             "UPDATE trials SET "
             "state = CASE WHEN attempt >= $3 THEN 'failed' ELSE 'queued' END, "
@@ -164,6 +168,19 @@ void PrepareStatements(pqxx::connection& c) {
   c.prepare("workers_list_alive",
             "SELECT id, hostname, slots, version, kinds::text, COALESCE(only_experiment, 0) "
             "FROM workers WHERE state = 'alive' ORDER BY id LIMIT 100000");
+  // A page of workers ($2: after this id; $3: page size + 1) with their trial counts; one scan
+  // of the page's trials (trials has no index by worker for finished ones).
+  c.prepare("worker_list",
+            "WITH page AS (SELECT id, hostname, slots, version, state, first_seen, last_seen, "
+            "kinds "
+            "FROM workers WHERE (state = 'alive' OR (state = 'lost' AND last_seen > now() - "
+            "make_interval(secs => $1))) AND id > $2 ORDER BY id LIMIT $3), "
+            "counts AS (SELECT worker, count(*) FILTER (WHERE state = 'running') AS running, "
+            "count(*) FILTER (WHERE state IN ('completed', 'failed')) AS done FROM trials "
+            "WHERE worker IN (SELECT id FROM page) GROUP BY worker) "
+            "SELECT p.id, p.hostname, p.slots, p.version, p.state, " KRIGE_TS(
+                "p.first_seen") ", " KRIGE_TS("p.last_seen") ", coalesce(c.running, 0), "
+            "coalesce(c.done, 0), p.kinds::text FROM page p LEFT JOIN counts c ON c.worker = p.id ORDER BY p.id");
 
   // datasets. xmax = 0 only on a row this statement inserted (an upsert that updated an
   // existing row has set xmax): the way to tell "created" from "stored before".
@@ -183,6 +200,7 @@ void PrepareStatements(pqxx::connection& c) {
                                 "ORDER BY created_at DESC, sha256 LIMIT $2");
 
   PrepareTokenStatements(c);
+  PrepareRunStatements(c);
 }
 
 }  // namespace krige::storage::pg

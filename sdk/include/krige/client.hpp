@@ -100,6 +100,20 @@ struct CreatedToken {
   std::string secret;
 };
 
+// A worker as GET /api/v1/workers lists it.
+struct WorkerInfo {
+  std::string id;
+  std::string hostname;
+  int slots = 0;
+  std::string version;
+  std::string state;       // "alive" or "lost"
+  std::string first_seen;  // ISO 8601 UTC
+  std::string last_seen;
+  int running = 0;                 // trials running on it now
+  int done = 0;                    // trials it finished (completed or failed)
+  std::vector<std::string> kinds;  // what it runs: cv, command, function:NAME
+};
+
 // Thread-safety: as safe as its Transport (the HTTP one is); copies share the transport.
 class Client {
  public:
@@ -157,8 +171,16 @@ class Client {
   CreatedToken CreateToken(const std::string& name, Role role) const;
   std::vector<TokenInfo> ListTokens() const;
   TokenInfo RevokeToken(std::int64_t id) const;
+  // GET /api/v1/experiments/{id}/trials/{number}: one trial with its per-step scores. Throws
+  // Error(kNotFound) when the experiment or the trial does not exist.
+  Trial GetTrial(std::int64_t experiment_id, int number) const;
+  // GET /api/v1/workers, following next_cursor until `limit` workers (0: all): the connected
+  // ones and those lost within the last hour, by id.
+  std::vector<WorkerInfo> ListWorkers(int limit = 0) const;
   // True when GET /healthz answers 200; never throws.
   bool Healthy() const;
+  // The transport this client sends through (the Tracker, tracker.hpp, sends its own batches).
+  const std::shared_ptr<Transport>& transport() const { return transport_; }
 
  private:
   Json Call(const std::string& method, const std::string& target, const std::string& body,

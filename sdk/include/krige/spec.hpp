@@ -25,6 +25,13 @@ struct TunerSpec {
   std::map<std::string, double> options;  // tuner-specific knobs (e.g. gp: n_initial)
 };
 
+// Early stopping (docs/tuners.md, "Pruning"). An empty name: no pruner. `options` are the
+// pruner's numeric knobs (median: n_startup_trials, n_warmup_steps, interval_steps, ...).
+struct PrunerSpec {
+  std::string name;
+  std::map<std::string, double> options;
+};
+
 // kClustering: no target is learned (the target column, if present, is not a feature).
 enum class Task { kClassification, kRegression, kClustering };
 
@@ -55,6 +62,11 @@ struct TrainingSpec {
   std::vector<std::string> preprocessing = {"standardize"};
   std::vector<std::string> metrics;  // reported besides the objective
   Params fixed;                      // hyperparameters not searched
+  // Fidelity for pruning: "n_estimators" (xgboost) trains every fold's model in lockstep and
+  // reports the mean held-out score every `report_every` boosting rounds (step = rounds done)
+  // instead of one step per fold. Empty: steps are folds.
+  std::string resource;
+  int report_every = 10;
 
   // kind == command
   std::vector<std::string> command;
@@ -72,6 +84,7 @@ struct ExperimentSpec {
   std::string name;
   Objective objective;
   TunerSpec tuner;
+  PrunerSpec pruner;
   int max_trials = 20;
   int parallelism = 1;
   int max_attempts = 3;  // a trial whose worker is lost is retried up to this many attempts
@@ -99,6 +112,10 @@ const std::vector<std::string>& KnownModels();
 // and the trainers in worker/training read only these (tests check both directions).
 const std::vector<std::string>* ModelHyperparameters(const std::string& model);
 const std::vector<std::string>& KnownMetrics();
+// The pruners krige ships (tuners/pruners), and the problems of a pruner spec (field paths
+// "pruner.<option>"); `steps` is the number of steps a full trial reports (0: not known).
+const std::vector<std::string>& KnownPruners();
+std::vector<FieldProblem> ValidatePruner(const PrunerSpec& pruner, int steps);
 // True when a larger value of `metric` is better.
 bool MetricIsGreaterBetter(const std::string& metric);
 

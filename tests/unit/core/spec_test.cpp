@@ -93,6 +93,24 @@ TEST(SpecTest, EveryProblemIsReportedWithItsPath) {
   EXPECT_THAT(problems, Contains(FieldProblem{"space.C.low", "must be > 0 for log scale"}));
 }
 
+TEST(SpecTest, AnUnknownKeyNamesTheKnownKeyItIsATypoOf) {
+  Json j = YamlToJson(kGoodYaml);
+  j["max_trails"] = 10;                       // two letters swapped
+  j["training"]["fold"] = 3;                  // one letter missing, nested
+  j["space"]["C"]["hihg"] = 2;                // in a parameter
+  j["tuner"]["something_else_entirely"] = 1;  // nothing close: no guess
+  const auto problems = ProblemsOf(j);
+  const auto message = [&](const std::string& field) {
+    for (const auto& p : problems)
+      if (p.field == field) return p.message;
+    return std::string("(no problem for " + field + ")");
+  };
+  EXPECT_EQ(message("max_trails"), "unknown field (did you mean \"max_trials\"?)");
+  EXPECT_EQ(message("training.fold"), "unknown field (did you mean \"folds\"?)");
+  EXPECT_EQ(message("space.C.hihg"), "unknown field (did you mean \"high\"?)");
+  EXPECT_EQ(message("tuner.something_else_entirely"), "unknown field");
+}
+
 TEST(SpecTest, ConditionsAreChecked) {
   Json j = YamlToJson(kGoodYaml);
   j["space"]["degree"] = {{"type", "int"}, {"low", 2}, {"high", 5}, {"when", {{"penalty", "l3"}}}};

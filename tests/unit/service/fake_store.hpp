@@ -108,6 +108,13 @@ class FakeStore {
   storage::RecordOutcome Fail(const storage::TrialKey& key, const std::string& error) {
     return Record(key, TrialState::kFailed, [&](Trial& t) { t.error = error; });
   }
+  storage::RecordOutcome Prune(const storage::TrialKey& key, double value,
+                               const std::string& reason) {
+    return Record(key, TrialState::kPruned, [&](Trial& t) {
+      t.value = value;
+      t.error = reason;
+    });
+  }
   storage::RequeueOutcome Requeue(const storage::TrialKey& key, int max_attempts,
                                   const std::string& reason) {
     storage::RequeueOutcome out;
@@ -278,6 +285,11 @@ class FakeTrials : public storage::TrialRepository {
     s_.Enter();
     return s_.Written(s_.Fail(k, e));
   }
+  storage::RecordOutcome Prune(const storage::TrialKey& k, double v,
+                               const std::string& reason) override {
+    s_.Enter();
+    return s_.Written(s_.Prune(k, v, reason));
+  }
   storage::RequeueOutcome Requeue(const storage::TrialKey& k, int max_attempts,
                                   const std::string& reason) override {
     s_.Enter();
@@ -318,6 +330,7 @@ class FakeWorkers : public storage::WorkerRepository {
     s_.Enter();
     return {};
   }
+  service::WorkerPage List(const service::WorkerQuery&) override { return {}; }
 
  private:
   FakeStore& s_;

@@ -385,3 +385,51 @@ TEST_F(SchedulerTest, AResultFromAnotherWorkerIsNotRecorded) {
 
 }  // namespace
 }  // namespace krige::service
+
+namespace krige::service {
+namespace {
+
+TEST_F(SchedulerTest, AReportThePrunerRejectsEndsTheTrialPrunedAndTellsTheWorker) {
+  Json spec = ToJson(Spec("p", 3, 1));
+  spec["pruner"] = {{"name", "folds"}};
+  spec["training"]["folds"] = 5;
+  const auto e = store_.Create(SpecFromJson(spec)).id;
+  scheduler_.OnExperimentCreated(e, now_);
+  Hello("w", 1);
+  auto first = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(first.size(), 1u);
+  wire::Result r;
+  r.trial = first[0].second.trial;
+  r.value = 0.9;
+  for (int f = 0; f < 5; ++f) r.steps.push_back({f, {{"accuracy", 0.9}}});
+  scheduler_.OnMessage("w", r, now_);
+  auto second = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(second.size(), 1u);
+  const wire::TrialRef ref = second[0].second.trial;
+  // Fold 0 at 0.7: (0.7 + 4) / 5 = 0.94 could still beat 0.9: it goes on.
+  scheduler_.OnMessage("w", wire::Report{ref, {0, {{"accuracy", 0.7}}}}, now_);
+  scheduler_.Tick(now_);
+  EXPECT_TRUE(outbox_.Take<wire::Prune>().empty());
+  // Fold 1 at 0.3: (1.0 + 3) / 5 = 0.8 < 0.9: pruned once the report is stored.
+  scheduler_.OnMessage("w", wire::Report{ref, {1, {{"accuracy", 0.3}}}}, now_);
+  scheduler_.Tick(now_);
+  const auto prunes = outbox_.Take<wire::Prune>();
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].first, "w");
+  EXPECT_EQ(prunes[0].second.trial.trial_id, ref.trial_id);
+  const Trial& t = store_.trials().at(ref.trial_id);
+  EXPECT_EQ(t.state, TrialState::kPruned);
+  EXPECT_EQ(t.value, 0.3);
+  EXPECT_NE(t.error.find("pruned at step 1 by folds"), std::string::npos) << t.error;
+  // The slot is free again: the third and last trial is handed out.
+  ASSERT_EQ(outbox_.Take<wire::Assign>().size(), 1u);
+  // The worker's own "stopped" failure comes late: the trial stays pruned.
+  scheduler_.OnMessage("w", wire::Fail{ref, "stopped"}, now_);
+  const auto acks = outbox_.Take<wire::Ack>();
+  ASSERT_FALSE(acks.empty());
+  EXPECT_FALSE(acks.back().second.accepted);
+  EXPECT_EQ(store_.trials().at(ref.trial_id).state, TrialState::kPruned);
+}
+
+}  // namespace
+}  // namespace krige::service

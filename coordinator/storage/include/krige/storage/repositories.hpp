@@ -9,6 +9,7 @@
 
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
+#include "krige/service/worker_service.hpp"
 #include "krige/spec.hpp"
 #include "krige/trial.hpp"
 
@@ -84,6 +85,10 @@ class TrialRepository {
                                  const std::map<std::string, double>& metrics,
                                  const std::vector<StepScores>& steps) = 0;
   virtual RecordOutcome Fail(const TrialKey& key, const std::string& error) = 0;
+  // The pruner stopped the running attempt: the trial ends `pruned` with its last reported
+  // `value` (never the experiment's best) and `reason` as its error text. Idempotent on
+  // (trial_id, attempt) like Complete; completes the experiment at its budget.
+  virtual RecordOutcome Prune(const TrialKey& key, double value, const std::string& reason) = 0;
   // The attempt's worker is lost: back to queued with attempt + 1, or failed for good once
   // max_attempts attempts were made.
   virtual RequeueOutcome Requeue(const TrialKey& key, int max_attempts,
@@ -119,6 +124,10 @@ class WorkerRepository {
   virtual void Alive(const std::vector<std::string>& worker_ids) = 0;
   // The workers stored as alive, with what they run.
   virtual std::vector<WorkerInfo> ListAlive() = 0;
+  // Alive workers and those lost within service::kLostShownSeconds, by id, at most
+  // query.limit (clamped to 1..1000) after query.cursor ("w:<id>"), with their running and
+  // finished trial counts.
+  virtual service::WorkerPage List(const service::WorkerQuery& query) = 0;
 };
 
 // Datasets by the SHA-256 of their bytes. Thread-safe; every method is one transaction; errors
