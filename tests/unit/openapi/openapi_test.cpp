@@ -20,7 +20,9 @@ namespace {
 
 class EmptyFeed : public service::TrialFeed {
  public:
-  service::TrialChanges Changes(std::int64_t, std::int64_t, int) override { return {}; }
+  service::TrialChanges Changes(std::int64_t, std::int64_t, int, service::ChangeFields) override {
+    return {};
+  }
   std::int64_t LastSeq(std::int64_t) override { return 0; }
   std::vector<service::TrialSteps> Steps(std::int64_t, int) override { return {}; }
 };
