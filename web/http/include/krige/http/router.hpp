@@ -105,9 +105,10 @@ class Router {
  public:
   // `pattern` is a path whose segments are literals or `{name}` captures
   // ("/api/v1/experiments/{id}/trials"). A capture matches one non-empty segment. Literal
-  // segments win over captures when both match. `role` is what a caller needs (Role::kNone:
-  // public); there is no default, so no route is registered without deciding. Adding the
-  // same method+pattern twice throws std::logic_error.
+  // segments win over captures when both match. A last segment `{name...}` captures the rest
+  // of the path, one or more segments, joined by '/' after each is percent-decoded. `role` is what
+  // a caller needs (Role::kNone: public); there is no default, so no route is registered without
+  // deciding. Adding the same method+pattern twice throws std::logic_error.
   void Add(std::string method, std::string pattern, Role role, Handler handler,
            RouteOptions options = {});
 
@@ -128,6 +129,12 @@ class Router {
   // 404 for an unknown path, 405 (with an Allow header) when the path exists but not for this
   // method; exceptions from the handler become ErrorToResponse(). Never throws.
   Response Dispatch(Request request) const;
+  // Told of every dispatched request: its method, the pattern of the route it went to ("(no
+  // route)" for a 404/405), the status, and the seconds from dispatch to response. Set before
+  // the server starts; called on handler threads, so it must be thread-safe and must not throw.
+  using Observer = std::function<void(const std::string& method, const std::string& route,
+                                      int status, double seconds)>;
+  void SetObserver(Observer observer);
 
  private:
   struct Route {
@@ -144,8 +151,10 @@ class Router {
   // routes whose path matches. Fills `captures` from the chosen route.
   const Route* Match(const std::string& method, const std::vector<std::string>& segments,
                      std::vector<bool>& captures, std::vector<std::string>* allowed) const;
+  Response Serve(Request request, const Route*& matched) const;
   std::vector<Route> routes_;
   Authenticator authenticator_;
+  Observer observer_;
 };
 
 // THE mapping from a failure to a response with the error shape
