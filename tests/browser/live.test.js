@@ -339,8 +339,11 @@ async function main() {
     check((await page.locator(".trial-error").textContent()) === failedTrial.error, "a failed trial's page shows its error text");
 
     await page.goto(`${base}/#/workers`);
-    await page.locator("#view .card").waitFor({ timeout: 10000 });
-    await page.waitForTimeout(500);
+    await page.waitForFunction(() => document.querySelector("#view .card[data-rows]"), null, { timeout: 10000 });
+    const workers = (await api(base, token, "GET", "/api/v1/workers")).workers;
+    check(Number(await page.locator("#view .card").getAttribute("data-rows")) === workers.length && workers.length === 1, "the workers page lists the one worker");
+    const done = workers[0].trials.done;
+    check(Number(await page.locator("#view td.done").first().textContent()) === done, `with the trials it has done (${done})`);
     await page.screenshot({ path: path.join(OUT, "workers.png"), fullPage: true });
 
     // Live: an experiment created while its page is open; its trials appear without a reload.
