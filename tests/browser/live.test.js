@@ -238,6 +238,7 @@ async function main() {
         const p = document.querySelector(".parcoords");
         return h && p && h.dataset.drawn && p.dataset.drawn && Number(h.dataset.points) === n;
       }, e.trials.completed, { timeout: 15000 });
+      await page.waitForFunction((n) => Number((document.querySelector(".trial-table") || { dataset: {} }).dataset.rows) === n, e.trials.total, { timeout: 15000 });
       return page.evaluate(() => {
         const d = (sel) => Object.assign({}, (document.querySelector(sel) || {}).dataset || {});
         return {
@@ -338,8 +339,11 @@ async function main() {
     check((await page.locator(".trial-error").textContent()) === failedTrial.error, "a failed trial's page shows its error text");
 
     await page.goto(`${base}/#/workers`);
-    await page.locator("#view .card").waitFor({ timeout: 10000 });
-    await page.waitForTimeout(500);
+    await page.waitForFunction(() => document.querySelector("#view .card[data-rows]"), null, { timeout: 10000 });
+    const workers = (await api(base, token, "GET", "/api/v1/workers")).workers;
+    check(Number(await page.locator("#view .card").getAttribute("data-rows")) === workers.length && workers.length === 1, "the workers page lists the one worker");
+    const done = workers[0].trials.done;
+    check(Number(await page.locator("#view td.done").first().textContent()) === done, `with the trials it has done (${done})`);
     await page.screenshot({ path: path.join(OUT, "workers.png"), fullPage: true });
 
     // Live: an experiment created while its page is open; its trials appear without a reload.
@@ -363,7 +367,8 @@ async function main() {
     await page.waitForFunction(() => Number(document.querySelector("[data-plot=history]").dataset.points) === 3, null, { timeout: 30000 });
     check(await page.evaluate(() => window.__sameDocument === true && !!document.querySelector(".experiment-page").dataset.lastEvent), "live trials arrived over the stream and appeared in the history without a reload");
     check(Number(await page.locator(".parcoords").getAttribute("data-lines")) === 3, "and in the parallel coordinates");
-    check(Number(await page.locator(".trial-table").getAttribute("data-rows")) === 3, "and in the table");
+    await page.waitForFunction(() => Number(document.querySelector(".trial-table").dataset.rows) === 3, null, { timeout: 10000 });
+    check(true, "and in the table (redrawn at most every 3 s while trials stream in)");
     const eventCalls = requests.filter((u) => u.includes("/api/v1/events"));
     check(eventCalls.length >= 1 && requests.every((u) => !u.includes(token)), "the live stream is fetched, the token never in a URL");
 

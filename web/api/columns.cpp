@@ -2,6 +2,9 @@
 // columns, in change order, with `after=SEQ` for the increments), .../trials.csv and
 // .../trials/steps (per-step scores of the latest trials). See docs/api.md.
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -81,59 +84,131 @@ Json TrialRowJson(const service::TrialRow& t) {
           {"seq", t.seq}};
 }
 
+namespace {
+
+// The columns are written as JSON text directly (100 000 trials: a few MB): nlohmann values
+// for each cell cost several times more.
+void AppendNumber(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, v);
+  out.append(buffer, result.ptr);
+}
+
+void AppendInt(std::string& out, std::int64_t v) {
+  char buffer[24];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, v);
+  out.append(buffer, result.ptr);
+}
+
+void AppendString(std::string& out, const std::string& v) {
+  out += Json(v).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+struct Column {
+  std::string text = "[";
+  std::size_t cells = 0;
+  void Next() {
+    if (cells++ > 0) text += ',';
+  }
+};
+
+}  // namespace
+
 http::Handler TrialColumns(service::TrialFeed& feed) {
   return [&feed](const http::Request& request) {
     const std::int64_t experiment_id = PathId(request, "id");
     const auto fields = Fields(request);
     const std::int64_t after = QuerySeq(request, "after");
     const int limit = QueryInt(request, "limit", 1, kColumnsLimit, kColumnsLimit);
-    const service::TrialChanges changes = feed.Changes(experiment_id, after, limit);
     const auto has = [&](const char* f) { return fields.count(f) > 0; };
+    service::ChangeFields read;
+    read.params = has("params");
+    read.details =
+        has("attempt") || has("worker") || has("error") || has("started_at") || has("finished_at");
+    const service::TrialChanges changes = feed.Changes(experiment_id, after, limit, read);
 
-    Json columns = Json::object();
-    std::vector<Json> cols(std::size(kFields), Json::array());
-    std::map<std::string, Json> params;  // name -> column (null where a trial lacks it)
+    std::vector<Column> cols(std::size(kFields));
+    Column seq;
+    std::map<std::string, Column> params;  // name -> column (null where a trial lacks it)
     const std::size_t n = changes.rows.size();
-    Json seq = Json::array();
     for (std::size_t i = 0; i < n; ++i) {
       const auto& t = changes.rows[i];
-      seq.push_back(t.seq);
-      if (has("id")) cols[0].push_back(t.id);
-      if (has("number")) cols[1].push_back(t.number);
-      if (has("state")) cols[2].push_back(StateCode(t.state));
-      if (has("value")) cols[3].push_back(Nullable(t.value));
-      if (has("attempt")) cols[5].push_back(t.attempt);
-      if (has("worker")) cols[6].push_back(t.worker);
-      if (has("started_at")) cols[7].push_back(t.started_at);
-      if (has("finished_at")) cols[8].push_back(t.finished_at);
-      if (has("error")) cols[9].push_back(t.error);
+      seq.Next();
+      AppendInt(seq.text, t.seq);
+      const auto cell = [&](int f) -> std::string& {
+        cols[f].Next();
+        return cols[f].text;
+      };
+      if (has("id")) AppendInt(cell(0), t.id);
+      if (has("number")) AppendInt(cell(1), t.number);
+      if (has("state")) AppendInt(cell(2), StateCode(t.state));
+      if (has("value")) {
+        if (t.value)
+          AppendNumber(cell(3), *t.value);
+        else
+          cell(3) += "null";
+      }
+      if (has("attempt")) AppendInt(cell(5), t.attempt);
+      if (has("worker")) AppendString(cell(6), t.worker);
+      if (has("started_at")) AppendString(cell(7), t.started_at);
+      if (has("finished_at")) AppendString(cell(8), t.finished_at);
+      if (has("error")) AppendString(cell(9), t.error);
       if (has("params")) {
         const Json p = Json::parse(t.params_json, nullptr, false);
-        if (!p.is_object()) continue;
-        for (const auto& [name, value] : p.items()) {
-          auto [it, fresh] = params.try_emplace(name, Json::array());
-          if (fresh) it->second = Json(std::vector<Json>(i, nullptr));
-          it->second.push_back(value);
+        if (p.is_object()) {
+          for (const auto& [name, value] : p.items()) {
+            auto [it, fresh] = params.try_emplace(name);
+            Column& c = it->second;
+            while (c.cells < i) {  // a parameter first seen now: null for the trials before
+              c.Next();
+              c.text += "null";
+            }
+            c.Next();
+            if (value.is_number_float())
+              AppendNumber(c.text, value.get<double>());
+            else
+              c.text += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+          }
         }
-        for (auto& [name, column] : params)
-          if (column.size() < i + 1) column.push_back(nullptr);
+        for (auto& [name, c] : params)
+          while (c.cells < i + 1) {
+            c.Next();
+            c.text += "null";
+          }
       }
     }
-    for (std::size_t f = 0; f < std::size(kFields); ++f)
-      if (f != 4 && has(kFields[f])) columns[kFields[f]] = std::move(cols[f]);
-    if (has("params")) {
-      Json p = Json::object();
-      for (auto& [name, column] : params) p[name] = std::move(column);
-      columns["params"] = std::move(p);
+    std::string out = "{\"experiment_id\":";
+    AppendInt(out, experiment_id);
+    out += ",\"count\":";
+    AppendInt(out, static_cast<std::int64_t>(n));
+    out += ",\"seq\":";
+    AppendInt(out, n ? changes.rows.back().seq : after);
+    out += changes.more ? ",\"more\":true" : ",\"more\":false";
+    out += ",\"states\":[\"queued\",\"running\",\"completed\",\"failed\",\"pruned\"]";
+    out += ",\"columns\":{\"seq\":" + seq.text + "]";
+    for (std::size_t f = 0; f < std::size(kFields); ++f) {
+      if (f == 4 || !has(kFields[f])) continue;
+      out += ",\"" + std::string(kFields[f]) + "\":" + cols[f].text + "]";
     }
-    columns["seq"] = std::move(seq);
-    const std::int64_t last = n ? changes.rows.back().seq : after;
-    return JsonResponse(200, {{"experiment_id", experiment_id},
-                              {"count", n},
-                              {"seq", last},
-                              {"more", changes.more},
-                              {"states", kStates},
-                              {"columns", std::move(columns)}});
+    if (has("params")) {
+      out += ",\"params\":{";
+      bool first = true;
+      for (auto& [name, c] : params) {
+        if (!first) out += ',';
+        first = false;
+        AppendString(out, name);
+        out += ':' + c.text + ']';
+      }
+      out += '}';
+    }
+    out += "}}";
+    http::Response response;
+    response.body = std::move(out);
+    return response;
   };
 }
 

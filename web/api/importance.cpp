@@ -103,7 +103,7 @@ http::Handler GetImportance(service::ExperimentService& experiments, service::Tr
     std::vector<service::TrialRow> rows;
     std::int64_t after = 0;
     while (true) {
-      auto page = feed.Changes(id, after, kColumnsLimit);
+      auto page = feed.Changes(id, after, kColumnsLimit, {true, false});
       if (!page.rows.empty()) after = page.rows.back().seq;
       for (auto& r : page.rows) rows.push_back(std::move(r));
       if (!page.more) break;

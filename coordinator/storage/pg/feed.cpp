@@ -22,15 +22,18 @@ class PgTrialFeed : public service::TrialFeed {
  public:
   explicit PgTrialFeed(std::shared_ptr<Database> db) : db_(std::move(db)) {}
 
-  service::TrialChanges Changes(std::int64_t experiment_id, std::int64_t after_seq,
-                                int limit) override {
+  service::TrialChanges Changes(std::int64_t experiment_id, std::int64_t after_seq, int limit,
+                                service::ChangeFields fields) override {
     return db_->Run([&](pqxx::connection& c) {
       pqxx::read_transaction w(c);
       RequireExperiment(w, experiment_id);
       const auto rows = w.exec_params(
-          "SELECT id, number, state, value, params::text, attempt, coalesce(worker, ''), error, "
-          KRIGE_FEED_TS("started_at") ", " KRIGE_FEED_TS("finished_at") ", seq "
-          "FROM trials WHERE experiment_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+          std::string("SELECT id, number, state, value, ") +
+              (fields.params ? "params::text, " : "'{}', ") +
+              (fields.details ? "attempt, coalesce(worker, ''), error, " KRIGE_FEED_TS(
+                                    "started_at") ", " KRIGE_FEED_TS("finished_at")
+                              : "1, '', '', '', ''") +
+              ", seq FROM trials WHERE experiment_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
           experiment_id, after_seq, limit + 1);
       service::TrialChanges out;
       out.more = static_cast<int>(rows.size()) > limit;

@@ -25,8 +25,8 @@ namespace {
 class DemoFeed : public krige::service::TrialFeed {
  public:
   explicit DemoFeed(krige::service::ExperimentService& service) : service_(service) {}
-  krige::service::TrialChanges Changes(std::int64_t experiment_id, std::int64_t after,
-                                       int limit) override {
+  krige::service::TrialChanges Changes(std::int64_t experiment_id, std::int64_t after, int limit,
+                                       krige::service::ChangeFields) override {
     krige::service::TrialChanges out;
     for (const auto& t : All(experiment_id)) {
       if (t.id <= after) continue;

@@ -1,7 +1,7 @@
 // Contour plot of the objective over any two parameters: the completed trials' values
 // interpolated (inverse distance weighting) on a grid in the axes' own scales (log, ordinal),
 // drawn as filled bands of 10 levels, with the trials on top. Canvas text only.
-import { el, sizedCanvas, rampAt, RAMP_SIZE } from "./dom.js";
+import { el, sizedCanvas, rampAt, RAMP_SIZE, markPainted } from "./dom.js";
 
 const SIZE = 360;
 const PAD = 48;
@@ -90,12 +90,7 @@ export class ContourPlot {
     ctx.fillStyle = "#111";
     ctx.strokeStyle = "#fff";
     const step = Math.max(1, Math.ceil(pts.length / 5000));
-    for (let i = 0; i < pts.length; i += step) {
-      ctx.beginPath();
-      ctx.arc(px(pts[i][0]), py(pts[i][1]), 2.5, 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.stroke();
-    }
+    for (let i = 0; i < pts.length; i += step) ctx.fillRect(px(pts[i][0]) - 2, py(pts[i][1]) - 2, 4, 4);
     ctx.strokeStyle = "#333";
     ctx.strokeRect(PAD, 0, SIZE, SIZE);
     ctx.fillStyle = "#333";
@@ -112,6 +107,6 @@ export class ContourPlot {
     ctx.rotate(-Math.PI / 2);
     ctx.fillText(ay.kind === "log" ? `${ay.name} (log)` : ay.name, 0, 0);
     ctx.restore();
-    this.root.dataset.drawn = String(performance.now());
+    markPainted(this.root);
   }
 }

@@ -10,7 +10,8 @@ import { ParallelCoordinates } from "./parcoords.js";
 import { ContourPlot } from "./contour.js";
 import { TrialTable } from "./table.js";
 
-const REDRAW_MS = 250;
+const REDRAW_MS = 100;
+const REST_MS = 3000; // slices, contour and the table, while trials stream in
 
 function section(title, ...content) {
   return el("section", { class: "card plot-card" }, el("h2", {}, title), ...content);
@@ -102,6 +103,25 @@ export function experimentPage(id, setStatus, onError) {
     const axes = axesFor(experiment.spec, store);
     drawHistory(history, store, goal(), holders.history);
     parcoords.setData(store, axes, goal());
+    renderHeader();
+    root.dataset.trials = String(store.size);
+    root.dataset.seq = String(store.seq);
+    // The rest once the browser has painted these two (at 100 000 trials each plot counts);
+    // while trials stream in, at most every REST_MS.
+    const now = performance.now();
+    if (restTimer !== null) return;
+    const wait = Math.max(0, lastRest + REST_MS - now);
+    restTimer = setTimeout(() => requestAnimationFrame(() => setTimeout(() => {
+      restTimer = null;
+      lastRest = performance.now();
+      drawRest(axesFor(experiment.spec, store));
+    }, 0)), wait);
+  }
+
+  let restTimer = null;
+  let lastRest = -Infinity;
+  function drawRest(axes) {
+    if (!store || stopped) return;
     const seen = new Set();
     for (const axis of axes) {
       seen.add(axis.name);
@@ -115,9 +135,6 @@ export function experimentPage(id, setStatus, onError) {
     }
     contour.setData(store, axes, goal());
     table.setStore(store);
-    renderHeader();
-    root.dataset.trials = String(store.size);
-    root.dataset.seq = String(store.seq);
   }
 
   let redrawPending = false;
@@ -219,6 +236,7 @@ export function experimentPage(id, setStatus, onError) {
     },
     stop() {
       stopped = true;
+      clearTimeout(restTimer);
       if (stop) stop();
       clearInterval(timer);
     },

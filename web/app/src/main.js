@@ -207,8 +207,8 @@ function workersPage() {
                     el("td", {}, w.hostname || "—"),
                     el("td", {}, stateBadge(w.state || "—")),
                     el("td", { class: "num" }, String(w.slots ?? "—")),
-                    el("td", { class: "num" }, Array.isArray(w.running) ? String(w.running.length) : String(w.running ?? "—")),
-                    el("td", { class: "num" }, String(w.done ?? "—")),
+                    el("td", { class: "num running" }, String((w.trials && w.trials.running) ?? w.running ?? "—")),
+                    el("td", { class: "num done" }, String((w.trials && w.trials.done) ?? w.done ?? "—")),
                     el("td", { class: "muted" }, w.last_seen || "—"),
                     el("td", {}, Array.isArray(w.kinds) ? w.kinds.join(", ") : String(w.kinds ?? "—"))
                   )

@@ -3,7 +3,7 @@
 // its value. Drag along any axis to brush a range (a click clears that axis); the brushes
 // select trials (all axes must pass) and onBrush() tells the page. Lines are drawn in batches
 // per colour, so 100 000 trials is one stroke() per colour.
-import { el, sizedCanvas, rampAt, rampIndex, RAMP_SIZE } from "./dom.js";
+import { el, sizedCanvas, rampAt, rampIndex, RAMP_SIZE, markPainted } from "./dom.js";
 import { numericAxis } from "./store.js";
 
 const TOP = 34;
@@ -134,7 +134,8 @@ export class ParallelCoordinates {
       if (list.length === 0) return;
       ctx.globalAlpha = a;
       ctx.strokeStyle = color;
-      ctx.lineWidth = 1;
+      // Under one device pixel Skia draws hairlines, far cheaper than 100 000 wide strokes.
+      ctx.lineWidth = this.drawnCount > 5000 ? 0.6 / (window.devicePixelRatio || 1) : 1;
       ctx.beginPath();
       for (const i of list) {
         const base = i * k;
@@ -151,7 +152,7 @@ export class ParallelCoordinates {
     this.root.dataset.lines = String(this.drawnCount);
     this.root.dataset.selected = String(selected);
     this.root.dataset.axes = JSON.stringify(this.axes.map((a, i) => ({ name: a.name, kind: a.kind, x: xs[i], top: TOP, bottom: TOP + plotH })));
-    this.root.dataset.drawn = String(performance.now());
+    markPainted(this.root);
   }
 
   drawOverlay() {

@@ -27,6 +27,12 @@ struct TrialRow {
   std::int64_t seq = 0;  // the trial's last change
 };
 
+// What Changes() reads besides id, number, state, value and seq (less is quicker).
+struct ChangeFields {
+  bool params = true;
+  bool details = true;  // attempt, worker, error, started_at, finished_at
+};
+
 struct TrialChanges {
   std::vector<TrialRow> rows;  // seq ascending, each seq > the `after` asked for
   bool more = false;           // the limit cut the answer: ask again after rows.back().seq
@@ -47,7 +53,8 @@ class TrialFeed {
   virtual ~TrialFeed() = default;
   // The experiment's trials whose last change is after `after_seq`, oldest change first, at
   // most `limit` of them. A reader that saw seq S has seen every change up to S.
-  virtual TrialChanges Changes(std::int64_t experiment_id, std::int64_t after_seq, int limit) = 0;
+  virtual TrialChanges Changes(std::int64_t experiment_id, std::int64_t after_seq, int limit,
+                               ChangeFields fields = {}) = 0;
   // The experiment's latest change (0 when none yet).
   virtual std::int64_t LastSeq(std::int64_t experiment_id) = 0;
   // The per-step scores of the `limit` highest-numbered trials that have any.
