@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "auth.hpp"
@@ -17,11 +18,15 @@
 #include "dispatcher.hpp"
 #include "experiments.hpp"
 #include "krige/http/server.hpp"
+#include "krige/metrics/metrics.hpp"
+#include "krige/storage/feed.hpp"
 #include "krige/storage/pg.hpp"
 #include "krige/web/api.hpp"
 #include "krige/web/dashboard.hpp"
+#include "runs.hpp"
 #include "scheduler.hpp"
 #include "scheduler_loop.hpp"
+#include "workers.hpp"
 
 namespace {
 
@@ -111,6 +116,21 @@ int TokenCommand(const std::string& database_url, const std::string& verb, const
   return 0;
 }
 
+// Where run artifacts go without --artifact-root: $KRIGE_HOME/artifacts, else (as root)
+// /var/lib/krige/artifacts, else ${XDG_DATA_HOME:-~/.local/share}/krige/artifacts, the data
+// directory `krige up` uses.
+std::string DefaultArtifactRoot() {
+  const auto set = [](const char* v) { return v != nullptr && *v != '\0'; };
+  if (const char* home = std::getenv("KRIGE_HOME"); set(home))
+    return std::string(home) + "/artifacts";
+  if (::geteuid() == 0) return "/var/lib/krige/artifacts";
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); set(xdg))
+    return std::string(xdg) + "/krige/artifacts";
+  if (const char* home = std::getenv("HOME"); set(home))
+    return std::string(home) + "/.local/share/krige/artifacts";
+  return "krige-artifacts";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,6 +193,13 @@ int main(int argc, char** argv) {
                  "the one origin (https://tools.example) whose pages may call the API; default: "
                  "none, no CORS headers")
       ->envname("KRIGE_CORS_ORIGIN");
+
+  std::string artifact_root;
+  app.add_option("--artifact-root", artifact_root,
+                 "the directory run artifacts are stored under (ROOT/<run id>/<path>); default "
+                 "$KRIGE_HOME/artifacts, else ${XDG_DATA_HOME:-~/.local/share}/krige/artifacts "
+                 "(/var/lib/krige/artifacts as root)")
+      ->envname("KRIGE_ARTIFACT_ROOT");
 
   auto* token_cmd =
       app.add_subcommand("token", "manage API tokens in the database (no server needed)");
@@ -285,9 +312,56 @@ int main(int argc, char** argv) {
     krige::service::StoredExperimentService service(
         *experiments, *trials, [&loop](std::int64_t id) { loop.PostExperimentCreated(id); },
         dataset_store.get(), workers.get());
+    service.SetControl([&loop](std::int64_t id, krige::service::ExperimentControl action) {
+      return loop.PostControl(id, action);
+    });
+    service.SetCheck(
+        [&tuners](const krige::ExperimentSpec& spec) { return tuners.CheckOptions(spec.tuner); });
     krige::service::StoredDatasetService datasets(*dataset_store);
-    krige::web::RegisterApi(*router, service, datasets, auth);
+    krige::service::StoredWorkerService worker_list(*workers);
+    krige::web::RegisterApi(*router, service, datasets, auth, &worker_list);
+    auto run_store = krige::storage::pg::MakeRunRepository(db);
+    krige::service::ArtifactStore artifacts(artifact_root.empty() ? DefaultArtifactRoot()
+                                                                  : artifact_root);
+    krige::service::StoredRunService runs(*run_store, artifacts);
+    krige::web::RegisterRunsApi(*router, runs);
     krige::web::RegisterDashboard(*router);
+    auto feed = krige::storage::pg::MakeTrialFeed(db);  // the dashboard's plots, live events
+    krige::web::EventHub events(*feed);
+    krige::web::RegisterFeedApi(*router, service, *feed, events);
+
+    // GET /metrics: each part reads its own counters at scrape time.
+    krige::metrics::HttpStats http_stats;
+    router->SetObserver(
+        [&http_stats](const std::string& method, const std::string& route, int status,
+                      double seconds) { http_stats.Observe(method, route, status, seconds); });
+    krige::metrics::Registry metrics;
+    metrics.Add([&db](krige::metrics::Exposition& out) {
+      const krige::TrialCounts counts = krige::storage::pg::CountTrials(*db);
+      out.Family("krige_trials", "gauge", "trials in the store by state (every experiment)");
+      for (const auto& [state, n] : {std::pair<const char*, int>{"queued", counts.queued},
+                                     {"running", counts.running},
+                                     {"completed", counts.completed},
+                                     {"failed", counts.failed},
+                                     {"pruned", counts.pruned}})
+        out.Sample("krige_trials", {{"state", state}}, n);
+    });
+    metrics.Add([&scheduler](krige::metrics::Exposition& out) { scheduler.stats().Collect(out); });
+    metrics.Add([&loop](krige::metrics::Exposition& out) {
+      out.Family("krige_scheduler_queue_depth", "gauge",
+                 "events (worker messages, new experiments) waiting for the scheduler thread");
+      out.Sample("krige_scheduler_queue_depth", {}, static_cast<double>(loop.queue_depth()));
+    });
+    metrics.Add([&dispatcher](krige::metrics::Exposition& out) {
+      out.Family("krige_wire_malformed_total", "counter",
+                 "ZeroMQ messages dropped because they did not decode or broke a bound");
+      out.Sample("krige_wire_malformed_total", {}, static_cast<double>(dispatcher.malformed()));
+      out.Family("krige_curve_denied_total", "counter",
+                 "CURVE handshakes refused (unlisted key or plaintext peer)");
+      out.Sample("krige_curve_denied_total", {}, static_cast<double>(dispatcher.denied()));
+    });
+    metrics.Add([&http_stats](krige::metrics::Exposition& out) { http_stats.Collect(out); });
+    krige::web::RegisterMetrics(*router, [&metrics] { return metrics.Expose(); });
 
     loop.Start();
     const std::string zmq_bound = dispatcher.Start();

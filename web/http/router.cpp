@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <stdexcept>
 #include <utility>
 
@@ -25,6 +26,13 @@ std::vector<std::string> SplitPath(std::string_view path) {
 
 bool IsCapture(const std::string& segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// "{name...}": the rest of the path (one or more segments), as the last segment of a pattern.
+bool IsTail(const std::vector<std::string>& pattern) {
+  if (pattern.empty()) return false;
+  const std::string& last = pattern.back();
+  return IsCapture(last) && last.size() > 5 && last.compare(last.size() - 4, 4, "...}") == 0;
 }
 
 // The token of "Bearer <token>" (scheme case-insensitive, RFC 7235); "" for anything else.
@@ -100,10 +108,16 @@ const Router::Route* Router::Match(const std::string& method,
   // literal segment wins over a capture.
   const Route* best = nullptr;
   for (const auto& route : routes_) {
-    if (route.segments.size() != segments.size()) continue;
+    const bool tail = IsTail(route.segments);
+    if (tail ? segments.size() < route.segments.size() : route.segments.size() != segments.size())
+      continue;
     std::vector<bool> shape(segments.size());
     bool match = true;
     for (std::size_t i = 0; i < segments.size() && match; ++i) {
+      if (tail && i + 1 >= route.segments.size()) {
+        shape[i] = true;  // the tail takes every segment left, empty ones too (its handler checks)
+        continue;
+      }
       shape[i] = IsCapture(route.segments[i]);
       match = shape[i] ? !segments[i].empty() : route.segments[i] == segments[i];
     }
@@ -135,6 +149,24 @@ std::size_t Router::MaxBodyLimit() const {
 }
 
 Response Router::Dispatch(Request request) const {
+  if (!observer_) {
+    const Route* matched = nullptr;
+    return Serve(std::move(request), matched);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const std::string method = request.method;
+  const Route* matched = nullptr;
+  Response response = Serve(std::move(request), matched);
+  observer_(method, matched ? matched->pattern : std::string("(no route)"), response.status,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return response;
+}
+
+void Router::SetObserver(Observer observer) {
+  observer_ = std::move(observer);
+}
+
+Response Router::Serve(Request request, const Route*& matched) const {
   std::vector<std::string> segments = SplitPath(request.path);
   for (auto& s : segments) s = PercentDecode(s, false);
 
@@ -156,9 +188,17 @@ Response Router::Dispatch(Request request) const {
     return response;
   }
 
-  for (std::size_t i = 0; i < segments.size(); ++i)
-    if (best_shape[i])
+  matched = best;
+  const bool tail = IsTail(best->segments);
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (tail && i + 1 >= best->segments.size()) {
+      const std::string& last = best->segments.back();
+      std::string& value = request.path_params[last.substr(1, last.size() - 5)];
+      value += (i + 1 > best->segments.size() ? "/" : "") + segments[i];
+    } else if (best_shape[i]) {
       request.path_params[best->segments[i].substr(1, best->segments[i].size() - 2)] = segments[i];
+    }
+  }
   try {
     if (best->role != Role::kNone) {
       request.caller = Authenticate(request);

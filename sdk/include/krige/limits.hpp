@@ -54,3 +54,29 @@ std::string TextProblem(std::string_view text, std::size_t max_bytes);
 std::string SanitizeText(std::string_view text, std::size_t max_bytes);
 
 }  // namespace krige
+
+// Experiment tracking (issue 11; docs/api.md, "Limits").
+namespace krige::limits {
+
+inline constexpr std::size_t kRunKeyBytes = 250;          // metric, param and tag keys
+inline constexpr std::size_t kRunParamValueBytes = 6000;  // a param's value
+inline constexpr std::size_t kRunTagValueBytes = 8000;    // a tag's value
+inline constexpr std::size_t kRunNameBytes = 256;         // run and tracking experiment names
+inline constexpr std::size_t kLogBatchMetrics = 10000;    // metric points per POST .../log
+inline constexpr std::size_t kLogBatchParams = 100;       // params per POST .../log (or create)
+inline constexpr std::size_t kLogBatchTags = 100;         // tags per POST .../log (or create)
+inline constexpr std::size_t kRunParams = 1000;           // params of one run, all batches
+inline constexpr std::size_t kRunTags = 1000;             // tags of one run, all batches
+inline constexpr std::int64_t kMetricStepMax = 9007199254740992;  // 2^53: exact in JSON
+inline constexpr std::size_t kRunFilterBytes = 4096;              // a search filter's text
+inline constexpr std::size_t kRunFilterTerms = 64;                // comparisons in one filter
+inline constexpr std::size_t kRunOrderBy = 8;                     // order_by clauses
+inline constexpr std::size_t kRunSearchExperiments = 100;         // experiment_ids of one search
+inline constexpr int kRunSearchPage = 1000;                       // runs per search page
+inline constexpr int kMetricHistoryPage = 10000;                  // points per history page
+inline constexpr std::size_t kArtifactBytes = std::size_t{256} << 20;  // one artifact: 256 MiB
+inline constexpr std::size_t kArtifactPathBytes = 1024;  // an artifact's path in its run
+inline constexpr std::size_t kArtifactPathDepth = 32;    // its components
+inline constexpr std::size_t kArtifactList = 10000;      // entries a listing returns
+
+}  // namespace krige::limits

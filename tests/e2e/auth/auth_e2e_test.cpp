@@ -58,6 +58,7 @@ std::vector<http::RouteInfo> RouteTable() {
   testing::FakeAuthService auth;
   http::Router router;
   web::RegisterApi(router, service, datasets, auth);
+  web::RegisterMetrics(router, [] { return std::string(); });
   web::RegisterDashboard(router);
   return router.Routes();
 }

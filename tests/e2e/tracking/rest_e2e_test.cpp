@@ -1,0 +1,300 @@
+// Experiment tracking over REST on a real krige-server and PostgreSQL: runs, an idempotent
+// 1 000-point batch, paged history, search by metric and param, artifacts, and every way a
+// path could leave the run's directory (refused with a 400, nothing written outside).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "krige/client.hpp"
+#include "krige/codec.hpp"
+#include "krige/run.hpp"
+#include "test_env.hpp"
+
+namespace krige {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class TrackingRestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_.path() + "/artifacts";
+    outside_ = dir_.path() + "/outside";
+    fs::create_directories(outside_);
+    if (Fallback()) ::setenv("KRIGE_ARTIFACTS_NO_OPENAT2", "1", 1);
+    auto server = testing::StartServer(db_.url(), dir_.path() + "/server.log", testing::Auth::kOff,
+                                       {"--artifact-root", root_});
+    server_ = std::move(server.process);
+    ::unsetenv("KRIGE_ARTIFACTS_NO_OPENAT2");
+    transport_ = MakeHttpTransport(server.http, std::chrono::seconds(30));
+  }
+  virtual bool Fallback() const { return false; }
+  void TearDown() override {
+    if (HasFailure()) std::cout << server_->Log();
+  }
+
+  HttpResponse Send(const std::string& method, const std::string& target,
+                    const std::string& body = "") {
+    HttpRequest r;
+    r.method = method;
+    r.target = target;
+    r.body = body;
+    return transport_->Send(r);
+  }
+  Json Ok(const std::string& method, const std::string& target, const Json& body = nullptr,
+          int status = 200) {
+    const HttpResponse r = Send(method, target, body.is_null() ? "" : body.dump());
+    EXPECT_EQ(r.status, status) << method << " " << target << ": " << r.body;
+    return Json::parse(r.body);
+  }
+  std::int64_t NewRun(const std::string& experiment, const Json& params = Json::object()) {
+    return Ok("POST", "/api/v1/runs",
+              {{"experiment_name", experiment}, {"name", "r"}, {"params", params}},
+              201)["run"]["id"]
+        .get<std::int64_t>();
+  }
+  void CheckArtifacts();
+  // Every file under `dir`, recursively (to show nothing was written there).
+  static std::vector<std::string> Files(const std::string& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(e.path().string());
+    return out;
+  }
+
+  testing::TestDatabase db_;
+  testing::TempDir dir_;
+  std::string root_, outside_;
+  std::unique_ptr<testing::ChildProcess> server_;
+  std::shared_ptr<Transport> transport_;
+};
+
+TEST_F(TrackingRestTest, ABatchLoggedTwiceIsStoredOnceAndPagedBack) {
+  const std::int64_t id = NewRun("batches", {{"model", "svc"}});
+  const std::string run = "/api/v1/runs/" + std::to_string(id);
+  Json metrics = Json::array();
+  for (int i = 0; i < 1000; ++i)
+    metrics.push_back(
+        {{"key", "loss"}, {"value", 1.0 / (i + 1)}, {"step", i}, {"timestamp", 1700000000000 + i}});
+  // Non-finite values travel as strings and come back the same.
+  metrics.push_back({{"key", "odd"}, {"value", "NaN"}, {"step", 0}, {"timestamp", 1}});
+  metrics.push_back({{"key", "odd"}, {"value", "Infinity"}, {"step", 1}, {"timestamp", 1}});
+  metrics.push_back({{"key", "odd"}, {"value", "-Infinity"}, {"step", 2}, {"timestamp", 1}});
+  const Json batch = {{"metrics", metrics}, {"params", {{"lr", "0.1"}}}, {"tags", {{"t", "1"}}}};
+  Ok("POST", run + "/log", batch);
+  Ok("POST", run + "/log", batch);  // a retry: nothing doubles
+
+  std::vector<Json> points;
+  std::string cursor;
+  int pages = 0;
+  do {
+    const Json page =
+        Ok("GET", run + "/metrics/loss?limit=300" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    for (const auto& p : page["points"]) points.push_back(p);
+    cursor = page["next_cursor"];
+    ++pages;
+  } while (!cursor.empty());
+  ASSERT_EQ(points.size(), 1000u);
+  EXPECT_EQ(pages, 4);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(points[i]["step"], i);
+    EXPECT_DOUBLE_EQ(points[i]["value"].get<double>(), 1.0 / (i + 1));
+  }
+  const Json odd = Ok("GET", run + "/metrics/odd");
+  ASSERT_EQ(odd["points"].size(), 3u);
+  EXPECT_EQ(odd["points"][0]["value"], "NaN");
+  EXPECT_EQ(odd["points"][1]["value"], "Infinity");
+  EXPECT_EQ(odd["points"][2]["value"], "-Infinity");
+
+  // The latest point of each metric, params and tags; then the end.
+  Json got = Ok("GET", run)["run"];
+  EXPECT_EQ(got["metrics"]["loss"]["step"], 999);
+  EXPECT_EQ(got["metrics"]["odd"]["value"], "-Infinity");
+  EXPECT_EQ(got["params"]["lr"], "0.1");
+  EXPECT_EQ(got["tags"]["t"], "1");
+  EXPECT_EQ(got["status"], "running");
+  // A param keeps its first value; changing it names the field.
+  const HttpResponse changed = Send("POST", run + "/log", R"({"params": {"lr": "0.2"}})");
+  EXPECT_EQ(changed.status, 409) << changed.body;
+  EXPECT_THAT(changed.body, HasSubstr("params.lr"));
+  got = Ok("POST", run + "/end", {{"status", "killed"}})["run"];
+  EXPECT_EQ(got["status"], "killed");
+  EXPECT_FALSE(got["end_time"].is_null());
+}
+
+TEST_F(TrackingRestTest, BadBatchesAre400sNamingEveryField) {
+  const std::string run = "/api/v1/runs/" + std::to_string(NewRun("bad"));
+  const HttpResponse r = Send("POST", run + "/log",
+                              R"({"metrics": [{"key": "a", "value": "nan"},
+                                              {"key": "", "value": 1},
+                                              {"key": "b", "value": 1, "step": -1}]})");
+  ASSERT_EQ(r.status, 400) << r.body;
+  const Json problems = Json::parse(r.body)["error"]["problems"];
+  std::vector<std::string> fields;
+  for (const auto& p : problems) fields.push_back(p["field"]);
+  EXPECT_THAT(fields,
+              ::testing::ElementsAre("metrics[0].value", "metrics[1].key", "metrics[2].step"));
+  Json big = Json::array();
+  for (int i = 0; i < 10001; ++i) big.push_back({{"key", "k"}, {"value", 1}, {"step", i}});
+  const HttpResponse too_many = Send("POST", run + "/log", Json{{"metrics", big}}.dump());
+  EXPECT_EQ(too_many.status, 400);
+  EXPECT_THAT(too_many.body, HasSubstr("at most 10000"));
+  EXPECT_EQ(Send("POST", "/api/v1/runs/999999/log", R"({"metrics": []})").status, 404);
+}
+
+TEST_F(TrackingRestTest, SearchFiltersByMetricParamAndTag) {
+  Json ids = Json::array();
+  for (const auto& [model, accuracy] :
+       std::vector<std::pair<std::string, double>>{{"svc", 0.95}, {"svc", 0.80}, {"knn", 0.97}}) {
+    const std::int64_t id = NewRun("search", {{"model", model}});
+    Ok("POST", "/api/v1/runs/" + std::to_string(id) + "/log",
+       {{"metrics", {{{"key", "accuracy"}, {"value", accuracy}, {"step", 0}}}},
+        {"tags", {{"team", "x"}}}});
+    ids.push_back(id);
+  }
+  NewRun("elsewhere", {{"model", "svc"}});  // another experiment: never in these results
+  const auto search = [&](const std::string& filter, const Json& order = Json::array()) {
+    const Json page =
+        Ok("POST", "/api/v1/runs/search",
+           {{"experiment_names", {"search"}}, {"filter", filter}, {"order_by", order}});
+    std::vector<std::int64_t> out;
+    for (const auto& r : page["runs"]) out.push_back(r["id"]);
+    return out;
+  };
+  EXPECT_THAT(search("metrics.accuracy > 0.9 and params.model = 'svc' and tags.team = 'x'"),
+              ::testing::ElementsAre(ids[0]));
+  EXPECT_THAT(search("metrics.accuracy > 0.9 and params.model = 'rf'"), ::testing::IsEmpty());
+  EXPECT_THAT(
+      search("metrics.accuracy >= 0.8 and (params.model = 'knn' or params.model LIKE 'sv%')",
+             {"metrics.accuracy DESC"}),
+      ::testing::ElementsAre(ids[2], ids[0], ids[1]));
+  EXPECT_THAT(search("", {"params.model ASC", "metrics.accuracy ASC"}),
+              ::testing::ElementsAre(ids[2], ids[1], ids[0]));
+  // Values are parameters, never SQL: a quote in a value is just a character.
+  EXPECT_THAT(search("params.model = 'x'' OR ''1''=''1'"), ::testing::IsEmpty());
+
+  // Cursor pages.
+  const Json first = Ok("POST", "/api/v1/runs/search",
+                        {{"experiment_names", {"search"}}, {"limit", 2}, {"order_by", {"run_id"}}});
+  ASSERT_EQ(first["runs"].size(), 2u);
+  const Json second = Ok("POST", "/api/v1/runs/search",
+                         {{"experiment_names", {"search"}},
+                          {"limit", 2},
+                          {"order_by", {"run_id"}},
+                          {"cursor", first["next_cursor"]}});
+  ASSERT_EQ(second["runs"].size(), 1u);
+  EXPECT_EQ(second["runs"][0]["id"], ids[2]);
+  EXPECT_EQ(second["next_cursor"], "");
+
+  // A malformed filter: a 400 naming the position.
+  const HttpResponse bad =
+      Send("POST", "/api/v1/runs/search",
+           R"({"experiment_names": ["search"], "filter": "metrics.accuracy > 'high'"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("at character 20: expected a number"));
+  EXPECT_EQ(Send("POST", "/api/v1/runs/search",
+                 R"({"experiment_names": ["search"], "filter": "params.model < 'a'"})")
+                .status,
+            400);
+}
+
+// The same requests with the server's per-component fallback (openat with O_NOFOLLOW), as on a
+// kernel without openat2.
+class TrackingRestFallbackTest : public TrackingRestTest {
+ protected:
+  bool Fallback() const override { return true; }
+};
+
+TEST_F(TrackingRestTest, ArtifactsGoUpAndDownAndNeverLeaveTheRunsDirectory) {
+  CheckArtifacts();
+}
+TEST_F(TrackingRestFallbackTest, ArtifactsNeverLeaveTheRunsDirectoryWithoutOpenat2) {
+  EXPECT_THAT(server_->Log(), HasSubstr("openat with O_NOFOLLOW per component"));
+  CheckArtifacts();
+}
+
+void TrackingRestTest::CheckArtifacts() {
+  const std::int64_t id = NewRun("files");
+  const std::string base = "/api/v1/runs/" + std::to_string(id) + "/artifacts/";
+  std::string bytes(100000, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
+  EXPECT_EQ(Send("PUT", base + "model.bin", bytes).status, 201);
+  EXPECT_EQ(Send("PUT", base + "plots/loss%20curve.png", "png").status, 201);
+  EXPECT_EQ(Send("GET", base + "model.bin").body, bytes);
+  EXPECT_EQ(Send("GET", base + "plots/loss%20curve.png").body, "png");
+  const Json list = Ok("GET", "/api/v1/runs/" + std::to_string(id) + "/artifacts");
+  ASSERT_EQ(list["artifacts"].size(), 2u);
+  EXPECT_EQ(list["artifacts"][0]["path"], "model.bin");
+  EXPECT_EQ(list["artifacts"][0]["size"], 100000);
+  EXPECT_EQ(list["artifacts"][1]["path"], "plots/loss curve.png");
+  EXPECT_EQ(Send("GET", base + "nothing.txt").status, 404);
+
+  // Symbolic links planted in the artifact root: in the run's directory, to a directory and
+  // to a file outside; and a run's whole directory as a link.
+  std::ofstream(outside_ + "/secret.txt") << "secret";
+  const std::string run_dir = root_ + "/" + std::to_string(id);
+  ASSERT_EQ(::symlink(outside_.c_str(), (run_dir + "/out").c_str()), 0);
+  ASSERT_EQ(::symlink((outside_ + "/secret.txt").c_str(), (run_dir + "/secret.txt").c_str()), 0);
+  const std::int64_t other = NewRun("files");
+  ASSERT_EQ(::symlink(outside_.c_str(), (root_ + "/" + std::to_string(other)).c_str()), 0);
+  const std::string other_base = "/api/v1/runs/" + std::to_string(other) + "/artifacts/";
+
+  struct Attempt {
+    std::string method, target, why;
+  };
+  const std::vector<Attempt> attempts = {
+      {"PUT", base + "../../outside/x", "\\\"..\\\" components"},
+      {"PUT", base + "..%2f..%2foutside%2fx", "\\\"..\\\" components"},
+      {"PUT", base + "%2e%2e/%2e%2e/outside/x", "\\\"..\\\" components"},
+      {"PUT", base + "%2E%2E/x", "\\\"..\\\" components"},
+      {"PUT", base + "a/./x", "\\\".\\\" components"},
+      {"PUT", base + "/" + outside_.substr(1) + "/x", "absolute paths"},
+      {"PUT", base + "%2f" + outside_.substr(1) + "%2fx", "absolute paths"},
+      {"PUT", base + "x%00.txt", "NUL"},
+      {"PUT", base + "a%5c..%5cx", "backslashes"},
+      {"PUT", base + "out/x", "symbolic link"},
+      {"PUT", base + "secret.txt", "symbolic link"},
+      {"GET", base + "secret.txt", "symbolic link"},
+      {"GET", base + "out/secret.txt", "symbolic link"},
+      {"GET", base + "../../outside/secret.txt", "\\\"..\\\" components"},
+      {"PUT", other_base + "x", "symbolic link"},
+      {"GET", other_base + "secret.txt", "symbolic link"},
+  };
+  for (const auto& a : attempts) {
+    const HttpResponse r = Send(a.method, a.target, a.method == "PUT" ? "pwned" : "");
+    EXPECT_EQ(r.status, 400) << a.method << " " << a.target << ": " << r.body;
+    EXPECT_THAT(r.body, HasSubstr(a.why)) << a.target;
+    EXPECT_THAT(r.body, HasSubstr("\"field\":\"path\"")) << a.target;
+    EXPECT_THAT(r.body, ::testing::Not(HasSubstr("secret\""))) << a.target;
+  }
+  // Outside: only what the test put there.
+  EXPECT_THAT(Files(outside_), ::testing::ElementsAre(outside_ + "/secret.txt"));
+  std::ifstream in(outside_ + "/secret.txt");
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "secret");
+  // The links are still links, not replaced by uploads.
+  EXPECT_TRUE(fs::is_symlink(run_dir + "/secret.txt"));
+  EXPECT_TRUE(fs::is_symlink(run_dir + "/out"));
+}
+
+TEST_F(TrackingRestTest, ASweepsTrialsAreRunsOfItsTrackingExperiment) {
+  // A sweep gets a tracking experiment named like it, at creation.
+  ExperimentSpec spec =
+      LoadSpecFile(testing::SourceDir() + "/examples/breast_cancer_logistic.yaml");
+  spec.training.dataset = testing::SourceDir() + "/examples/data/breast_cancer.csv";
+  Client client(transport_);
+  const Experiment sweep = client.CreateExperiment(spec);
+  const Json te = Ok("GET", "/api/v1/tracking/experiments/" + spec.name)["experiment"];
+  EXPECT_EQ(te["sweep_id"], sweep.id);
+  const Json page = Ok("POST", "/api/v1/runs/search", {{"experiment_ids", {te["id"]}}});
+  EXPECT_TRUE(page["runs"].is_array());  // no trial yet: no worker
+}
+
+}  // namespace
+}  // namespace krige
