@@ -291,6 +291,16 @@ void Scheduler::Handle(const std::string& worker_id, const wire::Message& messag
     TouchWorker(worker_id, 0, now);
     reports_.push_back(
         {{report->trial.trial_id, report->trial.attempt, worker_id}, report->scores});
+    // A pruner should decide before the next fold, not at the next tick: store it now.
+    const auto& assigned = workers_[worker_id]->trials;
+    const auto a = assigned.find(report->trial.trial_id);
+    if (a != assigned.end()) {
+      const auto slot = running_.find(a->second.experiment_id);
+      if (slot != running_.end() && !slot->second->experiment.spec.pruner.name.empty()) {
+        FlushReports();
+        Fill(worker_id, now);  // a pruned trial's slot is free again
+      }
+    }
   } else if (const auto* result = std::get_if<wire::Result>(&message)) {
     TouchWorker(worker_id, 0, now);
     OnResult(worker_id, *result, now);
