@@ -142,6 +142,7 @@ TEST_F(SdkPackageTest, PkgConfigBuildsTheExampleAndOptimizeRunsIt) {
   Run("PKG_CONFIG_PATH=" + pc + " make -C " + testing::SourceDir() +
       "/examples/sdk BUILD=" + build + " CXX='" + Launcher() + KRIGE_CXX + "'");
   RunAndCheck(build + "/branin");
+  EXPECT_NE(Run(build + "/ask_tell").find("best "), std::string::npos);
 }
 
 }  // namespace
