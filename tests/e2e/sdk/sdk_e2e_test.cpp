@@ -106,31 +106,38 @@ class SdkPackageTest : public ::testing::Test {
 };
 
 TEST_F(SdkPackageTest, FindPackageBuildsTheExampleAndOptimizeRunsIt) {
-  const std::string build = dir_.path() + "/example";
-  std::string configure = std::string(KRIGE_CMAKE) + " -S " + testing::SourceDir() +
-                          "/examples/sdk -B " + build + " -G '" + KRIGE_CMAKE_GENERATOR +
-                          "' -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + prefix_ +
-                          " -DCMAKE_CXX_COMPILER=" + KRIGE_CXX;
-  if (!Launcher().empty())
-    configure += std::string(" -DCMAKE_CXX_COMPILER_LAUNCHER=") + KRIGE_CXX_LAUNCHER;
-  const std::string out = Run(configure);
-  // It found the installed package, not the build tree.
-  EXPECT_NE(RunCommand("grep '^Krige_DIR' " + build + "/CMakeCache.txt").second.find(prefix_),
-            std::string::npos)
-      << out;
-  Run(std::string(KRIGE_CMAKE) + " --build " + build + " -j 2");
-  // Linked to the installed shared libraries.
-  const std::string ldd = Run("ldd " + build + "/branin");
-  EXPECT_NE(ldd.find(prefix_ + "/lib/libkrige_worker.so"), std::string::npos) << ldd;
-  RunAndCheck(build + "/branin");
-  // The in-process tuners from the same installation: gp's ask/tell loop, no server.
-  const std::string ask_tell = Run(build + "/ask_tell");
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(ask_tell, m, std::regex(R"(best (\S+) x=(\S+) y=(\S+))")))
-      << ask_tell;
-  EXPECT_DOUBLE_EQ(
-      std::strtod(m[1].str().c_str(), nullptr),
-      Branin(std::strtod(m[2].str().c_str(), nullptr), std::strtod(m[3].str().c_str(), nullptr)));
+  // Shared libraries (the default), then static ones (KRIGE_USE_STATIC_LIBS).
+  for (const bool static_libs : {false, true}) {
+    SCOPED_TRACE(static_libs ? "static" : "shared");
+    const std::string build = dir_.path() + (static_libs ? "/example-static" : "/example");
+    std::string configure = std::string(KRIGE_CMAKE) + " -S " + testing::SourceDir() +
+                            "/examples/sdk -B " + build + " -G '" + KRIGE_CMAKE_GENERATOR +
+                            "' -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + prefix_ +
+                            " -DCMAKE_CXX_COMPILER=" + KRIGE_CXX +
+                            " -DKRIGE_USE_STATIC_LIBS=" + (static_libs ? "ON" : "OFF");
+    if (!Launcher().empty())
+      configure += std::string(" -DCMAKE_CXX_COMPILER_LAUNCHER=") + KRIGE_CXX_LAUNCHER;
+    const std::string out = Run(configure);
+    // It found the installed package, not the build tree.
+    EXPECT_NE(RunCommand("grep '^Krige_DIR' " + build + "/CMakeCache.txt").second.find(prefix_),
+              std::string::npos)
+        << out;
+    Run(std::string(KRIGE_CMAKE) + " --build " + build + " -j 2");
+    const std::string ldd = Run("ldd " + build + "/branin");
+    if (static_libs)
+      EXPECT_EQ(ldd.find("libkrige"), std::string::npos) << ldd;
+    else
+      EXPECT_NE(ldd.find(prefix_ + "/lib/libkrige_worker.so"), std::string::npos) << ldd;
+    RunAndCheck(build + "/branin");
+    // The in-process tuners from the same installation: gp's ask/tell loop, no server.
+    const std::string ask_tell = Run(build + "/ask_tell");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(ask_tell, m, std::regex(R"(best (\S+) x=(\S+) y=(\S+))")))
+        << ask_tell;
+    EXPECT_DOUBLE_EQ(
+        std::strtod(m[1].str().c_str(), nullptr),
+        Branin(std::strtod(m[2].str().c_str(), nullptr), std::strtod(m[3].str().c_str(), nullptr)));
+  }
 }
 
 TEST_F(SdkPackageTest, PkgConfigBuildsTheExampleAndOptimizeRunsIt) {
@@ -142,6 +149,7 @@ TEST_F(SdkPackageTest, PkgConfigBuildsTheExampleAndOptimizeRunsIt) {
   Run("PKG_CONFIG_PATH=" + pc + " make -C " + testing::SourceDir() +
       "/examples/sdk BUILD=" + build + " CXX='" + Launcher() + KRIGE_CXX + "'");
   RunAndCheck(build + "/branin");
+  EXPECT_NE(Run(build + "/ask_tell").find("best "), std::string::npos);
 }
 
 }  // namespace
