@@ -368,3 +368,37 @@ TEST_F(CliCommandsTest, OnATerminalWatchDrawsABarAndCtrlCSaysHowToComeBack) {
 
 }  // namespace
 }  // namespace krige
+
+namespace krige {
+namespace {
+
+TEST_F(CliCommandsTest, StopPauseResumeAndRm) {
+  const std::int64_t id = Detach(WriteCommandSpec("sleep 1; echo score=0.5", 20, 2));
+  const std::string ids = std::to_string(id);
+  const auto [code, paused] = Krige("pause " + ids + " 2>&1");
+  ASSERT_EQ(code, 0) << paused;
+  EXPECT_THAT(paused, HasSubstr("experiment #" + ids + " \"cmd\": paused"));
+  EXPECT_EQ(client_->GetExperiment(id).state, ExperimentState::kPaused);
+  const auto [code2, resumed] = Krige("resume " + ids + " 2>&1");
+  ASSERT_EQ(code2, 0) << resumed;
+  EXPECT_THAT(resumed, HasSubstr(": running"));
+  const auto [code3, stopped] = Krige("stop " + ids + " 2>&1");
+  ASSERT_EQ(code3, 0) << stopped;
+  EXPECT_THAT(stopped, HasSubstr(": stopped"));
+  EXPECT_EQ(client_->GetExperiment(id).state, ExperimentState::kStopped);
+  // Watching a stopped experiment ends at once, with its state, exit 1.
+  const auto [code4, watched] = Krige("watch " + ids + " 2>&1");
+  EXPECT_EQ(code4, 1) << watched;
+  EXPECT_THAT(watched, HasSubstr("experiment #" + ids + " stopped"));
+  const auto [code5, removed] = Krige("rm " + ids + " 2>&1");
+  ASSERT_EQ(code5, 0) << removed;
+  EXPECT_THAT(removed, HasSubstr("experiment #" + ids + " deleted"));
+  const auto [code6, gone] = Krige("show " + ids + " 2>&1");
+  EXPECT_EQ(code6, 1) << gone;
+  EXPECT_THAT(gone, HasSubstr("not found"));
+  const auto [code7, unknown] = Krige("stop 999 2>&1");
+  EXPECT_EQ(code7, 1) << unknown;
+}
+
+}  // namespace
+}  // namespace krige
