@@ -286,6 +286,11 @@ int main(int argc, char** argv) {
     krige::service::StoredExperimentService service(
         *experiments, *trials, [&loop](std::int64_t id) { loop.PostExperimentCreated(id); },
         dataset_store.get(), workers.get());
+    service.SetControl([&loop](std::int64_t id, krige::service::ExperimentControl action) {
+      return loop.PostControl(id, action);
+    });
+    service.SetCheck(
+        [&tuners](const krige::ExperimentSpec& spec) { return tuners.CheckOptions(spec.tuner); });
     krige::service::StoredDatasetService datasets(*dataset_store);
     krige::service::StoredWorkerService worker_list(*workers);
     krige::web::RegisterApi(*router, service, datasets, auth, &worker_list);

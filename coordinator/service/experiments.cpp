@@ -1,6 +1,7 @@
 #include "experiments.hpp"
 
 #include <algorithm>
+#include <future>
 #include <set>
 
 #include "datasets.hpp"
@@ -50,8 +51,11 @@ void StoredExperimentService::NoteWaiting(std::vector<Experiment*> experiments) 
 }
 
 Experiment StoredExperimentService::Create(const ExperimentSpec& submitted) {
-  if (auto problems = Validate(submitted); !problems.empty())
-    throw ValidationError(std::move(problems));
+  auto problems = Validate(submitted);
+  for (auto& p : CheckModelHyperparameters(submitted)) problems.push_back(std::move(p));
+  if (check_)
+    for (auto& p : check_(submitted)) problems.push_back(std::move(p));
+  if (!problems.empty()) throw ValidationError(std::move(problems));
   ExperimentSpec spec = submitted;
   // Stored with the hash, so every trial of the experiment trains on the same bytes even if
   // the name is uploaded again later.
@@ -89,6 +93,36 @@ Trial StoredExperimentService::GetTrial(std::int64_t trial_id) {
   auto t = trials_.Get(trial_id);
   if (!t) throw Error(ErrorCode::kNotFound, "no trial " + std::to_string(trial_id), "id");
   return *t;
+}
+
+namespace {
+
+// Long enough for a scheduler thread busy with a slow fit; a request never hangs for good.
+constexpr auto kControlTimeout = std::chrono::seconds(30);
+
+}  // namespace
+
+void StoredExperimentService::RunControl(std::int64_t id, ExperimentControl action) {
+  if (!control_) throw Error(ErrorCode::kUnavailable, "experiments cannot be controlled here");
+  std::future<void> done = control_(id, action);
+  if (done.wait_for(kControlTimeout) != std::future_status::ready)
+    throw Error(ErrorCode::kUnavailable, "the scheduler did not answer in time; try again");
+  try {
+    done.get();
+  } catch (const std::future_error&) {
+    throw Error(ErrorCode::kUnavailable, "the server is shutting down");
+  }
+}
+
+Experiment StoredExperimentService::Control(std::int64_t id, ExperimentAction action) {
+  RunControl(id, action == ExperimentAction::kStop    ? ExperimentControl::kStop
+                 : action == ExperimentAction::kPause ? ExperimentControl::kPause
+                                                      : ExperimentControl::kResume);
+  return Get(id);
+}
+
+void StoredExperimentService::Delete(std::int64_t id) {
+  RunControl(id, ExperimentControl::kDelete);
 }
 
 bool StoredExperimentService::Healthy() {

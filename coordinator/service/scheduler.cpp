@@ -27,6 +27,9 @@ struct Scheduler::ExperimentSlot {
   int queued = 0;
   int created = 0;
   bool exhausted = false;  // the tuner has nothing more to propose
+  bool paused = false;     // hands out no trials; running ones are still recorded
+  bool succeeded = false;  // some trial has completed
+  int failures = 0;        // failed trials before any completed (max_failed_trials)
   std::string served;      // what a worker must serve to run its trials (krige::ServedKind)
 };
 
@@ -61,6 +64,39 @@ std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::MakeSlot(const Experiment&
   context.seed = experiment.spec.tuner.seed;
   context.options = experiment.spec.tuner.options;
   slot->tuner = tuners_.Create(experiment.spec.tuner.name, context);
+  slot->paused = experiment.state == ExperimentState::kPaused;
+  return slot;
+}
+
+std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::RebuildSlot(
+    const Experiment& experiment, const std::vector<Trial>& trials,
+    std::vector<const Trial*>& running) const {
+  auto slot = MakeSlot(experiment);
+  for (const Trial& t : trials) {
+    ++slot->created;
+    switch (t.state) {
+      case TrialState::kCompleted:
+        slot->history.completed.push_back({t.params, t.value.value_or(0.0)});
+        slot->succeeded = true;
+        break;
+      case TrialState::kFailed:
+        slot->history.failed.push_back(t.params);
+        if (t.error != kStoppedTrialError) ++slot->failures;
+        break;
+      case TrialState::kPruned:
+        slot->history.failed.push_back(t.params);
+        break;
+      case TrialState::kQueued:
+        ++slot->queued;
+        slot->pending[t.id] = t.params;
+        break;
+      case TrialState::kRunning:
+        ++slot->running;
+        slot->pending[t.id] = t.params;
+        running.push_back(&t);
+        break;
+    }
+  }
   return slot;
 }
 
@@ -80,43 +116,25 @@ void Scheduler::Recover(Clock::time_point now) {
   std::vector<std::pair<std::string, std::pair<std::int64_t, Assignment>>> assignments;
   for (auto& [e, trials] : stored) {
     std::unique_ptr<ExperimentSlot> slot;
+    std::vector<const Trial*> running_trials;
     try {
-      slot = MakeSlot(e);
+      slot = RebuildSlot(e, trials, running_trials);
     } catch (const Error& error) {
       spdlog::error("experiment {}: cannot resume: {}", e.id, error.what());
       experiments_.SetState(e.id, ExperimentState::kFailed);
       continue;
     }
-    for (Trial& t : trials) {
-      ++slot->created;
-      switch (t.state) {
-        case TrialState::kCompleted:
-          slot->history.completed.push_back({t.params, t.value.value_or(0.0)});
-          break;
-        case TrialState::kFailed:
-        case TrialState::kPruned:
-          slot->history.failed.push_back(t.params);
-          break;
-        case TrialState::kQueued:
-          ++slot->queued;
-          slot->pending[t.id] = t.params;
-          break;
-        case TrialState::kRunning: {
-          ++slot->running;
-          slot->pending[t.id] = t.params;
-          // Its worker may still be at work: a lease it already had runs on; otherwise it
-          // gets one lease, from now, to show up.
-          Assignment a{t.attempt, e.id, now};
-          const auto w = workers_.find(t.worker);
-          if (w != workers_.end()) {
-            const auto known = w->second->trials.find(t.id);
-            if (known != w->second->trials.end() && known->second.attempt == t.attempt)
-              a.last_listed = known->second.last_listed;
-          }
-          assignments.push_back({t.worker, {t.id, a}});
-          break;
-        }
+    for (const Trial* t : running_trials) {
+      // Its worker may still be at work: a lease it already had runs on; otherwise it gets
+      // one lease, from now, to show up.
+      Assignment a{t->attempt, e.id, now};
+      const auto w = workers_.find(t->worker);
+      if (w != workers_.end()) {
+        const auto known = w->second->trials.find(t->id);
+        if (known != w->second->trials.end() && known->second.attempt == t->attempt)
+          a.last_listed = known->second.last_listed;
       }
+      assignments.push_back({t->worker, {t->id, a}});
     }
     spdlog::info("resumed experiment {} ({}): {} trials, {} running, {} queued", e.id, e.spec.name,
                  slot->created, slot->running, slot->queued);
@@ -234,9 +252,10 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
   const storage::TrialKey key{result.trial.trial_id, result.trial.attempt, worker_id};
   storage::RecordOutcome outcome;
   std::optional<double> value;
+  const std::string not_finite = "the objective is not a finite number";
   try {
     if (!std::isfinite(result.value)) {
-      outcome = trials_.Fail(key, "the objective is not a finite number");
+      outcome = trials_.Fail(key, not_finite);
     } else {
       outcome = trials_.Complete(key, result.value, result.metrics, result.steps);
       value = result.value;
@@ -251,7 +270,11 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
   outbox_.Send(worker_id, wire::Ack{result.trial, outcome.recorded != storage::Recorded::kStale});
   // A duplicate whose first record this scheduler never saw (its commit's answer was lost
   // with the connection) is applied now.
-  if (outcome.recorded != storage::Recorded::kStale) Finished(result.trial, outcome, value);
+  if (outcome.recorded != storage::Recorded::kStale) {
+    Finished(result.trial, outcome, value, not_finite);
+  } else {
+    Release(worker_id, result.trial);
+  }
   Fill(worker_id, now);
 }
 
@@ -268,12 +291,25 @@ void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
   outbox_.Send(worker_id, wire::Ack{fail.trial, outcome.recorded != storage::Recorded::kStale});
   if (outcome.recorded == storage::Recorded::kAccepted)
     spdlog::info("trial {} failed: {}", fail.trial.trial_id, fail.error);
-  if (outcome.recorded != storage::Recorded::kStale) Finished(fail.trial, outcome, std::nullopt);
+  if (outcome.recorded != storage::Recorded::kStale) {
+    Finished(fail.trial, outcome, std::nullopt, fail.error);
+  } else {
+    Release(worker_id, fail.trial);
+  }
   Fill(worker_id, now);
 }
 
+void Scheduler::Release(const std::string& worker_id, const wire::TrialRef& ref) {
+  const auto w = workers_.find(worker_id);
+  if (w == workers_.end()) return;
+  const auto t = w->second->trials.find(ref.trial_id);
+  if (t == w->second->trials.end() || t->second.attempt != ref.attempt) return;
+  w->second->trials.erase(t);
+  owner_.erase(ref.trial_id);
+}
+
 void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome& outcome,
-                         const std::optional<double>& value) {
+                         const std::optional<double>& value, const std::string& error) {
   const auto owner = owner_.find(ref.trial_id);
   if (outcome.recorded == storage::Recorded::kDuplicate && owner == owner_.end()) return;
   if (owner != owner_.end()) {
@@ -285,11 +321,14 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
   if (it == running_.end()) return;
   ExperimentSlot& slot = *it->second;
   const auto pending = slot.pending.find(ref.trial_id);
+  bool failed_now = false;
   if (pending != slot.pending.end()) {
     if (value) {
       slot.history.completed.push_back({pending->second, *value});
+      slot.succeeded = true;
     } else {
       slot.history.failed.push_back(pending->second);
+      failed_now = true;
     }
     slot.pending.erase(pending);
     --slot.running;
@@ -297,6 +336,8 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
   if (outcome.experiment_finished) {
     spdlog::info("experiment {} completed", outcome.experiment_id);
     Forget(outcome.experiment_id);
+  } else if (failed_now && CountFailure(outcome.experiment_id, error)) {
+    return;
   } else if (slot.pending.empty() &&
              (slot.exhausted || (outcome.recorded == storage::Recorded::kDuplicate &&
                                  slot.created >= slot.experiment.spec.max_trials))) {
@@ -307,6 +348,109 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
 
 void Scheduler::Forget(std::int64_t experiment_id) {
   running_.erase(experiment_id);
+}
+
+bool Scheduler::CountFailure(std::int64_t experiment_id, const std::string& error) {
+  const auto it = running_.find(experiment_id);
+  if (it == running_.end()) return false;
+  ExperimentSlot& slot = *it->second;
+  if (slot.succeeded) return false;
+  ++slot.failures;
+  const int max = slot.experiment.spec.max_failed_trials;
+  if (max <= 0 || slot.failures < max) return false;
+  const std::string message = std::to_string(slot.failures) +
+                              " trials failed before any succeeded (max_failed_trials " +
+                              std::to_string(max) + "); the last one: " + error.substr(0, 2048);
+  spdlog::warn("experiment {} failed: {}", experiment_id, message);
+  End(experiment_id, ExperimentState::kFailed, message, "experiment failed");
+  return true;
+}
+
+void Scheduler::End(std::int64_t experiment_id, ExperimentState to, const std::string& error,
+                    const std::string& trial_error) {
+  experiments_.Transition(experiment_id, {ExperimentState::kRunning, ExperimentState::kPaused}, to,
+                          error, trial_error);
+  // The store has ended the trials; their workers are told to stop. Each slot stays busy
+  // until its worker answers (a FAIL or RESULT, then discarded), so no worker gets more trials
+  // than it has slots while a killed trial winds down.
+  for (const auto& [worker_id, worker] : workers_)
+    for (const auto& [trial_id, a] : worker->trials)
+      if (a.experiment_id == experiment_id)
+        outbox_.Send(worker_id, wire::Prune{{trial_id, a.attempt}});
+  Forget(experiment_id);
+}
+
+void Scheduler::Control(std::int64_t id, ExperimentControl action, Clock::time_point now) {
+  if (!in_sync_) Recover(now);  // throws while the store does not answer
+  const auto e = experiments_.Get(id);
+  if (!e) throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(id), "id");
+  const ExperimentState state = e->state;
+  const auto refuse = [&](const char* verb) {
+    throw Error(ErrorCode::kFailedPrecondition, "experiment " + std::to_string(id) + " is " +
+                                                    std::string(ExperimentStateName(state)) +
+                                                    ": it cannot be " + verb);
+  };
+  const bool active = state == ExperimentState::kRunning || state == ExperimentState::kPaused;
+  switch (action) {
+    case ExperimentControl::kStop:
+      if (state == ExperimentState::kStopped) return;
+      if (!active) refuse("stopped");
+      End(id, ExperimentState::kStopped, "", kStoppedTrialError);
+      spdlog::info("experiment {} stopped", id);
+      return;
+    case ExperimentControl::kPause: {
+      if (state == ExperimentState::kPaused) return;
+      if (state != ExperimentState::kRunning) refuse("paused");
+      if (!experiments_.Transition(id, {ExperimentState::kRunning}, ExperimentState::kPaused, "",
+                                   ""))
+        refuse("paused");
+      const auto it = running_.find(id);
+      if (it != running_.end()) {
+        it->second->paused = true;
+        it->second->experiment.state = ExperimentState::kPaused;
+      }
+      spdlog::info("experiment {} paused", id);
+      return;
+    }
+    case ExperimentControl::kResume: {
+      if (state == ExperimentState::kRunning) return;
+      if (state != ExperimentState::kPaused && state != ExperimentState::kStopped)
+        refuse("resumed");
+      // A stopped experiment is out of memory: its history is read back (before the store
+      // changes, so that a failure leaves it stopped).
+      std::unique_ptr<ExperimentSlot> rebuilt;
+      std::vector<Trial> trials;
+      if (!running_.count(id)) {
+        trials = trials_.ListAll(id);
+        std::vector<const Trial*> running;
+        rebuilt = RebuildSlot(*e, trials, running);
+      }
+      if (!experiments_.Transition(id, {ExperimentState::kPaused, ExperimentState::kStopped},
+                                   ExperimentState::kRunning, "", ""))
+        refuse("resumed");
+      if (rebuilt) running_[id] = std::move(rebuilt);
+      ExperimentSlot& slot = *running_.at(id);
+      slot.paused = false;
+      slot.experiment.state = ExperimentState::kRunning;
+      spdlog::info("experiment {} resumed: {} trials so far", id, slot.created);
+      // Its budget may have run out while it was paused.
+      if (slot.pending.empty() &&
+          (slot.exhausted || slot.created >= slot.experiment.spec.max_trials) &&
+          experiments_.FinishIfDone(id, slot.exhausted)) {
+        Forget(id);
+        return;
+      }
+      FillAll(now);
+      return;
+    }
+    case ExperimentControl::kDelete:
+      if (active) End(id, ExperimentState::kStopped, "", kStoppedTrialError);
+      if (!experiments_.Delete(id))
+        throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(id), "id");
+      Forget(id);
+      spdlog::info("experiment {} deleted", id);
+      return;
+  }
 }
 
 bool Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
@@ -336,7 +480,11 @@ bool Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
     spdlog::warn("trial {} failed after {} attempts: {}", trial_id, a.attempt, reason);
     slot.history.failed.push_back(slot.pending[trial_id]);
     slot.pending.erase(trial_id);
-    if (outcome.experiment_finished) Forget(a.experiment_id);
+    if (outcome.experiment_finished) {
+      Forget(a.experiment_id);
+    } else {
+      CountFailure(a.experiment_id, reason);
+    }
   }
   return true;
 }
@@ -457,7 +605,7 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
 
   for (ExperimentSlot* slot : order) {
     const ExperimentSpec& spec = slot->experiment.spec;
-    if (slot->running >= spec.parallelism) continue;
+    if (slot->paused || slot->running >= spec.parallelism) continue;
     if (worker.only_experiment != 0 && worker.only_experiment != slot->experiment.id) continue;
     if (!worker.kinds.count(slot->served)) continue;
     std::optional<Trial> trial;

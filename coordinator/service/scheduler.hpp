@@ -44,6 +44,12 @@ struct SchedulerOptions {
   std::function<Clock::time_point()> clock = [] { return Clock::now(); };
 };
 
+// What a user asks of an experiment (REST: POST .../stop|pause|resume, DELETE).
+enum class ExperimentControl { kStop, kPause, kResume, kDelete };
+
+// The error of the trials a stop ends (they end failed, as W&B shows a killed run).
+inline constexpr const char* kStoppedTrialError = "experiment stopped";
+
 class Scheduler {
  public:
   Scheduler(storage::ExperimentRepository& experiments, storage::TrialRepository& trials,
@@ -62,6 +68,16 @@ class Scheduler {
   bool in_sync() const { return in_sync_; }
   void OnMessage(const std::string& worker_id, const wire::Message& message, Clock::time_point now);
   void OnExperimentCreated(std::int64_t experiment_id, Clock::time_point now);
+  // Applies a control request; the store changes first, then this scheduler's memory, so the
+  // two never disagree. Stop (from running or paused): the experiment ends stopped, its queued
+  // and running trials end failed ("experiment stopped") and the workers running them are
+  // sent PRUNE (their slots count as busy until they answer). Pause (from running): no new
+  // trials; running ones finish and are recorded. Resume (from paused or stopped): the tuner
+  // continues from the stored history. Delete (any state): stop, then remove it and its trials.
+  // Repeating a transition already made changes nothing. Throws Error(kNotFound) for an
+  // unknown id, Error(kFailedPrecondition) for a transition its state does not allow, and the
+  // store's errors (the caller then calls StoreFailed).
+  void Control(std::int64_t experiment_id, ExperimentControl action, Clock::time_point now);
   // Writes buffered REPORTs, expires leases and hands out work; call a few times per second.
   void Tick(Clock::time_point now);
 
@@ -77,6 +93,17 @@ class Scheduler {
   };
 
   std::unique_ptr<ExperimentSlot> MakeSlot(const Experiment& experiment) const;
+  // A slot with the history of `trials`; their queued ones counted. Running ones are returned
+  // in `running` (the caller decides their leases).
+  std::unique_ptr<ExperimentSlot> RebuildSlot(const Experiment& experiment,
+                                              const std::vector<Trial>& trials,
+                                              std::vector<const Trial*>& running) const;
+  // Moves a running or paused experiment to stopped or failed (store first), tells the
+  // workers of its running trials to stop, and forgets it.
+  void End(std::int64_t experiment_id, ExperimentState to, const std::string& error,
+           const std::string& trial_error);
+  // A trial whose result or failure the store discarded is no longer this worker's.
+  void Release(const std::string& worker_id, const wire::TrialRef& ref);
   void AddExperiment(const Experiment& experiment);
   bool Usable(const WorkerSlot& worker, Clock::time_point now) const;
   void FlushReports();
@@ -87,7 +114,10 @@ class Scheduler {
   void OnResult(const std::string& worker_id, const wire::Result& result, Clock::time_point now);
   void OnFail(const std::string& worker_id, const wire::Fail& fail, Clock::time_point now);
   void Finished(const wire::TrialRef& ref, const storage::RecordOutcome& outcome,
-                const std::optional<double>& value);
+                const std::optional<double>& value, const std::string& error = "");
+  // Counts a failure towards max_failed_trials; fails the experiment when it is reached.
+  // Returns true when the experiment was failed (and forgotten).
+  bool CountFailure(std::int64_t experiment_id, const std::string& error);
   // Each returns false, leaving the state as it was, when the store did not answer.
   bool Expire(const std::string& worker_id, std::int64_t trial_id, const std::string& reason);
   bool DropWorker(const std::string& worker_id, const std::string& reason);

@@ -5,6 +5,8 @@
 
 #include <condition_variable>
 #include <deque>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -24,6 +26,9 @@ class SchedulerLoop {
   // Thread-safe.
   void PostMessage(std::string worker_id, wire::Message message, Clock::time_point received);
   void PostExperimentCreated(std::int64_t experiment_id);
+  // Runs Scheduler::Control on the scheduler thread; the future holds its outcome (the
+  // exception it threw, if any).
+  std::future<void> PostControl(std::int64_t experiment_id, ExperimentControl action);
 
  private:
   struct MessageEvent {
@@ -34,9 +39,15 @@ class SchedulerLoop {
   struct CreatedEvent {
     std::int64_t experiment_id;
   };
-  using Event = std::variant<MessageEvent, CreatedEvent>;
+  struct ControlEvent {
+    std::int64_t experiment_id;
+    ExperimentControl action;
+    std::shared_ptr<std::promise<void>> done;
+  };
+  using Event = std::variant<MessageEvent, CreatedEvent, ControlEvent>;
 
   void Run();
+  void RunControl(const ControlEvent& control);
   void Post(Event event);
 
   Scheduler& scheduler_;

@@ -468,6 +468,7 @@ Json ToJson(const ExperimentSpec& s) {
   j["max_trials"] = s.max_trials;
   j["parallelism"] = s.parallelism;
   j["max_attempts"] = s.max_attempts;
+  j["max_failed_trials"] = s.max_failed_trials;
   j["space"] = ToJson(s.space);
   j["training"] = ToJson(s.training);
   return j;
@@ -491,7 +492,7 @@ ExperimentSpec SpecFromJson(const Json& j) {
   std::vector<FieldProblem> document;
   CheckDocument(j, "", 0, document);
   r.AllowOnly({"name", "objective", "tuner", "max_trials", "parallelism", "max_attempts", "space",
-               "training"});
+               "training", "max_failed_trials"});
   r.String("name", s.name, true);
   if (r.Has("objective")) {
     Reader o(r.At("objective"), "objective", problems);
@@ -542,6 +543,7 @@ ExperimentSpec SpecFromJson(const Json& j) {
   r.Integer("max_trials", s.max_trials, false, 1, limits::kMaxTrials);
   r.Integer("parallelism", s.parallelism, false, 1, limits::kMaxParallelism);
   r.Integer("max_attempts", s.max_attempts, false, 1, limits::kMaxAttempts);
+  r.Integer("max_failed_trials", s.max_failed_trials, false, 0, limits::kMaxTrials);
   if (r.Has("space")) {
     const Json& sp = r.At("space");
     if (!sp.is_object()) {
@@ -694,6 +696,7 @@ Json ToJson(const Experiment& e) {
   j["best"] = e.best ? ToJson(*e.best) : Json();
   j["created_at"] = e.created_at;
   j["finished_at"] = e.finished_at;
+  j["error"] = e.error;
   if (!e.waiting.empty()) j["waiting"] = e.waiting;
   return j;
 }
@@ -712,6 +715,7 @@ Experiment ExperimentFromJson(const Json& j) {
   if (j.contains("best") && j["best"].is_object()) e.best = TrialFromJson(j["best"]);
   e.created_at = j.value("created_at", "");
   e.finished_at = j.value("finished_at", "");
+  e.error = j.value("error", "");
   e.waiting = j.value("waiting", "");
   return e;
 }

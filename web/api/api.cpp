@@ -17,6 +17,10 @@ void RegisterApi(http::Router& router, service::ExperimentService& service,
   router.Add("GET", "/api/v1/experiments/{id}", R::kRead, GetExperiment(service));
   router.Add("GET", "/api/v1/experiments/{id}/trials", R::kRead, ListTrials(service));
   router.Add("GET", "/api/v1/experiments/{id}/best", R::kRead, GetBestTrial(service));
+  router.Add("POST", "/api/v1/experiments/{id}/stop", R::kWrite, StopExperiment(service));
+  router.Add("POST", "/api/v1/experiments/{id}/pause", R::kWrite, PauseExperiment(service));
+  router.Add("POST", "/api/v1/experiments/{id}/resume", R::kWrite, ResumeExperiment(service));
+  router.Add("DELETE", "/api/v1/experiments/{id}", R::kWrite, DeleteExperiment(service));
   router.Add("GET", "/api/v1/trials/{id}", R::kRead, GetTrial(service));
   router.Add("GET", "/api/v1/experiments/{id}/trials/{number}", R::kRead,
              GetTrialByNumber(service));

@@ -16,6 +16,10 @@ http::Handler CreateExperiment(service::ExperimentService& service);
 http::Handler ListExperiments(service::ExperimentService& service);
 http::Handler GetExperiment(service::ExperimentService& service);
 http::Handler GetBestTrial(service::ExperimentService& service);
+http::Handler StopExperiment(service::ExperimentService& service);
+http::Handler PauseExperiment(service::ExperimentService& service);
+http::Handler ResumeExperiment(service::ExperimentService& service);
+http::Handler DeleteExperiment(service::ExperimentService& service);
 
 // trials.cpp
 http::Handler ListTrials(service::ExperimentService& service);

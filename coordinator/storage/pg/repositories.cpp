@@ -83,7 +83,8 @@ Experiment RowToExperiment(const pqxx::row& r, SpecCache& specs) {
   e.counts.completed = r[7].as<int>();
   e.counts.failed = r[8].as<int>();
   e.counts.pruned = r[9].as<int>();
-  if (!r[10].is_null()) e.best = RowToTrial(r, 10);
+  e.error = r[10].as<std::string>();
+  if (!r[11].is_null()) e.best = RowToTrial(r, 11);
   return e;
 }
 
@@ -188,6 +189,32 @@ class PgExperimentRepository : public ExperimentRepository {
       if (w.exec_prepared("experiment_set_state", id, ExperimentStateName(state).data()).empty())
         throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(id));
       w.commit();
+    });
+  }
+
+  bool Transition(std::int64_t id, const std::vector<ExperimentState>& from, ExperimentState to,
+                  const std::string& error, const std::string& trial_error) override {
+    std::string states;
+    for (const auto s : from)
+      states += (states.empty() ? "" : ",") + std::string(ExperimentStateName(s));
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const char* name = ExperimentStateName(to).data();
+      if (w.exec_prepared("experiment_transition", id, name, error, states).empty()) return false;
+      if (to == ExperimentState::kStopped || to == ExperimentState::kFailed)
+        w.exec_prepared0("experiment_end_trials", id, trial_error);
+      w.commit();
+      return true;
+    });
+  }
+
+  bool Delete(std::int64_t id) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      w.exec_prepared0("experiment_clear_best", id);
+      const bool deleted = !w.exec_prepared("experiment_delete", id).empty();
+      w.commit();
+      return deleted;
     });
   }
 

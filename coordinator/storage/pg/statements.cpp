@@ -23,7 +23,7 @@ const std::string kTrialCols = kTrialColumns;
 // number of trials.
 const std::string kExperimentSelect =
     "SELECT e.id, e.spec::text, e.state, " KRIGE_TS("e.created_at") ", " KRIGE_TS(
-        "e.finished_at") ", e.n_queued, e.n_running, e.n_completed, e.n_failed, e.n_pruned, " +
+        "e.finished_at") ", e.n_queued, e.n_running, e.n_completed, e.n_failed, e.n_pruned, e.error, " +
     std::string(kTrialColumns) +
     " FROM experiments e"
     " LEFT JOIN trials t ON t.id = e.best_trial_id ";
@@ -39,7 +39,8 @@ void PrepareStatements(pqxx::connection& c) {
   c.prepare("experiment_list", kExperimentSelect +
                                    "WHERE ($1::text IS NULL OR e.state = $1) AND e.id < $2 "
                                    "ORDER BY e.id DESC LIMIT $3");
-  c.prepare("experiment_running", kExperimentSelect + "WHERE e.state = 'running' ORDER BY e.id");
+  c.prepare("experiment_running",
+            kExperimentSelect + "WHERE e.state IN ('running', 'paused') ORDER BY e.id");
   c.prepare("experiment_finish_if_done",
             "UPDATE experiments SET state = 'completed', finished_at = now() "
             "WHERE id = $1 AND state = 'running' AND (trials_created >= max_trials OR $2) "
@@ -48,6 +49,17 @@ void PrepareStatements(pqxx::connection& c) {
   c.prepare("experiment_set_state",
             "UPDATE experiments SET state = $2, finished_at = CASE WHEN $2 IN ('completed', "
             "'stopped', 'failed') THEN now() ELSE NULL END WHERE id = $1 RETURNING id");
+  // $4: the states it may leave, comma-separated.
+  c.prepare("experiment_transition",
+            "UPDATE experiments SET state = $2, error = $3, finished_at = CASE WHEN $2 IN "
+            "('completed', 'stopped', 'failed') THEN now() ELSE NULL END "
+            "WHERE id = $1 AND state = ANY (string_to_array($4, ',')) RETURNING id");
+  c.prepare("experiment_end_trials",
+            "UPDATE trials SET state = 'failed', error = $2, finished_at = now() "
+            "WHERE experiment_id = $1 AND state IN ('queued', 'running')");
+  // best_trial_id first: its foreign key would otherwise act on the row being deleted.
+  c.prepare("experiment_clear_best", "UPDATE experiments SET best_trial_id = NULL WHERE id = $1");
+  c.prepare("experiment_delete", "DELETE FROM experiments WHERE id = $1 RETURNING id");
   c.prepare("experiment_update_best",
             "UPDATE experiments e SET best_trial_id = $2 WHERE e.id = $1 AND ("
             "e.best_trial_id IS NULL OR EXISTS (SELECT 1 FROM trials b WHERE b.id = "

@@ -75,6 +75,9 @@ struct ExperimentSpec {
   int max_trials = 20;
   int parallelism = 1;
   int max_attempts = 3;  // a trial whose worker is lost is retried up to this many attempts
+  // This many failed trials before any trial succeeds fail the experiment (state failed, with
+  // the trials' error) instead of burning the budget on a deterministic failure; 0: never.
+  int max_failed_trials = 5;
   SearchSpace space;
   TrainingSpec training;
 };
@@ -82,8 +85,19 @@ struct ExperimentSpec {
 // Every problem in the spec, each with its field path; empty when the spec is valid.
 std::vector<FieldProblem> Validate(const ExperimentSpec& spec);
 
+// The names in `space` and `training.params` that the spec's built-in model (kind cv) does not
+// take, each at its field path ("space.gama": "logistic_regression has no hyperparameter
+// 'gama' (it has C, penalty, ...)"); empty for other kinds and unknown models (Validate reports
+// those). The server refuses such specs at submission (they would fail every trial); it is
+// apart from Validate so that a spec's structure can be checked on its own.
+std::vector<FieldProblem> CheckModelHyperparameters(const ExperimentSpec& spec);
+
 // Names known to the built-in worker (used by validation and the worker alike).
 const std::vector<std::string>& KnownModels();
+// The hyperparameters built-in model `model` takes (scikit-learn's / XGBoost's names), or
+// nullptr for an unknown model. The one list: validation rejects other names at submission,
+// and the trainers in worker/training read only these (tests check both directions).
+const std::vector<std::string>* ModelHyperparameters(const std::string& model);
 const std::vector<std::string>& KnownMetrics();
 // True when a larger value of `metric` is better.
 bool MetricIsGreaterBetter(const std::string& metric);

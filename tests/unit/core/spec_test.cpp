@@ -278,3 +278,44 @@ TEST(SpecTest, ExpandingYamlAliasesAndHugeScalarsAreBounded) {
 }
 }  // namespace
 }  // namespace krige
+
+namespace krige {
+namespace {
+
+TEST(SpecTest, UnknownHyperparametersOfABuiltinModelAreRefusedWithTheirPaths) {
+  Json j = YamlToJson(kGoodYaml);
+  j["space"]["gama"] = {{"type", "float"}, {"low", 0.1}, {"high", 1.0}};
+  j["training"]["params"] = {{"max_iter", 100}, {"tol", 1e-3}};
+  EXPECT_THAT(ProblemsOf(j), ::testing::IsEmpty()) << "Validate checks the structure only";
+  const auto problems = CheckModelHyperparameters(SpecFromJson(j));
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(problems[0].field, "space.gama");
+  EXPECT_EQ(problems[1].field, "space.iters");
+  EXPECT_THAT(problems[0].message,
+              HasSubstr("logistic_regression has no hyperparameter 'gama' (it has C, penalty, "));
+  EXPECT_EQ(problems[2].field, "training.params.max_iter");
+  // Commands take any parameter names.
+  j["training"] = {{"kind", "command"}, {"command", {"train", "{gama}"}}};
+  EXPECT_THAT(CheckModelHyperparameters(SpecFromJson(j)), ::testing::IsEmpty());
+}
+
+TEST(SpecTest, MaxFailedTrialsDefaultsRoundTripsAndIsBounded) {
+  Json j = YamlToJson(kGoodYaml);
+  EXPECT_EQ(SpecFromJson(j).max_failed_trials, 5);
+  j["max_failed_trials"] = 0;
+  const ExperimentSpec s = SpecFromJson(j);
+  EXPECT_EQ(s.max_failed_trials, 0);
+  EXPECT_EQ(SpecFromJson(ToJson(s)).max_failed_trials, 0);
+  for (const Json bad : {Json(-1), Json(1000001), Json("five")}) {
+    j["max_failed_trials"] = bad;
+    const auto problems = ProblemsOf(j);
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_EQ(problems[0].field, "max_failed_trials");
+  }
+  ExperimentSpec direct = SpecFromJson(YamlToJson(kGoodYaml));
+  direct.max_failed_trials = -3;
+  EXPECT_THAT(Validate(direct), Contains(Field(&FieldProblem::field, "max_failed_trials")));
+}
+
+}  // namespace
+}  // namespace krige

@@ -53,12 +53,20 @@ class ExperimentRepository {
   virtual Experiment Create(const ExperimentSpec& spec) = 0;
   virtual std::optional<Experiment> Get(std::int64_t id) = 0;
   virtual service::ExperimentPage List(const service::ExperimentQuery& query) = 0;
-  // Experiments the scheduler serves, oldest first.
+  // Experiments the scheduler serves (running or paused), oldest first.
   virtual std::vector<Experiment> ListRunning() = 0;
   // Completes a running experiment with no active trials when it has used its budget, or
   // unconditionally when `exhausted` (its tuner has nothing more to propose).
   virtual bool FinishIfDone(std::int64_t id, bool exhausted) = 0;
   virtual void SetState(std::int64_t id, ExperimentState state) = 0;
+  // Moves the experiment from one of `from` to `to` and stores `error` on it ("" clears it),
+  // in one transaction; false, changing nothing, when its state is none of `from`. Entering
+  // stopped or failed also ends its queued and running trials: failed, with `trial_error`.
+  virtual bool Transition(std::int64_t id, const std::vector<ExperimentState>& from,
+                          ExperimentState to, const std::string& error,
+                          const std::string& trial_error) = 0;
+  // Removes the experiment with its trials and their metrics; false when there is none.
+  virtual bool Delete(std::int64_t id) = 0;
   virtual bool Ping() = 0;
 };
 
