@@ -314,6 +314,15 @@ TEST_F(CliCommandsTest, ValidateVersionAndDidYouMean) {
   EXPECT_EQ(code3, 1);
   EXPECT_THAT(unreadable,
               HasSubstr("training.dataset: cannot read " + dir_.path() + "/nowhere.csv"));
+  // A hyperparameter the model does not have: every trial would fail, so it is a problem.
+  const std::string typo = dir_.path() + "/typo.yaml";
+  std::ofstream(typo) << "name: typo\nobjective: {metric: accuracy}\n"
+                         "space: {gama: {type: float, low: 0.1, high: 1}}\n"
+                         "training: {dataset: "
+                      << testing::SourceDir() << "/examples/data/breast_cancer.csv, model: svc}\n";
+  const auto [code_typo, typo_out] = Krige("validate " + typo + " 2>&1");
+  EXPECT_EQ(code_typo, 1) << typo_out;
+  EXPECT_THAT(typo_out, HasSubstr("space.gama: "));
 
   // run gets the same did-you-mean, from the server's decoder as much as the client's.
   const auto [code4, run] = Krige("run " + bad + " 2>&1");
