@@ -457,9 +457,13 @@ int Workers(const Globals& g, bool json, std::ostream& out, std::ostream& err) {
 int ValidateSpec(const std::string& spec_path, std::ostream& out, std::ostream& err) {
   try {
     ExperimentSpec spec = LoadSpecFile(spec_path);
+    // What the server checks at submission besides the decoder's checks, and what only this
+    // machine can: that a dataset path is readable.
+    std::vector<FieldProblem> problems = CheckModelHyperparameters(spec);
     ResolveDatasetPath(spec, spec_path, std::filesystem::current_path().string());
     if (DatasetIsPath(spec) && !std::ifstream(spec.training.dataset))
-      throw ValidationError({{"training.dataset", "cannot read " + spec.training.dataset}});
+      problems.push_back({"training.dataset", "cannot read " + spec.training.dataset});
+    if (!problems.empty()) throw ValidationError(std::move(problems));
     out << spec_path << ": valid (" << spec.space.size() << " parameters, tuner " << spec.tuner.name
         << ", " << spec.max_trials << " trials, " << spec.training.kind;
     if (spec.training.kind == "cv") out << " " << spec.training.model;

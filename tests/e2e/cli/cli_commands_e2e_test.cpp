@@ -278,7 +278,14 @@ TEST_F(CliCommandsTest, AFailedTrialsErrorIsPrintedOnce) {
     const std::string line = "trial #" + std::to_string(n) + " failed (attempt 1 on w";
     EXPECT_EQ(Count(out, line), 1) << line << "\n" << out;
   }
-  EXPECT_EQ(Count(out, "bad input: x out of range"), 3) << out;
+  // Each such line carries the trial's error (the experiment's own end may quote it again).
+  std::istringstream lines(out);
+  int with_error = 0;
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("trial #", 0) == 0 &&
+        line.find("bad input: x out of range") != std::string::npos)
+      ++with_error;
+  EXPECT_EQ(with_error, 3) << out;
   // And `krige trial` shows that error in full.
   const std::int64_t id = client_->ListExperiments(1).front().id;
   const auto [code2, detail] = Krige("trial " + std::to_string(id) + " 1");
@@ -314,6 +321,15 @@ TEST_F(CliCommandsTest, ValidateVersionAndDidYouMean) {
   EXPECT_EQ(code3, 1);
   EXPECT_THAT(unreadable,
               HasSubstr("training.dataset: cannot read " + dir_.path() + "/nowhere.csv"));
+  // A hyperparameter the model does not have: every trial would fail, so it is a problem.
+  const std::string typo = dir_.path() + "/typo.yaml";
+  std::ofstream(typo) << "name: typo\nobjective: {metric: accuracy}\n"
+                         "space: {gama: {type: float, low: 0.1, high: 1}}\n"
+                         "training: {dataset: "
+                      << testing::SourceDir() << "/examples/data/breast_cancer.csv, model: svc}\n";
+  const auto [code_typo, typo_out] = Krige("validate " + typo + " 2>&1");
+  EXPECT_EQ(code_typo, 1) << typo_out;
+  EXPECT_THAT(typo_out, HasSubstr("space.gama: "));
 
   // run gets the same did-you-mean, from the server's decoder as much as the client's.
   const auto [code4, run] = Krige("run " + bad + " 2>&1");
@@ -364,6 +380,40 @@ TEST_F(CliCommandsTest, OnATerminalWatchDrawsABarAndCtrlCSaysHowToComeBack) {
   EXPECT_THAT(watcher.Log(), HasSubstr("krige watch " + std::to_string(slow)));
   EXPECT_THAT(watcher.Log(), HasSubstr("krige stop " + std::to_string(slow)));
   EXPECT_EQ(client_->GetExperiment(slow).state, ExperimentState::kRunning);
+}
+
+}  // namespace
+}  // namespace krige
+
+namespace krige {
+namespace {
+
+TEST_F(CliCommandsTest, StopPauseResumeAndRm) {
+  const std::int64_t id = Detach(WriteCommandSpec("sleep 1; echo score=0.5", 20, 2));
+  const std::string ids = std::to_string(id);
+  const auto [code, paused] = Krige("pause " + ids + " 2>&1");
+  ASSERT_EQ(code, 0) << paused;
+  EXPECT_THAT(paused, HasSubstr("experiment #" + ids + " \"cmd\": paused"));
+  EXPECT_EQ(client_->GetExperiment(id).state, ExperimentState::kPaused);
+  const auto [code2, resumed] = Krige("resume " + ids + " 2>&1");
+  ASSERT_EQ(code2, 0) << resumed;
+  EXPECT_THAT(resumed, HasSubstr(": running"));
+  const auto [code3, stopped] = Krige("stop " + ids + " 2>&1");
+  ASSERT_EQ(code3, 0) << stopped;
+  EXPECT_THAT(stopped, HasSubstr(": stopped"));
+  EXPECT_EQ(client_->GetExperiment(id).state, ExperimentState::kStopped);
+  // Watching a stopped experiment ends at once, with its state, exit 1.
+  const auto [code4, watched] = Krige("watch " + ids + " 2>&1");
+  EXPECT_EQ(code4, 1) << watched;
+  EXPECT_THAT(watched, HasSubstr("experiment #" + ids + " stopped"));
+  const auto [code5, removed] = Krige("rm " + ids + " 2>&1");
+  ASSERT_EQ(code5, 0) << removed;
+  EXPECT_THAT(removed, HasSubstr("experiment #" + ids + " deleted"));
+  const auto [code6, gone] = Krige("show " + ids + " 2>&1");
+  EXPECT_EQ(code6, 1) << gone;
+  EXPECT_THAT(gone, HasSubstr("no experiment " + ids));
+  const auto [code7, unknown] = Krige("stop 999 2>&1");
+  EXPECT_EQ(code7, 1) << unknown;
 }
 
 }  // namespace
