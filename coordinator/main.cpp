@@ -18,12 +18,15 @@
 #include "dispatcher.hpp"
 #include "experiments.hpp"
 #include "krige/http/server.hpp"
+#include "krige/metrics/metrics.hpp"
+#include "krige/storage/feed.hpp"
 #include "krige/storage/pg.hpp"
 #include "krige/web/api.hpp"
 #include "krige/web/dashboard.hpp"
 #include "runs.hpp"
 #include "scheduler.hpp"
 #include "scheduler_loop.hpp"
+#include "workers.hpp"
 
 namespace {
 
@@ -308,15 +311,57 @@ int main(int argc, char** argv) {
     loop_ptr = &loop;
     krige::service::StoredExperimentService service(
         *experiments, *trials, [&loop](std::int64_t id) { loop.PostExperimentCreated(id); },
-        dataset_store.get());
+        dataset_store.get(), workers.get());
+    service.SetControl([&loop](std::int64_t id, krige::service::ExperimentControl action) {
+      return loop.PostControl(id, action);
+    });
+    service.SetCheck(
+        [&tuners](const krige::ExperimentSpec& spec) { return tuners.CheckOptions(spec.tuner); });
     krige::service::StoredDatasetService datasets(*dataset_store);
-    krige::web::RegisterApi(*router, service, datasets, auth);
+    krige::service::StoredWorkerService worker_list(*workers);
+    krige::web::RegisterApi(*router, service, datasets, auth, &worker_list);
     auto run_store = krige::storage::pg::MakeRunRepository(db);
     krige::service::ArtifactStore artifacts(artifact_root.empty() ? DefaultArtifactRoot()
                                                                   : artifact_root);
     krige::service::StoredRunService runs(*run_store, artifacts);
     krige::web::RegisterRunsApi(*router, runs);
     krige::web::RegisterDashboard(*router);
+    auto feed = krige::storage::pg::MakeTrialFeed(db);  // the dashboard's plots, live events
+    krige::web::EventHub events(*feed);
+    krige::web::RegisterFeedApi(*router, service, *feed, events);
+
+    // GET /metrics: each part reads its own counters at scrape time.
+    krige::metrics::HttpStats http_stats;
+    router->SetObserver(
+        [&http_stats](const std::string& method, const std::string& route, int status,
+                      double seconds) { http_stats.Observe(method, route, status, seconds); });
+    krige::metrics::Registry metrics;
+    metrics.Add([&db](krige::metrics::Exposition& out) {
+      const krige::TrialCounts counts = krige::storage::pg::CountTrials(*db);
+      out.Family("krige_trials", "gauge", "trials in the store by state (every experiment)");
+      for (const auto& [state, n] : {std::pair<const char*, int>{"queued", counts.queued},
+                                     {"running", counts.running},
+                                     {"completed", counts.completed},
+                                     {"failed", counts.failed},
+                                     {"pruned", counts.pruned}})
+        out.Sample("krige_trials", {{"state", state}}, n);
+    });
+    metrics.Add([&scheduler](krige::metrics::Exposition& out) { scheduler.stats().Collect(out); });
+    metrics.Add([&loop](krige::metrics::Exposition& out) {
+      out.Family("krige_scheduler_queue_depth", "gauge",
+                 "events (worker messages, new experiments) waiting for the scheduler thread");
+      out.Sample("krige_scheduler_queue_depth", {}, static_cast<double>(loop.queue_depth()));
+    });
+    metrics.Add([&dispatcher](krige::metrics::Exposition& out) {
+      out.Family("krige_wire_malformed_total", "counter",
+                 "ZeroMQ messages dropped because they did not decode or broke a bound");
+      out.Sample("krige_wire_malformed_total", {}, static_cast<double>(dispatcher.malformed()));
+      out.Family("krige_curve_denied_total", "counter",
+                 "CURVE handshakes refused (unlisted key or plaintext peer)");
+      out.Sample("krige_curve_denied_total", {}, static_cast<double>(dispatcher.denied()));
+    });
+    metrics.Add([&http_stats](krige::metrics::Exposition& out) { http_stats.Collect(out); });
+    krige::web::RegisterMetrics(*router, [&metrics] { return metrics.Expose(); });
 
     loop.Start();
     const std::string zmq_bound = dispatcher.Start();

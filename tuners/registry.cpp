@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "gp/gp_tuner.hpp"
 #include "grid/grid_tuner.hpp"
 #include "krige/error.hpp"
@@ -7,8 +9,26 @@
 
 namespace krige::tuners {
 
-void Registry::Add(const std::string& name, TunerFactory factory) {
+void Registry::Add(const std::string& name, TunerFactory factory,
+                   std::optional<std::vector<std::string>> options) {
   factories_[name] = std::move(factory);
+  if (options) options_[name] = std::move(*options);
+}
+
+std::vector<FieldProblem> Registry::CheckOptions(const TunerSpec& tuner) const {
+  std::vector<FieldProblem> out;
+  const auto it = options_.find(tuner.name);
+  if (it == options_.end()) return out;
+  const std::vector<std::string>& known = it->second;
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  for (const auto& [key, value] : tuner.options) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    out.push_back(
+        {"tuner.options." + key, tuner.name + " has no option '" + key.substr(0, 64) + "' (" +
+                                     (known.empty() ? "it takes none" : "it has " + list) + ")"});
+  }
+  return out;
 }
 
 std::unique_ptr<Tuner> Registry::Create(const std::string& name,
@@ -27,10 +47,13 @@ std::vector<std::string> Registry::Names() const {
 
 Registry DefaultRegistry() {
   Registry registry;
-  registry.Add("gp", MakeGpTuner);
-  registry.Add("grid", MakeGridTuner);
-  registry.Add("random", MakeRandomTuner);
-  registry.Add("sobol", MakeSobolTuner);
+  // The options each tuner reads (docs/tuners.md describes them).
+  registry.Add("gp", MakeGpTuner,
+               std::vector<std::string>{"n_initial", "warp", "fit_restarts", "max_fit_points",
+                                        "candidates", "half_rank"});
+  registry.Add("grid", MakeGridTuner, std::vector<std::string>{"retry_failed"});
+  registry.Add("random", MakeRandomTuner, std::vector<std::string>{});
+  registry.Add("sobol", MakeSobolTuner, std::vector<std::string>{});
   return registry;
 }
 

@@ -10,7 +10,6 @@
 
 #include "curve/curve.hpp"
 #include "krige/worker.hpp"
-#include "objectives/by_kind.hpp"
 #include "objectives/command_objective.hpp"
 #include "objectives/cv_objective.hpp"
 #include "objectives/dataset_cache.hpp"
@@ -46,7 +45,7 @@ int main(int argc, char** argv) {
   bool allow_commands = false;
   app.add_flag("--allow-commands", allow_commands,
                "run `training.kind: command` trials (programs named by the experiment's "
-               "spec); without it such trials fail")
+               "spec); without it the coordinator sends this worker none")
       ->envname("KRIGE_ALLOW_COMMANDS");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
@@ -72,15 +71,10 @@ int main(int argc, char** argv) {
     auto datasets = std::make_shared<krige::objectives::DatasetCache>(cache_dir);
     if (allow_commands)
       spdlog::info("--allow-commands: this worker runs the programs command trials name");
-    krige::Worker worker(
-        options, krige::objectives::ByKind({
-                     {"cv", krige::objectives::MakeCvObjective(datasets)},
-                     {"command", allow_commands ? krige::objectives::MakeCommandObjective()
-                                                : krige::objectives::NotAllowed(
-                                                      "command",
-                                                      "start krige-worker with --allow-commands "
-                                                      "to let it run programs")},
-                 }));
+    krige::Objectives objectives;
+    objectives.kinds["cv"] = krige::objectives::MakeCvObjective(datasets);
+    if (allow_commands) objectives.kinds["command"] = krige::objectives::MakeCommandObjective();
+    krige::Worker worker(options, std::move(objectives));
     std::thread waiter([&] {
       int sig = 0;
       sigwait(&signals, &sig);

@@ -4,16 +4,63 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "krige/codec.hpp"
+#include "pruning.hpp"
 
 namespace krige::service {
 namespace {
 
 // REPORTs kept in memory while the store does not answer.
 constexpr std::size_t kMaxBufferedReports = 100000;
+// How often the workers table learns who is alive (its last_seen; the API reads it).
+constexpr std::chrono::seconds kAliveEvery{5};
+
+// Times one store write into `stats` (seconds and rows), whether it succeeds or throws.
+class WriteTimer {
+ public:
+  WriteTimer(SchedulerStats& stats, SchedulerStats::Write kind, std::size_t rows)
+      : stats_(stats), kind_(kind), rows_(rows), start_(Clock::now()) {}
+  ~WriteTimer() {
+    stats_.write_seconds[kind_].Observe(
+        std::chrono::duration<double>(Clock::now() - start_).count());
+    stats_.write_rows[kind_].Observe(static_cast<double>(rows_));
+  }
+
+ private:
+  SchedulerStats& stats_;
+  SchedulerStats::Write kind_;
+  std::size_t rows_;
+  Clock::time_point start_;
+};
 
 }  // namespace
+
+void SchedulerStats::Collect(metrics::Exposition& out) const {
+  out.Family("krige_results_committed_total", "counter",
+             "RESULTs and FAILs recorded in the store (each then ACKed)");
+  out.Sample("krige_results_committed_total", {}, static_cast<double>(results_committed.load()));
+  out.Family("krige_trials_assigned_total", "counter", "ASSIGNs sent to workers");
+  out.Sample("krige_trials_assigned_total", {}, static_cast<double>(assigned.load()));
+  out.Family("krige_workers_connected", "gauge",
+             "workers the scheduler knows (heard from within the lease)");
+  out.Sample("krige_workers_connected", {}, static_cast<double>(workers.load()));
+  out.Family("krige_experiments_scheduled", "gauge", "running experiments the scheduler serves");
+  out.Sample("krige_experiments_scheduled", {}, static_cast<double>(running_experiments.load()));
+  out.Family("krige_commit_seconds", "histogram",
+             "one store transaction on the scheduler's hot path, by kind of write");
+  for (int k = 0; k < kWrites; ++k)
+    out.Write("krige_commit_seconds", {{"kind", kWriteNames[k]}}, write_seconds[k]);
+  out.Family("krige_commit_batch_rows", "histogram",
+             "rows written by one such transaction, by kind of write");
+  for (int k = 0; k < kWrites; ++k)
+    out.Write("krige_commit_batch_rows", {{"kind", kWriteNames[k]}}, write_rows[k]);
+  out.Family("krige_dispatch_seconds", "histogram",
+             "from the arrival of a worker's HELLO, READY, RESULT or FAIL to each ASSIGN it "
+             "let out");
+  out.Write("krige_dispatch_seconds", {}, dispatch_seconds);
+}
 
 struct Scheduler::ExperimentSlot {
   Experiment experiment;
@@ -24,10 +71,16 @@ struct Scheduler::ExperimentSlot {
   int queued = 0;
   int created = 0;
   bool exhausted = false;  // the tuner has nothing more to propose
+  bool paused = false;     // hands out no trials; running ones are still recorded
+  bool succeeded = false;  // some trial has completed
+  int failures = 0;        // failed trials before any completed (max_failed_trials)
+  std::string served;      // what a worker must serve to run its trials (krige::ServedKind)
 };
 
 struct Scheduler::WorkerSlot {
   int slots = 0;
+  std::set<std::string> kinds;       // krige::ServedKind names, from HELLO and heartbeats
+  std::int64_t only_experiment = 0;  // not 0: it takes only that experiment's trials
   Clock::time_point last_seen;
   std::map<std::int64_t, Assignment> trials;  // by trial id
   int free() const { return slots - static_cast<int>(trials.size()); }
@@ -41,19 +94,60 @@ Scheduler::Scheduler(storage::ExperimentRepository& experiments, storage::TrialR
       worker_store_(workers),
       tuners_(tuners),
       outbox_(outbox),
-      options_(options) {}
+      options_(options),
+      pruning_(std::make_unique<Pruning>(trials)) {}
 
 Scheduler::~Scheduler() = default;
 
 std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::MakeSlot(const Experiment& experiment) const {
   auto slot = std::make_unique<ExperimentSlot>();
   slot->experiment = experiment;
+  slot->served = ServedKind(experiment.spec.training);
   tuners::TunerContext context;
   context.space = experiment.spec.space;
   context.goal = experiment.spec.objective.goal;
   context.seed = experiment.spec.tuner.seed;
   context.options = experiment.spec.tuner.options;
   slot->tuner = tuners_.Create(experiment.spec.tuner.name, context);
+  slot->paused = experiment.state == ExperimentState::kPaused;
+  return slot;
+}
+
+std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::RebuildSlot(
+    const Experiment& experiment, const std::vector<Trial>& trials,
+    std::vector<const Trial*>& running) const {
+  auto slot = MakeSlot(experiment);
+  for (const Trial& t : trials) {
+    ++slot->created;
+    switch (t.state) {
+      case TrialState::kCompleted:
+        slot->history.completed.push_back({t.params, t.value.value_or(0.0)});
+        slot->succeeded = true;
+        break;
+      case TrialState::kFailed:
+        slot->history.failed.push_back(t.params);
+        if (t.error != kStoppedTrialError) ++slot->failures;
+        break;
+      case TrialState::kPruned:  // after the completed ones: see Pruning::TunerValue
+        break;
+      case TrialState::kQueued:
+        ++slot->queued;
+        slot->pending[t.id] = t.params;
+        break;
+      case TrialState::kRunning:
+        ++slot->running;
+        slot->pending[t.id] = t.params;
+        running.push_back(&t);
+        break;
+    }
+  }
+  std::vector<double> values;
+  for (const auto& o : slot->history.completed) values.push_back(o.value);
+  for (const Trial& t : trials)
+    if (t.state == TrialState::kPruned)
+      slot->history.completed.push_back(
+          {t.params,
+           Pruning::TunerValue(t.value.value_or(0.0), experiment.spec.objective.goal, values)});
   return slot;
 }
 
@@ -73,49 +167,32 @@ void Scheduler::Recover(Clock::time_point now) {
   std::vector<std::pair<std::string, std::pair<std::int64_t, Assignment>>> assignments;
   for (auto& [e, trials] : stored) {
     std::unique_ptr<ExperimentSlot> slot;
+    std::vector<const Trial*> running_trials;
     try {
-      slot = MakeSlot(e);
+      slot = RebuildSlot(e, trials, running_trials);
     } catch (const Error& error) {
       spdlog::error("experiment {}: cannot resume: {}", e.id, error.what());
       experiments_.SetState(e.id, ExperimentState::kFailed);
       continue;
     }
-    for (Trial& t : trials) {
-      ++slot->created;
-      switch (t.state) {
-        case TrialState::kCompleted:
-          slot->history.completed.push_back({t.params, t.value.value_or(0.0)});
-          break;
-        case TrialState::kFailed:
-        case TrialState::kPruned:
-          slot->history.failed.push_back(t.params);
-          break;
-        case TrialState::kQueued:
-          ++slot->queued;
-          slot->pending[t.id] = t.params;
-          break;
-        case TrialState::kRunning: {
-          ++slot->running;
-          slot->pending[t.id] = t.params;
-          // Its worker may still be at work: a lease it already had runs on; otherwise it
-          // gets one lease, from now, to show up.
-          Assignment a{t.attempt, e.id, now};
-          const auto w = workers_.find(t.worker);
-          if (w != workers_.end()) {
-            const auto known = w->second->trials.find(t.id);
-            if (known != w->second->trials.end() && known->second.attempt == t.attempt)
-              a.last_listed = known->second.last_listed;
-          }
-          assignments.push_back({t.worker, {t.id, a}});
-          break;
-        }
+    for (const Trial* t : running_trials) {
+      // Its worker may still be at work: a lease it already had runs on; otherwise it gets
+      // one lease, from now, to show up.
+      Assignment a{t->attempt, e.id, now};
+      const auto w = workers_.find(t->worker);
+      if (w != workers_.end()) {
+        const auto known = w->second->trials.find(t->id);
+        if (known != w->second->trials.end() && known->second.attempt == t->attempt)
+          a.last_listed = known->second.last_listed;
       }
+      assignments.push_back({t->worker, {t->id, a}});
     }
     spdlog::info("resumed experiment {} ({}): {} trials, {} running, {} queued", e.id, e.spec.name,
                  slot->created, slot->running, slot->queued);
     running[e.id] = std::move(slot);
   }
   running_ = std::move(running);
+  pruning_->Reset();
   owner_.clear();
   for (auto& [id, worker] : workers_) worker->trials.clear();
   for (const auto& [worker_id, assignment] : assignments) {
@@ -162,10 +239,31 @@ Scheduler::WorkerSlot& Scheduler::TouchWorker(const std::string& id, int slots,
 
 void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& message,
                           Clock::time_point now) {
+  // The slots these free up are filled below: how long that took is the dispatch latency.
+  const bool frees = std::holds_alternative<wire::Hello>(message) ||
+                     std::holds_alternative<wire::Ready>(message) ||
+                     std::holds_alternative<wire::Result>(message) ||
+                     std::holds_alternative<wire::Fail>(message);
+  if (frees) trigger_ = now;
+  Handle(worker_id, message, now);
+  trigger_.reset();
+  stats_.workers = static_cast<std::int64_t>(workers_.size());
+  stats_.running_experiments = static_cast<std::int64_t>(running_.size());
+}
+
+void Scheduler::Handle(const std::string& worker_id, const wire::Message& message,
+                       Clock::time_point now) {
   if (const auto* hello = std::get_if<wire::Hello>(&message)) {
-    TouchWorker(worker_id, hello->slots, now);
-    spdlog::info("worker {} joined ({} slots, host {})", worker_id, hello->slots, hello->hostname);
-    NoteWorker({worker_id, hello->hostname, hello->slots, hello->version});
+    WorkerSlot& w = TouchWorker(worker_id, hello->slots, now);
+    w.kinds = {hello->kinds.begin(), hello->kinds.end()};
+    w.only_experiment = hello->experiment;
+    std::string kinds;
+    for (const auto& k : w.kinds) kinds += (kinds.empty() ? "" : ", ") + k;
+    spdlog::info("worker {} joined ({} slots, host {}, runs {}{})", worker_id, hello->slots,
+                 hello->hostname, kinds.empty() ? "nothing" : kinds,
+                 hello->experiment ? " of experiment " + std::to_string(hello->experiment) : "");
+    NoteWorker({worker_id, hello->hostname, hello->slots, hello->version, hello->kinds,
+                hello->experiment});
     Fill(worker_id, now);
   } else if (std::get_if<wire::Ready>(&message)) {
     TouchWorker(worker_id, 0, now);
@@ -173,9 +271,11 @@ void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& mes
   } else if (const auto* beat = std::get_if<wire::Heartbeat>(&message)) {
     const bool known = workers_.count(worker_id) > 0;
     WorkerSlot& w = TouchWorker(worker_id, beat->slots, now);
+    w.kinds = {beat->kinds.begin(), beat->kinds.end()};
+    w.only_experiment = beat->experiment;
     if (!known) {
       spdlog::info("worker {} adopted from its heartbeat ({} slots)", worker_id, beat->slots);
-      NoteWorker({worker_id, "", beat->slots, ""});
+      NoteWorker({worker_id, "", beat->slots, "", beat->kinds, beat->experiment});
     }
     for (const auto& ref : beat->running) {
       const auto it = w.trials.find(ref.trial_id);
@@ -218,9 +318,11 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
   const storage::TrialKey key{result.trial.trial_id, result.trial.attempt, worker_id};
   storage::RecordOutcome outcome;
   std::optional<double> value;
+  const std::string not_finite = "the objective is not a finite number";
   try {
+    const WriteTimer timer(stats_, SchedulerStats::kResult, 1 + result.steps.size());
     if (!std::isfinite(result.value)) {
-      outcome = trials_.Fail(key, "the objective is not a finite number");
+      outcome = trials_.Fail(key, not_finite);
     } else {
       outcome = trials_.Complete(key, result.value, result.metrics, result.steps);
       value = result.value;
@@ -233,9 +335,16 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
   }
   // Only now, with the result durable, may the worker forget it.
   outbox_.Send(worker_id, wire::Ack{result.trial, outcome.recorded != storage::Recorded::kStale});
+  if (outcome.recorded == storage::Recorded::kAccepted) ++stats_.results_committed;
   // A duplicate whose first record this scheduler never saw (its commit's answer was lost
   // with the connection) is applied now.
-  if (outcome.recorded != storage::Recorded::kStale) Finished(result.trial, outcome, value);
+  if (outcome.recorded == storage::Recorded::kAccepted && value)
+    pruning_->OnCompleted(outcome.experiment_id, key.trial_id, *value, result.steps);
+  if (outcome.recorded != storage::Recorded::kStale) {
+    Finished(result.trial, outcome, value, not_finite);
+  } else {
+    Release(worker_id, result.trial);
+  }
   Fill(worker_id, now);
 }
 
@@ -243,6 +352,7 @@ void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
                        Clock::time_point now) {
   storage::RecordOutcome outcome;
   try {
+    const WriteTimer timer(stats_, SchedulerStats::kResult, 1);
     outcome = trials_.Fail({fail.trial.trial_id, fail.trial.attempt, worker_id}, fail.error);
   } catch (const Error& error) {
     spdlog::warn("trial {}: cannot record the failure yet: {}", fail.trial.trial_id, error.what());
@@ -250,14 +360,30 @@ void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
     return;
   }
   outbox_.Send(worker_id, wire::Ack{fail.trial, outcome.recorded != storage::Recorded::kStale});
+  if (outcome.recorded == storage::Recorded::kAccepted) ++stats_.results_committed;
   if (outcome.recorded == storage::Recorded::kAccepted)
     spdlog::info("trial {} failed: {}", fail.trial.trial_id, fail.error);
-  if (outcome.recorded != storage::Recorded::kStale) Finished(fail.trial, outcome, std::nullopt);
+  if (outcome.recorded == storage::Recorded::kAccepted)
+    pruning_->OnFailed(outcome.experiment_id, fail.trial.trial_id);
+  if (outcome.recorded != storage::Recorded::kStale) {
+    Finished(fail.trial, outcome, std::nullopt, fail.error);
+  } else {
+    Release(worker_id, fail.trial);
+  }
   Fill(worker_id, now);
 }
 
+void Scheduler::Release(const std::string& worker_id, const wire::TrialRef& ref) {
+  const auto w = workers_.find(worker_id);
+  if (w == workers_.end()) return;
+  const auto t = w->second->trials.find(ref.trial_id);
+  if (t == w->second->trials.end() || t->second.attempt != ref.attempt) return;
+  w->second->trials.erase(t);
+  owner_.erase(ref.trial_id);
+}
+
 void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome& outcome,
-                         const std::optional<double>& value) {
+                         const std::optional<double>& value, const std::string& error) {
   const auto owner = owner_.find(ref.trial_id);
   if (outcome.recorded == storage::Recorded::kDuplicate && owner == owner_.end()) return;
   if (owner != owner_.end()) {
@@ -269,11 +395,14 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
   if (it == running_.end()) return;
   ExperimentSlot& slot = *it->second;
   const auto pending = slot.pending.find(ref.trial_id);
+  bool failed_now = false;
   if (pending != slot.pending.end()) {
     if (value) {
       slot.history.completed.push_back({pending->second, *value});
+      slot.succeeded = true;
     } else {
       slot.history.failed.push_back(pending->second);
+      failed_now = true;
     }
     slot.pending.erase(pending);
     --slot.running;
@@ -281,6 +410,8 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
   if (outcome.experiment_finished) {
     spdlog::info("experiment {} completed", outcome.experiment_id);
     Forget(outcome.experiment_id);
+  } else if (failed_now && CountFailure(outcome.experiment_id, error)) {
+    return;
   } else if (slot.pending.empty() &&
              (slot.exhausted || (outcome.recorded == storage::Recorded::kDuplicate &&
                                  slot.created >= slot.experiment.spec.max_trials))) {
@@ -291,6 +422,110 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
 
 void Scheduler::Forget(std::int64_t experiment_id) {
   running_.erase(experiment_id);
+  pruning_->Forget(experiment_id);
+}
+
+bool Scheduler::CountFailure(std::int64_t experiment_id, const std::string& error) {
+  const auto it = running_.find(experiment_id);
+  if (it == running_.end()) return false;
+  ExperimentSlot& slot = *it->second;
+  if (slot.succeeded) return false;
+  ++slot.failures;
+  const int max = slot.experiment.spec.max_failed_trials;
+  if (max <= 0 || slot.failures < max) return false;
+  const std::string message = std::to_string(slot.failures) +
+                              " trials failed before any succeeded (max_failed_trials " +
+                              std::to_string(max) + "); the last one: " + error.substr(0, 2048);
+  spdlog::warn("experiment {} failed: {}", experiment_id, message);
+  End(experiment_id, ExperimentState::kFailed, message, "experiment failed");
+  return true;
+}
+
+void Scheduler::End(std::int64_t experiment_id, ExperimentState to, const std::string& error,
+                    const std::string& trial_error) {
+  experiments_.Transition(experiment_id, {ExperimentState::kRunning, ExperimentState::kPaused}, to,
+                          error, trial_error);
+  // The store has ended the trials; their workers are told to stop. Each slot stays busy
+  // until its worker answers (a FAIL or RESULT, then discarded), so no worker gets more trials
+  // than it has slots while a killed trial winds down.
+  for (const auto& [worker_id, worker] : workers_)
+    for (const auto& [trial_id, a] : worker->trials)
+      if (a.experiment_id == experiment_id)
+        outbox_.Send(worker_id, wire::Prune{{trial_id, a.attempt}});
+  Forget(experiment_id);
+}
+
+void Scheduler::Control(std::int64_t id, ExperimentControl action, Clock::time_point now) {
+  if (!in_sync_) Recover(now);  // throws while the store does not answer
+  const auto e = experiments_.Get(id);
+  if (!e) throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(id), "id");
+  const ExperimentState state = e->state;
+  const auto refuse = [&](const char* verb) {
+    throw Error(ErrorCode::kFailedPrecondition, "experiment " + std::to_string(id) + " is " +
+                                                    std::string(ExperimentStateName(state)) +
+                                                    ": it cannot be " + verb);
+  };
+  const bool active = state == ExperimentState::kRunning || state == ExperimentState::kPaused;
+  switch (action) {
+    case ExperimentControl::kStop:
+      if (state == ExperimentState::kStopped) return;
+      if (!active) refuse("stopped");
+      End(id, ExperimentState::kStopped, "", kStoppedTrialError);
+      spdlog::info("experiment {} stopped", id);
+      return;
+    case ExperimentControl::kPause: {
+      if (state == ExperimentState::kPaused) return;
+      if (state != ExperimentState::kRunning) refuse("paused");
+      if (!experiments_.Transition(id, {ExperimentState::kRunning}, ExperimentState::kPaused, "",
+                                   ""))
+        refuse("paused");
+      const auto it = running_.find(id);
+      if (it != running_.end()) {
+        it->second->paused = true;
+        it->second->experiment.state = ExperimentState::kPaused;
+      }
+      spdlog::info("experiment {} paused", id);
+      return;
+    }
+    case ExperimentControl::kResume: {
+      if (state == ExperimentState::kRunning) return;
+      if (state != ExperimentState::kPaused && state != ExperimentState::kStopped)
+        refuse("resumed");
+      // A stopped experiment is out of memory: its history is read back (before the store
+      // changes, so that a failure leaves it stopped).
+      std::unique_ptr<ExperimentSlot> rebuilt;
+      std::vector<Trial> trials;
+      if (!running_.count(id)) {
+        trials = trials_.ListAll(id);
+        std::vector<const Trial*> running;
+        rebuilt = RebuildSlot(*e, trials, running);
+      }
+      if (!experiments_.Transition(id, {ExperimentState::kPaused, ExperimentState::kStopped},
+                                   ExperimentState::kRunning, "", ""))
+        refuse("resumed");
+      if (rebuilt) running_[id] = std::move(rebuilt);
+      ExperimentSlot& slot = *running_.at(id);
+      slot.paused = false;
+      slot.experiment.state = ExperimentState::kRunning;
+      spdlog::info("experiment {} resumed: {} trials so far", id, slot.created);
+      // Its budget may have run out while it was paused.
+      if (slot.pending.empty() &&
+          (slot.exhausted || slot.created >= slot.experiment.spec.max_trials) &&
+          experiments_.FinishIfDone(id, slot.exhausted)) {
+        Forget(id);
+        return;
+      }
+      FillAll(now);
+      return;
+    }
+    case ExperimentControl::kDelete:
+      if (active) End(id, ExperimentState::kStopped, "", kStoppedTrialError);
+      if (!experiments_.Delete(id))
+        throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(id), "id");
+      Forget(id);
+      spdlog::info("experiment {} deleted", id);
+      return;
+  }
 }
 
 bool Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
@@ -320,7 +555,11 @@ bool Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
     spdlog::warn("trial {} failed after {} attempts: {}", trial_id, a.attempt, reason);
     slot.history.failed.push_back(slot.pending[trial_id]);
     slot.pending.erase(trial_id);
-    if (outcome.experiment_finished) Forget(a.experiment_id);
+    if (outcome.experiment_finished) {
+      Forget(a.experiment_id);
+    } else {
+      CountFailure(a.experiment_id, reason);
+    }
   }
   return true;
 }
@@ -354,11 +593,24 @@ void Scheduler::NoteWorker(const storage::WorkerInfo& info) {
   }
 }
 
+void Scheduler::NoteAlive(Clock::time_point now) {
+  if (now < next_alive_) return;
+  next_alive_ = now + kAliveEvery;
+  std::vector<std::string> ids;
+  for (const auto& [id, worker] : workers_) ids.push_back(id);
+  try {
+    worker_store_.Alive(ids);
+  } catch (const Error& error) {
+    spdlog::warn("cannot record which workers are alive: {}", error.what());
+  }
+}
+
 void Scheduler::FlushReports() {
   if (reports_.empty()) return;
   std::vector<std::pair<storage::TrialKey, StepScores>> batch;
   batch.swap(reports_);
   try {
+    const WriteTimer timer(stats_, SchedulerStats::kReports, batch.size());
     trials_.RecordSteps(batch);
   } catch (const Error& error) {
     // Kept for the next tick (the RESULT carries every step anyway), within a bound.
@@ -368,6 +620,33 @@ void Scheduler::FlushReports() {
       batch.insert(batch.end(), reports_.begin(), reports_.end());
       reports_.swap(batch);
     }
+    return;
+  }
+  try {
+    Prune(batch);  // the pruner sees a REPORT only once it is stored
+  } catch (const Error& error) {
+    spdlog::warn("scheduler: cannot prune yet: {}", error.what());
+    StoreFailed();
+  }
+}
+
+void Scheduler::Prune(const std::vector<std::pair<storage::TrialKey, StepScores>>& stored) {
+  for (const auto& [key, scores] : stored) {
+    const auto owner = owner_.find(key.trial_id);
+    if (owner == owner_.end() || owner->second != key.worker) continue;
+    const Assignment& a = workers_.at(key.worker)->trials.at(key.trial_id);
+    const auto slot = running_.find(a.experiment_id);
+    if (a.attempt != key.attempt || slot == running_.end()) continue;
+    const auto order = pruning_->OnReport(slot->second->experiment, key, scores);
+    if (!order) continue;
+    const storage::RecordOutcome outcome = trials_.Prune(key, order->value, order->reason);
+    if (outcome.recorded == storage::Recorded::kStale) continue;
+    spdlog::info("trial {} {}", key.trial_id, order->reason);
+    outbox_.Send(key.worker, wire::Prune{{key.trial_id, key.attempt}});
+    std::vector<double> values;
+    for (const auto& o : slot->second->history.completed) values.push_back(o.value);
+    const Goal goal = slot->second->experiment.spec.objective.goal;
+    Finished({key.trial_id, key.attempt}, outcome, Pruning::TunerValue(order->value, goal, values));
   }
 }
 
@@ -381,6 +660,7 @@ void Scheduler::Tick(Clock::time_point now) {
     }
   }
   FlushReports();
+  if (in_sync_) NoteAlive(now);
   std::vector<std::string> lost;
   std::vector<std::pair<std::string, std::int64_t>> expired;
   for (const auto& [id, worker] : workers_) {
@@ -395,6 +675,8 @@ void Scheduler::Tick(Clock::time_point now) {
     Expire(worker_id, trial_id, "the worker stopped reporting this trial");
   for (const auto& id : lost) DropWorker(id, "no heartbeat within the lease");
   FillAll(now);
+  stats_.workers = static_cast<std::int64_t>(workers_.size());
+  stats_.running_experiments = static_cast<std::int64_t>(running_.size());
 }
 
 void Scheduler::FillAll(Clock::time_point now) {
@@ -428,9 +710,12 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
 
   for (ExperimentSlot* slot : order) {
     const ExperimentSpec& spec = slot->experiment.spec;
-    if (slot->running >= spec.parallelism) continue;
+    if (slot->paused || slot->running >= spec.parallelism) continue;
+    if (worker.only_experiment != 0 && worker.only_experiment != slot->experiment.id) continue;
+    if (!worker.kinds.count(slot->served)) continue;
     std::optional<Trial> trial;
     if (slot->queued > 0) {
+      const WriteTimer timer(stats_, SchedulerStats::kClaim, 1);
       trial = trials_.ClaimQueued(slot->experiment.id, worker_id);
       if (trial) {
         --slot->queued;
@@ -460,11 +745,15 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
       }
       if (!suggestions[0].note.empty())
         spdlog::info("experiment {}: {}", slot->experiment.id, suggestions[0].note);
-      trial = trials_.CreateRunning(slot->experiment.id, suggestions[0].params, worker_id);
+      {
+        const WriteTimer timer(stats_, SchedulerStats::kCreate, 1);
+        trial = trials_.CreateRunning(slot->experiment.id, suggestions[0].params, worker_id);
+      }
       ++slot->created;
       slot->pending[trial->id] = trial->params;
     }
     ++slot->running;
+    pruning_->OnAssigned(slot->experiment, *trial);
     worker.trials[trial->id] = {trial->attempt, slot->experiment.id,
                                 std::max(now, options_.clock())};
     owner_[trial->id] = worker_id;
@@ -477,9 +766,14 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
     assign.training = spec.training;
     assign.objective = spec.objective;
     assign.api_url = options_.api_url;
+    assign.experiment_name = spec.name;
     if (options_.dataset_capability && spec.training.dataset.rfind("sha256:", 0) == 0)
       assign.dataset_capability = options_.dataset_capability(spec.training.dataset.substr(7));
     outbox_.Send(worker_id, assign);
+    ++stats_.assigned;
+    if (trigger_)
+      stats_.dispatch_seconds.Observe(
+          std::chrono::duration<double>(options_.clock() - *trigger_).count());
     return true;
   }
   return false;

@@ -9,9 +9,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "krige/metrics/metrics.hpp"
 #include "krige/storage/repositories.hpp"
 #include "krige/tuners/tuner.hpp"
 #include "wire/wire.hpp"
@@ -21,6 +23,8 @@ namespace krige::service {
 using Clock = std::chrono::steady_clock;
 
 // Where the scheduler's messages go (the ZeroMQ dispatcher, or a test's recorder).
+class Pruning;
+
 class Outbox {
  public:
   virtual ~Outbox() = default;
@@ -44,6 +48,35 @@ struct SchedulerOptions {
   std::function<Clock::time_point()> clock = [] { return Clock::now(); };
 };
 
+// What the scheduler has done, for GET /metrics: written on the scheduler thread, read by
+// the scrape on any thread.
+struct SchedulerStats {
+  // The store writes on the hot path, each one transaction: a RESULT or FAIL, a batch of
+  // REPORTs, a trial created for a worker, a queued trial claimed.
+  enum Write { kResult, kReports, kCreate, kClaim, kWrites };
+  static constexpr const char* kWriteNames[kWrites] = {"result", "reports", "create", "claim"};
+  std::atomic<std::uint64_t> results_committed{0};  // RESULTs and FAILs recorded
+  std::atomic<std::uint64_t> assigned{0};           // ASSIGNs sent
+  std::atomic<std::int64_t> workers{0};             // workers known (connected)
+  std::atomic<std::int64_t> running_experiments{0};
+  metrics::Histogram write_seconds[kWrites] = {metrics::Histogram(metrics::Histogram::Seconds()),
+                                               metrics::Histogram(metrics::Histogram::Seconds()),
+                                               metrics::Histogram(metrics::Histogram::Seconds()),
+                                               metrics::Histogram(metrics::Histogram::Seconds())};
+  metrics::Histogram write_rows[kWrites] = {metrics::Histogram(metrics::Histogram::Sizes()),
+                                            metrics::Histogram(metrics::Histogram::Sizes()),
+                                            metrics::Histogram(metrics::Histogram::Sizes()),
+                                            metrics::Histogram(metrics::Histogram::Sizes())};
+  // From the arrival of a HELLO, READY, RESULT or FAIL to each ASSIGN it let out.
+  metrics::Histogram dispatch_seconds{metrics::Histogram::Seconds()};
+  void Collect(metrics::Exposition& out) const;
+};
+// What a user asks of an experiment (REST: POST .../stop|pause|resume, DELETE).
+enum class ExperimentControl { kStop, kPause, kResume, kDelete };
+
+// The error of the trials a stop ends (they end failed, as W&B shows a killed run).
+inline constexpr const char* kStoppedTrialError = "experiment stopped";
+
 class Scheduler {
  public:
   Scheduler(storage::ExperimentRepository& experiments, storage::TrialRepository& trials,
@@ -62,10 +95,21 @@ class Scheduler {
   bool in_sync() const { return in_sync_; }
   void OnMessage(const std::string& worker_id, const wire::Message& message, Clock::time_point now);
   void OnExperimentCreated(std::int64_t experiment_id, Clock::time_point now);
+  // Applies a control request; the store changes first, then this scheduler's memory, so the
+  // two never disagree. Stop (from running or paused): the experiment ends stopped, its queued
+  // and running trials end failed ("experiment stopped") and the workers running them are
+  // sent PRUNE (their slots count as busy until they answer). Pause (from running): no new
+  // trials; running ones finish and are recorded. Resume (from paused or stopped): the tuner
+  // continues from the stored history. Delete (any state): stop, then remove it and its trials.
+  // Repeating a transition already made changes nothing. Throws Error(kNotFound) for an
+  // unknown id, Error(kFailedPrecondition) for a transition its state does not allow, and the
+  // store's errors (the caller then calls StoreFailed).
+  void Control(std::int64_t experiment_id, ExperimentControl action, Clock::time_point now);
   // Writes buffered REPORTs, expires leases and hands out work; call a few times per second.
   void Tick(Clock::time_point now);
 
   std::size_t workers() const { return workers_.size(); }
+  const SchedulerStats& stats() const { return stats_; }
 
  private:
   struct ExperimentSlot;
@@ -77,9 +121,22 @@ class Scheduler {
   };
 
   std::unique_ptr<ExperimentSlot> MakeSlot(const Experiment& experiment) const;
+  // A slot with the history of `trials`; their queued ones counted. Running ones are returned
+  // in `running` (the caller decides their leases).
+  std::unique_ptr<ExperimentSlot> RebuildSlot(const Experiment& experiment,
+                                              const std::vector<Trial>& trials,
+                                              std::vector<const Trial*>& running) const;
+  // Moves a running or paused experiment to stopped or failed (store first), tells the
+  // workers of its running trials to stop, and forgets it.
+  void End(std::int64_t experiment_id, ExperimentState to, const std::string& error,
+           const std::string& trial_error);
+  // A trial whose result or failure the store discarded is no longer this worker's.
+  void Release(const std::string& worker_id, const wire::TrialRef& ref);
   void AddExperiment(const Experiment& experiment);
+  void Handle(const std::string& worker_id, const wire::Message& message, Clock::time_point now);
   bool Usable(const WorkerSlot& worker, Clock::time_point now) const;
   void FlushReports();
+  void Prune(const std::vector<std::pair<storage::TrialKey, StepScores>>& stored);
   WorkerSlot& TouchWorker(const std::string& id, int slots, Clock::time_point now);
   void Fill(const std::string& worker_id, Clock::time_point now);
   void FillAll(Clock::time_point now);
@@ -87,12 +144,16 @@ class Scheduler {
   void OnResult(const std::string& worker_id, const wire::Result& result, Clock::time_point now);
   void OnFail(const std::string& worker_id, const wire::Fail& fail, Clock::time_point now);
   void Finished(const wire::TrialRef& ref, const storage::RecordOutcome& outcome,
-                const std::optional<double>& value);
+                const std::optional<double>& value, const std::string& error = "");
+  // Counts a failure towards max_failed_trials; fails the experiment when it is reached.
+  // Returns true when the experiment was failed (and forgotten).
+  bool CountFailure(std::int64_t experiment_id, const std::string& error);
   // Each returns false, leaving the state as it was, when the store did not answer.
   bool Expire(const std::string& worker_id, std::int64_t trial_id, const std::string& reason);
   bool DropWorker(const std::string& worker_id, const std::string& reason);
   void Forget(std::int64_t experiment_id);
   void NoteWorker(const storage::WorkerInfo& info);
+  void NoteAlive(Clock::time_point now);
 
   storage::ExperimentRepository& experiments_;
   storage::TrialRepository& trials_;
@@ -106,9 +167,14 @@ class Scheduler {
   std::map<std::int64_t, std::string> owner_;  // running trial -> worker
   std::int64_t next_turn_ = 0;                 // round robin over experiments
   bool in_sync_ = true;                        // false after a failed store call
+  Clock::time_point next_alive_{};             // when the workers table is told who is alive
+  SchedulerStats stats_;
+  // The arrival of the message whose handling is filling slots now (dispatch latency).
+  std::optional<Clock::time_point> trigger_;
   // REPORTs waiting for the next Tick: written in one transaction, or dropped when the
   // trial's RESULT (which carries every step) arrives first.
   std::vector<std::pair<storage::TrialKey, StepScores>> reports_;
+  std::unique_ptr<Pruning> pruning_;  // early stopping (pruning.hpp)
 };
 
 }  // namespace krige::service

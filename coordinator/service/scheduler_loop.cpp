@@ -38,12 +38,37 @@ void SchedulerLoop::PostExperimentCreated(std::int64_t experiment_id) {
   Post(CreatedEvent{experiment_id});
 }
 
+std::future<void> SchedulerLoop::PostControl(std::int64_t experiment_id, ExperimentControl action) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> future = done->get_future();
+  Post(ControlEvent{experiment_id, action, std::move(done)});
+  return future;
+}
+
 void SchedulerLoop::Post(Event event) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     inbox_.push_back(std::move(event));
   }
+  ++depth_;
   wake_.notify_one();
+}
+
+void SchedulerLoop::RunControl(const ControlEvent& control) {
+  try {
+    scheduler_.Control(control.experiment_id, control.action, Clock::now());
+    control.done->set_value();
+  } catch (const Error& e) {
+    control.done->set_exception(std::current_exception());
+    // Refusals (unknown id, a transition the state does not allow) are answers; anything
+    // else is the store failing.
+    if (e.code() != ErrorCode::kNotFound && e.code() != ErrorCode::kFailedPrecondition)
+      scheduler_.StoreFailed();
+  } catch (const std::exception& e) {
+    control.done->set_exception(std::current_exception());
+    spdlog::error("scheduler: {}", e.what());
+    scheduler_.StoreFailed();
+  }
 }
 
 void SchedulerLoop::Run() {
@@ -63,6 +88,8 @@ void SchedulerLoop::Run() {
       try {
         if (auto* m = std::get_if<MessageEvent>(&event)) {
           scheduler_.OnMessage(m->worker_id, m->message, m->received);
+        } else if (auto* c = std::get_if<ControlEvent>(&event)) {
+          RunControl(*c);
         } else {
           scheduler_.OnExperimentCreated(std::get<CreatedEvent>(event).experiment_id, Clock::now());
         }
@@ -70,6 +97,7 @@ void SchedulerLoop::Run() {
         spdlog::error("scheduler: {}", e.what());
         scheduler_.StoreFailed();
       }
+      --depth_;
     }
     if (Clock::now() >= next_tick) {
       // Leases are judged as of the arrival time of the oldest message not yet applied: a

@@ -3,8 +3,11 @@
 // lease decisions use the time each message was received, not when it was processed.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -24,6 +27,11 @@ class SchedulerLoop {
   // Thread-safe.
   void PostMessage(std::string worker_id, wire::Message message, Clock::time_point received);
   void PostExperimentCreated(std::int64_t experiment_id);
+  // Events posted and not yet applied (GET /metrics: krige_scheduler_queue_depth).
+  std::size_t queue_depth() const { return depth_.load(); }
+  // Runs Scheduler::Control on the scheduler thread; the future holds its outcome (the
+  // exception it threw, if any).
+  std::future<void> PostControl(std::int64_t experiment_id, ExperimentControl action);
 
  private:
   struct MessageEvent {
@@ -34,9 +42,15 @@ class SchedulerLoop {
   struct CreatedEvent {
     std::int64_t experiment_id;
   };
-  using Event = std::variant<MessageEvent, CreatedEvent>;
+  struct ControlEvent {
+    std::int64_t experiment_id;
+    ExperimentControl action;
+    std::shared_ptr<std::promise<void>> done;
+  };
+  using Event = std::variant<MessageEvent, CreatedEvent, ControlEvent>;
 
   void Run();
+  void RunControl(const ControlEvent& control);
   void Post(Event event);
 
   Scheduler& scheduler_;
@@ -44,6 +58,7 @@ class SchedulerLoop {
   std::condition_variable wake_;
   std::deque<Event> inbox_;
   bool stopping_ = false;
+  std::atomic<std::size_t> depth_{0};
   std::thread thread_;
 };
 

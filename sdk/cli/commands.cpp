@@ -1,11 +1,16 @@
 #include "commands.hpp"
 
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -147,9 +152,150 @@ int Down(const Globals&, std::ostream& out, std::ostream& err) {
   });
 }
 
-int Run(const Globals& g, const std::string& spec_path, bool json, std::ostream& out,
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void OnInterrupt(int) {
+  g_interrupted = 1;
+}
+
+// SIGINT sets a flag while watching (restored afterwards), so Ctrl-C ends the watch politely.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_interrupted = 0;
+    struct sigaction action {};
+    action.sa_handler = OnInterrupt;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &previous_);
+  }
+  ~InterruptGuard() { ::sigaction(SIGINT, &previous_, nullptr); }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+};
+
+// Sleeps `d` unless Ctrl-C comes first; false when it did.
+bool SleepUnlessInterrupted(std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+    if (g_interrupted) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(50ms, d));
+  }
+  return !g_interrupted;
+}
+
+int TerminalColumns(int fd) {
+  struct winsize ws {};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
+// Polls experiment `id` until it ends, drawing progress on `progress` (fd `progress_fd`, a
+// terminal or not), and prints the end as `run` does.
+int WatchUntilDone(const Client& client, const std::string& server, std::int64_t id, bool json,
+                   int progress_fd, std::ostream& progress, std::ostream& out, std::ostream& err) {
+  const char* term = std::getenv("TERM");
+  const bool tty = ::isatty(progress_fd) == 1 && !(term != nullptr && std::string(term) == "dumb");
+  InterruptGuard interrupts;
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<int> done_at_start;
+  std::string last_line, last_waiting;
+  std::set<int> reported_failures;
+  int failed_known = 0;
+  int failures = 0;
+  bool bar_drawn = false;
+  // Prints a whole line above the bar (which the next poll redraws).
+  const auto say = [&](const std::string& line) {
+    if (bar_drawn) progress << "\r\033[K";
+    bar_drawn = false;
+    progress << line << "\n" << std::flush;
+  };
+  while (true) {
+    if (g_interrupted) break;
+    Json j;
+    try {
+      j = client.GetExperimentJson(id);
+      failures = 0;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kUnavailable || ++failures >= kMaxPollFailures) throw;
+      if (!SleepUnlessInterrupted(kPollInterval)) break;
+      continue;
+    }
+    const Experiment e = ExperimentFromJson(j);
+    const TrialCounts& c = e.counts;
+    if (!done_at_start) done_at_start = c.completed + c.failed + c.pruned;
+
+    // Each failed trial's error, once (newest 200 at most per poll: a long list is in
+    // `krige trials ID --state failed`).
+    if (c.failed > failed_known) {
+      std::vector<Trial> failed = client.ListTrials(id, TrialSort::kNumberDesc,
+                                                    std::min(c.failed, 200), TrialState::kFailed);
+      std::reverse(failed.begin(), failed.end());
+      for (const Trial& t : failed)
+        if (reported_failures.insert(t.number).second) say(FormatFailure(t));
+      failed_known = c.failed;
+    }
+    const std::string waiting = j.contains("waiting") && j["waiting"].is_string()
+                                    ? j["waiting"].get<std::string>()
+                                    : std::string();
+    if (waiting != last_waiting) {
+      if (!waiting.empty()) say("waiting: " + waiting);
+      last_waiting = waiting;
+    }
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (tty) {
+      progress << "\r\033[K"
+               << FormatProgressBar(e, *done_at_start, elapsed, TerminalColumns(progress_fd) - 1)
+               << std::flush;
+      bar_drawn = true;
+    } else {
+      const std::string line = FormatProgress(e);
+      if (line != last_line) {
+        progress << line << "\n" << std::flush;
+        last_line = line;
+      }
+    }
+    if (e.state == ExperimentState::kRunning || e.state == ExperimentState::kPaused) {
+      if (!SleepUnlessInterrupted(kPollInterval)) break;
+      continue;
+    }
+    if (bar_drawn) progress << "\n" << std::flush;
+    if (e.state == ExperimentState::kCompleted) {
+      if (json) out << j.dump(2) << "\n";
+      if (!e.best) {
+        err << "krige: experiment #" << e.id << " completed without a successful trial\n";
+        return kExitFailed;
+      }
+      if (!json) {
+        out << FormatBest(e, *e.best);
+        out << "dashboard: " << Dashboard(server) << "\n";
+      }
+      return kExitOk;
+    }
+    if (json) out << j.dump(2) << "\n";
+    err << "krige: experiment #" << e.id << " " << ExperimentStateName(e.state) << ": "
+        << EndReason(j) << "\n";
+    return kExitFailed;
+  }
+  if (bar_drawn) progress << "\n";
+  progress << std::flush;
+  err << "krige: stopped watching; experiment #" << id << " keeps running.\n"
+      << "  watch it again: krige watch " << id << "\n"
+      << "  stop it:        krige stop " << id << "\n";
+  return kExitInterrupted;
+}
+
+}  // namespace
+
+int Run(const Globals& g, const std::string& spec_path, bool json, bool detach, std::ostream& out,
         std::ostream& err) {
-  std::ostream& progress = json ? err : out;
+  // Messages go to stdout unless stdout is for a machine: the JSON, or the id alone.
+  std::ostream& progress = json || detach ? err : out;
   return Guard(err, [&] {
     ExperimentSpec spec = LoadSpecFile(spec_path);
     const std::string cwd = std::filesystem::current_path().string();
@@ -159,53 +305,176 @@ int Run(const Globals& g, const std::string& spec_path, bool json, std::ostream&
     const Client client = Connect(g, server);
     if (DatasetIsPath(spec)) UploadDataset(client, spec, progress);
     const Experiment created = client.CreateExperiment(spec);
+    if (detach) {
+      err << "experiment #" << created.id << " \"" << created.spec.name << "\" submitted to "
+          << server << "; watch it: krige watch " << created.id << "\n";
+      out << created.id << "\n" << std::flush;
+      return kExitOk;
+    }
     progress << "experiment #" << created.id << " \"" << created.spec.name << "\" submitted to "
              << server << " (Ctrl-C stops watching; the experiment keeps running)\n"
              << std::flush;
-
-    std::string last_line;
-    int failures = 0;
-    while (true) {
-      Json j;
-      try {
-        j = client.GetExperimentJson(created.id);
-        failures = 0;
-      } catch (const Error& e) {
-        if (e.code() != ErrorCode::kUnavailable || ++failures >= kMaxPollFailures) throw;
-        std::this_thread::sleep_for(kPollInterval);
-        continue;
-      }
-      const Experiment e = ExperimentFromJson(j);
-      const std::string line = FormatProgress(e);
-      if (line != last_line) {
-        progress << line << "\n" << std::flush;
-        last_line = line;
-      }
-      switch (e.state) {
-        case ExperimentState::kRunning:
-        case ExperimentState::kPaused:
-          std::this_thread::sleep_for(kPollInterval);
-          continue;
-        case ExperimentState::kCompleted:
-          if (json) out << j.dump(2) << "\n";
-          if (!e.best) {
-            err << "krige: experiment #" << e.id << " completed without a successful trial\n";
-            return kExitFailed;
-          }
-          if (!json) {
-            out << FormatBest(e, *e.best);
-            out << "dashboard: " << Dashboard(server) << "\n";
-          }
-          return kExitOk;
-        case ExperimentState::kFailed:
-        case ExperimentState::kStopped:
-          if (json) out << j.dump(2) << "\n";
-          err << "krige: experiment #" << e.id << " " << ExperimentStateName(e.state) << ": "
-              << EndReason(j) << "\n";
-          return kExitFailed;
-      }
-    }
+    return WatchUntilDone(client, server, created.id, json, json ? STDERR_FILENO : STDOUT_FILENO,
+                          progress, out, err);
   });
+}
+
+int Watch(const Globals& g, std::int64_t id, bool json, std::ostream& out, std::ostream& err) {
+  std::ostream& progress = json ? err : out;
+  return Guard(err, [&] {
+    const std::string server = ResolveServer(g, /*autostart=*/false, err);
+    const Client client = Connect(g, server);
+    return WatchUntilDone(client, server, id, json, json ? STDERR_FILENO : STDOUT_FILENO, progress,
+                          out, err);
+  });
+}
+
+int Control(const Globals& g, const std::string& verb, std::int64_t id, std::ostream& out,
+            std::ostream& err) {
+  return Guard(err, [&] {
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
+    const Experiment e = verb == "stop"    ? client.Stop(id)
+                         : verb == "pause" ? client.Pause(id)
+                                           : client.Resume(id);
+    out << "experiment #" << e.id << " \"" << e.spec.name << "\": " << ExperimentStateName(e.state)
+        << " (" << e.counts.running << " running, "
+        << e.counts.completed + e.counts.failed + e.counts.pruned << " of " << e.spec.max_trials
+        << " done)\n";
+    return kExitOk;
+  });
+}
+
+int Rm(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err) {
+  return Guard(err, [&] {
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
+    client.Delete(id);
+    out << "experiment #" << id << " deleted\n";
+    return kExitOk;
+  });
+}
+
+int Trials(const Globals& g, std::int64_t id, const std::string& state, const std::string& sort,
+           int limit, bool json, std::ostream& out, std::ostream& err) {
+  return Guard(err, [&] {
+    std::optional<TrialState> filter;
+    if (!state.empty()) filter = TrialStateFromName(state);
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
+    const auto trials = client.ListTrials(
+        id, sort == "value" ? TrialSort::kValue : TrialSort::kNumber, limit, filter);
+    if (json) {
+      Json list = Json::array();
+      for (const Trial& t : trials) list.push_back(ToJson(t));
+      out << list.dump(2) << "\n";
+      return kExitOk;
+    }
+    if (trials.empty()) {
+      out << "experiment #" << id << " has no " << (state.empty() ? "" : state + " ")
+          << "trials yet\n";
+      return kExitOk;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"#", "STATE", "VALUE", "PARAMS", "WORKER", "ERROR"}};
+    for (const Trial& t : trials) {
+      std::string error = t.error.substr(0, t.error.find('\n'));
+      if (error.size() > 60) error = error.substr(0, 57) + "...";
+      rows.push_back({std::to_string(t.number), std::string(TrialStateName(t.state)),
+                      ValueOrDash(t.value), FormatParams(t.params),
+                      t.worker.empty() ? "-" : t.worker, error.empty() ? "-" : error});
+    }
+    out << FormatTable(rows);
+    return kExitOk;
+  });
+}
+
+int TrialDetail(const Globals& g, std::int64_t experiment_id, int number, bool json,
+                std::ostream& out, std::ostream& err) {
+  return Guard(err, [&] {
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
+    const Trial t = client.GetTrial(experiment_id, number);
+    if (json) {
+      out << ToJson(t).dump(2) << "\n";
+      return kExitOk;
+    }
+    out << FormatTrial(client.GetExperiment(experiment_id), t);
+    return kExitOk;
+  });
+}
+
+int Export(const Globals& g, std::int64_t id, const std::string& format, std::ostream& out,
+           std::ostream& err) {
+  return Guard(err, [&] {
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
+    const Experiment e = client.GetExperiment(id);
+    const auto trials = client.ListTrials(id, TrialSort::kNumber);
+    if (format == "json") {
+      Json list = Json::array();
+      for (const Trial& t : trials) list.push_back(ToJson(t));
+      out << Json{{"experiment", ToJson(e)}, {"trials", std::move(list)}}.dump(2) << "\n";
+    } else {
+      out << TrialsCsv(e, trials);
+    }
+    return kExitOk;
+  });
+}
+
+int Workers(const Globals& g, bool json, std::ostream& out, std::ostream& err) {
+  return Guard(err, [&] {
+    const Client client = Connect(g, ResolveServer(g, /*autostart=*/false, err));
+    const auto workers = client.ListWorkers();
+    if (json) {
+      Json list = Json::array();
+      for (const WorkerInfo& w : workers)
+        list.push_back({{"id", w.id},
+                        {"hostname", w.hostname},
+                        {"slots", w.slots},
+                        {"version", w.version},
+                        {"state", w.state},
+                        {"first_seen", w.first_seen},
+                        {"last_seen", w.last_seen},
+                        {"trials", {{"running", w.running}, {"done", w.done}}},
+                        {"kinds", w.kinds}});
+      out << list.dump(2) << "\n";
+      return kExitOk;
+    }
+    if (workers.empty()) {
+      out << "no workers (start one: krige-worker --connect tcp://HOST:5555, or krige up)\n";
+      return kExitOk;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "HOST", "STATE", "SLOTS", "RUNNING", "DONE", "KINDS", "LAST SEEN"}};
+    for (const WorkerInfo& w : workers) {
+      std::string kinds;
+      for (const auto& k : w.kinds) kinds += (kinds.empty() ? "" : ",") + k;
+      rows.push_back({w.id, w.hostname.empty() ? "-" : w.hostname, w.state, std::to_string(w.slots),
+                      std::to_string(w.running), std::to_string(w.done),
+                      kinds.empty() ? "-" : kinds, w.last_seen});
+    }
+    out << FormatTable(rows);
+    return kExitOk;
+  });
+}
+
+int ValidateSpec(const std::string& spec_path, std::ostream& out, std::ostream& err) {
+  try {
+    ExperimentSpec spec = LoadSpecFile(spec_path);
+    ResolveDatasetPath(spec, spec_path, std::filesystem::current_path().string());
+    if (DatasetIsPath(spec) && !std::ifstream(spec.training.dataset))
+      throw ValidationError({{"training.dataset", "cannot read " + spec.training.dataset}});
+    out << spec_path << ": valid (" << spec.space.size() << " parameters, tuner " << spec.tuner.name
+        << ", " << spec.max_trials << " trials, " << spec.training.kind;
+    if (spec.training.kind == "cv") out << " " << spec.training.model;
+    out << ")\n";
+    return kExitOk;
+  } catch (const ValidationError& e) {
+    err << spec_path << ": " << e.problems().size() << " problem"
+        << (e.problems().size() == 1 ? "" : "s") << ":\n";
+    for (const auto& p : e.problems())
+      err << "  " << (p.field.empty() ? "" : p.field + ": ") << p.message << "\n";
+    return kExitFailed;
+  } catch (const std::exception& e) {
+    err << spec_path << ": " << e.what() << "\n";
+    return kExitFailed;
+  }
 }
 
 int Ls(const Globals& g, int limit, std::ostream& out, std::ostream& err) {

@@ -1,8 +1,11 @@
 #include "format.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "krige/error.hpp"
@@ -104,6 +107,169 @@ std::string FormatProgress(const Experiment& e) {
   else
     out << " best=-";
   return out.str();
+}
+
+std::string FormatDuration(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e9) return "-";
+  const auto s = static_cast<long long>(std::llround(seconds));
+  char buf[32];
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%llds", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+  return buf;
+}
+
+std::string FormatProgressBar(const Experiment& e, int done_at_start, double elapsed_seconds,
+                              int width) {
+  constexpr int kBarCells = 20;
+  const TrialCounts& c = e.counts;
+  const int done = c.completed + c.failed + c.pruned;
+  const int of = std::max({e.spec.max_trials, c.total(), 1});
+  const int filled = std::min(kBarCells, done * kBarCells / of);
+  std::ostringstream out;
+  out << "[" << std::string(filled, '#') << std::string(kBarCells - filled, '.') << "] " << done
+      << "/" << of;
+  if (c.running > 0) out << "  running " << c.running;
+  if (c.queued > 0) out << "  queued " << c.queued;
+  if (c.failed > 0) out << "  failed " << c.failed;
+  if (c.pruned > 0) out << "  pruned " << c.pruned;
+  const int finished_here = done - done_at_start;
+  if (finished_here > 0 && elapsed_seconds > 0) {
+    const double per_second = finished_here / elapsed_seconds;
+    char rate[32];
+    if (per_second >= 1)
+      std::snprintf(rate, sizeof rate, "%.1f/s", per_second);
+    else
+      std::snprintf(rate, sizeof rate, "%.1f/min", per_second * 60);
+    out << "  " << rate;
+    if (done < of) out << "  ETA " << FormatDuration((of - done) / per_second);
+  }
+  if (e.best && e.best->value)
+    out << "  best " << FormatValue(*e.best->value) << " (#" << e.best->number << ")";
+  std::string line = out.str();
+  if (width > 0 && static_cast<int>(line.size()) > width) line.resize(width);
+  return line;
+}
+
+namespace {
+
+std::string OneLine(const std::string& text) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) continue;
+    if (!out.empty()) out += " | ";
+    out += line;
+  }
+  return out;
+}
+
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char ch : text) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+// Shortest text that reads back as the same double.
+std::string ExactDouble(double v) {
+  char buf[40];
+  for (int precision = 15; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+std::string CsvValue(const ParamValue& value) {
+  if (const auto* d = std::get_if<double>(&value)) return ExactDouble(*d);
+  return CsvField(ToString(value));
+}
+
+}  // namespace
+
+std::string FormatFailure(const Trial& t) {
+  std::ostringstream out;
+  out << "trial #" << t.number << " failed (attempt " << t.attempt;
+  if (!t.worker.empty()) out << " on " << t.worker;
+  out << "): " << (t.error.empty() ? std::string("no error message") : OneLine(t.error));
+  return out.str();
+}
+
+std::string FormatTrial(const Experiment& e, const Trial& t) {
+  std::ostringstream out;
+  out << "trial #" << t.number << " of experiment #" << e.id << " \"" << e.spec.name << "\"\n";
+  out << "  state:    " << TrialStateName(t.state) << " (attempt " << t.attempt << " of "
+      << e.spec.max_attempts << ")\n";
+  out << "  worker:   " << (t.worker.empty() ? std::string("-") : t.worker) << "\n";
+  out << "  value:    " << e.spec.objective.metric << " = "
+      << (t.value ? FormatValue(*t.value) : std::string("-")) << "\n";
+  out << "  params:   " << (t.params.empty() ? std::string("-") : FormatParams(t.params)) << "\n";
+  out << "  metrics:  " << (t.metrics.empty() ? std::string("-") : FormatMetrics(t.metrics))
+      << "\n";
+  if (!t.created_at.empty()) out << "  created:  " << t.created_at << "\n";
+  if (!t.started_at.empty()) out << "  started:  " << t.started_at << "\n";
+  if (!t.finished_at.empty()) out << "  finished: " << t.finished_at << "\n";
+  if (!t.steps.empty()) {
+    std::set<std::string> keys;
+    for (const auto& s : t.steps)
+      for (const auto& [k, v] : s.values) keys.insert(k);
+    std::vector<std::vector<std::string>> rows = {{"STEP"}};
+    for (const auto& k : keys) rows[0].push_back(k);
+    for (const auto& s : t.steps) {
+      std::vector<std::string> row = {std::to_string(s.step)};
+      for (const auto& k : keys) {
+        const auto it = s.values.find(k);
+        row.push_back(it == s.values.end() ? "-" : FormatValue(it->second));
+      }
+      rows.push_back(std::move(row));
+    }
+    out << "  steps (per fold or reported step):\n";
+    std::istringstream table(FormatTable(rows));
+    for (std::string line; std::getline(table, line);) out << "    " << line << "\n";
+  }
+  if (!t.error.empty()) {
+    out << "  error:\n";
+    std::istringstream lines(t.error);
+    for (std::string line; std::getline(lines, line);) out << "    " << line << "\n";
+  }
+  return out.str();
+}
+
+std::string TrialsCsv(const Experiment& e, const std::vector<Trial>& trials) {
+  std::vector<std::string> params;
+  for (const auto& p : e.spec.space.params()) params.push_back(p.name);
+  std::set<std::string> metrics;
+  for (const auto& t : trials) {
+    for (const auto& [name, v] : t.params)
+      if (std::find(params.begin(), params.end(), name) == params.end()) params.push_back(name);
+    for (const auto& [name, v] : t.metrics) metrics.insert(name);
+  }
+  std::string out = "number,state,value";
+  for (const auto& p : params) out += "," + CsvField(p);
+  for (const auto& m : metrics) out += "," + CsvField(m);
+  out += "\n";
+  for (const auto& t : trials) {
+    out += std::to_string(t.number) + "," + std::string(TrialStateName(t.state)) + "," +
+           (t.value ? ExactDouble(*t.value) : std::string());
+    for (const auto& p : params) {
+      const auto it = t.params.find(p);
+      out += "," + (it == t.params.end() ? std::string() : CsvValue(it->second));
+    }
+    for (const auto& m : metrics) {
+      const auto it = t.metrics.find(m);
+      out += "," + (it == t.metrics.end() ? std::string() : ExactDouble(it->second));
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 std::string FormatBest(const Experiment& e, const Trial& best) {

@@ -49,6 +49,29 @@ std::string FormatMetrics(const std::map<std::string, double>& metrics);
 // when non-zero. The denominator is max_trials (or the total when more trials exist).
 std::string FormatProgress(const Experiment& e);
 
+// "42s", "3m05s", "2h07m": a duration for rates and ETAs (negative or NaN: "-").
+std::string FormatDuration(double seconds);
+
+// The in-place progress line `run`/`watch` draw on a terminal, cut to `width` columns:
+//   [########............] 12/30  running 2  failed 1  4.1/min  ETA 4m23s  best 0.9736 (#7)
+// The rate counts the trials finished since watching began (`done_at_start` of them were
+// finished then) over `elapsed_seconds`; rate and ETA are left out until one has finished.
+std::string FormatProgressBar(const Experiment& e, int done_at_start, double elapsed_seconds,
+                              int width);
+
+// One line for a failed trial, printed once: "trial #3 failed (attempt 1 on w-1): <error>",
+// the error's lines joined by " | ".
+std::string FormatFailure(const Trial& t);
+
+// Everything about one trial (`krige trial EXP NUMBER`): state and attempt, worker, times,
+// value, params, final metrics, per-step scores as a table, and its error.
+std::string FormatTrial(const Experiment& e, const Trial& t);
+
+// The trials as CSV (RFC 4180): number, state, value, then one column per parameter (the
+// space's order, then any others the trials carry) and per metric (by name). Absent values
+// are empty fields.
+std::string TrialsCsv(const Experiment& e, const std::vector<Trial>& trials);
+
 // The best trial block printed at the end of `run` and by `best`, one line each:
 //   best trial #7: accuracy = 0.9736 (maximize)
 //   params:  C=0.5312, kernel=rbf

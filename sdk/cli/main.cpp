@@ -1,6 +1,10 @@
 // `krige`: the composition root of the command line. Parses arguments (CLI11 lives only here)
 // and calls the subcommands in commands.cpp.
 #include <iostream>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 #include "curve/curve.hpp"
 
 #include <CLI/CLI.hpp>
@@ -11,6 +15,7 @@ int main(int argc, char** argv) {
   using namespace krige::cli;
   CLI::App app{"krige: distributed hyperparameter tuning", "krige"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "krige " KRIGE_VERSION);
   app.fallthrough();  // --server may come after the subcommand too
   Globals g;
   app.add_option("--server", g.server,
@@ -37,6 +42,8 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   run->add_flag("--json", json, "print only the final experiment JSON on stdout");
+  bool detach = false;
+  run->add_flag("--detach,-d", detach, "print the experiment id and return (krige watch ID)");
 
   int limit = 0;
   auto* ls = app.add_subcommand("ls", "list experiments");
@@ -47,6 +54,52 @@ int main(int argc, char** argv) {
   show->add_option("ID", id, "experiment id")->required();
   auto* best = app.add_subcommand("best", "the best trial of an experiment");
   best->add_option("ID", id, "experiment id")->required();
+
+  auto* watch =
+      app.add_subcommand("watch", "follow an experiment until it ends (Ctrl-C: stop watching)");
+  watch->add_option("ID", id, "experiment id")->required();
+  watch->add_flag("--json", json, "print only the final experiment JSON on stdout");
+  std::map<std::string, CLI::App*> control;
+  for (const auto& [verb, help] : std::vector<std::pair<std::string, std::string>>{
+           {"stop", "stop an experiment: running trials are stopped, no new ones start"},
+           {"pause", "pause an experiment: running trials finish, no new ones start"},
+           {"resume", "resume a paused or stopped experiment where it was"}}) {
+    control[verb] = app.add_subcommand(verb, help);
+    control[verb]->add_option("ID", id, "experiment id")->required();
+  }
+  auto* rm = app.add_subcommand("rm", "delete an experiment and its trials");
+  rm->add_option("ID", id, "experiment id")->required();
+  std::string state, sort = "number";
+  int trial_limit = 0;
+  auto* trials = app.add_subcommand("trials", "list the trials of an experiment");
+  trials->add_option("ID", id, "experiment id")->required();
+  trials->add_option("--state", state, "only these: queued, running, completed, failed, pruned")
+      ->check(CLI::IsMember({"queued", "running", "completed", "failed", "pruned"}));
+  trials->add_option("--sort", sort, "number (oldest first) or value (best first)")
+      ->check(CLI::IsMember({"number", "value"}))
+      ->capture_default_str();
+  trials->add_option("--limit", trial_limit, "at most this many (0: all)")->capture_default_str();
+  trials->add_flag("--json", json, "the trials as JSON");
+  int number = 0;
+  auto* trial = app.add_subcommand("trial", "everything about one trial: params, scores, error");
+  trial->add_option("EXP", id, "experiment id")->required();
+  trial->add_option("NUMBER", number, "trial number (0-based, as `krige trials` shows)")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  trial->add_flag("--json", json, "the trial as JSON");
+  std::string format = "csv";
+  auto* export_cmd = app.add_subcommand("export", "every trial of an experiment, to stdout");
+  export_cmd->add_option("ID", id, "experiment id")->required();
+  export_cmd->add_option("--format", format, "csv (a row per trial) or json")
+      ->check(CLI::IsMember({"csv", "json"}))
+      ->capture_default_str();
+  auto* workers_cmd =
+      app.add_subcommand("workers", "the connected workers (and those lost lately)");
+  workers_cmd->add_flag("--json", json, "the workers as JSON");
+  auto* validate = app.add_subcommand("validate", "check a spec without submitting it");
+  validate->add_option("SPEC", spec_path, "experiment spec (YAML or JSON)")
+      ->required()
+      ->check(CLI::ExistingFile);
 
   std::string key_dir, key_name = "krige";
   auto* keygen = app.add_subcommand(
@@ -98,7 +151,16 @@ int main(int argc, char** argv) {
   }
   if (*up) return Up(g, workers, std::cout, std::cerr);
   if (*down) return Down(g, std::cout, std::cerr);
-  if (*run) return Run(g, spec_path, json, std::cout, std::cerr);
+  if (*run) return Run(g, spec_path, json, detach, std::cout, std::cerr);
+  if (*watch) return Watch(g, id, json, std::cout, std::cerr);
+  for (const auto& [verb, sub] : control)
+    if (*sub) return Control(g, verb, id, std::cout, std::cerr);
+  if (*rm) return Rm(g, id, std::cout, std::cerr);
+  if (*trials) return Trials(g, id, state, sort, trial_limit, json, std::cout, std::cerr);
+  if (*trial) return TrialDetail(g, id, number, json, std::cout, std::cerr);
+  if (*export_cmd) return Export(g, id, format, std::cout, std::cerr);
+  if (*workers_cmd) return Workers(g, json, std::cout, std::cerr);
+  if (*validate) return ValidateSpec(spec_path, std::cout, std::cerr);
   if (*ls) return Ls(g, limit, std::cout, std::cerr);
   if (*show) return Show(g, id, std::cout, std::cerr);
   if (*best) return Best(g, id, std::cout, std::cerr);

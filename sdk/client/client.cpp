@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <thread>
 #include <utility>
 
 namespace krige {
@@ -190,6 +191,35 @@ std::optional<Trial> Client::Best(std::int64_t experiment_id) const {
   return std::nullopt;
 }
 
+Experiment Client::Stop(std::int64_t id) const {
+  return ExperimentFromJson(
+      Call("POST", "/api/v1/experiments/" + std::to_string(id) + "/stop", ""));
+}
+
+Experiment Client::Pause(std::int64_t id) const {
+  return ExperimentFromJson(
+      Call("POST", "/api/v1/experiments/" + std::to_string(id) + "/pause", ""));
+}
+
+Experiment Client::Resume(std::int64_t id) const {
+  return ExperimentFromJson(
+      Call("POST", "/api/v1/experiments/" + std::to_string(id) + "/resume", ""));
+}
+
+void Client::Delete(std::int64_t id) const {
+  Call("DELETE", "/api/v1/experiments/" + std::to_string(id), "");
+}
+
+Experiment Client::Wait(std::int64_t id, const std::function<void(const Experiment&)>& progress,
+                        std::chrono::milliseconds poll) const {
+  for (;;) {
+    Experiment e = GetExperiment(id);
+    if (progress) progress(e);
+    if (e.state != ExperimentState::kRunning && e.state != ExperimentState::kPaused) return e;
+    std::this_thread::sleep_for(poll);
+  }
+}
+
 namespace {
 
 DatasetInfo DatasetFromJson(const Json& j) {
@@ -275,6 +305,44 @@ std::vector<TokenInfo> Client::ListTokens() const {
 
 TokenInfo Client::RevokeToken(std::int64_t id) const {
   return TokenFromJson(Call("DELETE", "/api/v1/tokens/" + std::to_string(id), ""));
+}
+
+namespace {
+
+WorkerInfo WorkerFromJson(const Json& j) {
+  try {
+    WorkerInfo w;
+    w.id = j.at("id").get<std::string>();
+    w.hostname = j.value("hostname", "");
+    w.slots = j.value("slots", 0);
+    w.version = j.value("version", "");
+    w.state = j.value("state", "");
+    w.first_seen = j.value("first_seen", "");
+    w.last_seen = j.value("last_seen", "");
+    if (j.contains("trials") && j["trials"].is_object()) {
+      w.running = j["trials"].value("running", 0);
+      w.done = j["trials"].value("done", 0);
+    }
+    w.kinds = j.value("kinds", std::vector<std::string>{});
+    return w;
+  } catch (const Json::exception& e) {
+    throw Error(ErrorCode::kInternal, std::string("malformed worker from server: ") + e.what());
+  }
+}
+
+}  // namespace
+
+Trial Client::GetTrial(std::int64_t experiment_id, int number) const {
+  return TrialFromJson(Call(
+      "GET",
+      "/api/v1/experiments/" + std::to_string(experiment_id) + "/trials/" + std::to_string(number),
+      ""));
+}
+
+std::vector<WorkerInfo> Client::ListWorkers(int limit) const {
+  return ReadPages<WorkerInfo>(
+      "/api/v1/workers", "workers", limit, [](const Json& j) { return WorkerFromJson(j); },
+      [this](const std::string& url) { return Call("GET", url, ""); });
 }
 
 bool Client::Healthy() const {

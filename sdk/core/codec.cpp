@@ -1,5 +1,6 @@
 #include "krige/codec.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -10,6 +11,43 @@
 
 namespace krige {
 namespace {
+
+// Edit distance counting a swap of two neighbouring letters as one edit (optimal string
+// alignment), for "did you mean": keys are short (the caller bounds them).
+std::size_t EditDistance(const std::string& a, const std::string& b) {
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::size_t> d((n + 1) * (m + 1));
+  const auto at = [m, &d](std::size_t i, std::size_t j) -> std::size_t& {
+    return d[i * (m + 1) + j];
+  };
+  for (std::size_t i = 0; i <= n; ++i) at(i, 0) = i;
+  for (std::size_t j = 0; j <= m; ++j) at(0, j) = j;
+  for (std::size_t i = 1; i <= n; ++i)
+    for (std::size_t j = 1; j <= m; ++j) {
+      at(i, j) = std::min(
+          {at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        at(i, j) = std::min(at(i, j), at(i - 2, j - 2) + 1);
+    }
+  return at(n, m);
+}
+
+// The known key closest to `key` when it is close enough to be a typo (at most two edits, or a
+// third of its letters for long keys, and never all of them), else "".
+std::string Closest(const std::string& key, std::initializer_list<const char*> known) {
+  constexpr std::size_t kMaxKeyBytes = 64;  // a longer key is no typo of a spec key
+  if (key.size() > kMaxKeyBytes) return {};
+  std::string best;
+  std::size_t best_distance = std::min(key.size(), std::max<std::size_t>(2, key.size() / 3) + 1);
+  for (const char* k : known) {
+    const std::size_t distance = EditDistance(key, k);
+    if (distance < best_distance) {
+      best = k;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
 
 // Reads a JSON object field by field, collecting every problem instead of stopping at the
 // first, so that a bad spec is answered with all of its problems at once.
@@ -129,7 +167,11 @@ class Reader {
     for (const auto& item : j_.items()) {
       bool known = false;
       for (const char* k : keys) known = known || item.key() == k;
-      if (!known) Problem(item.key(), "unknown field");
+      if (known) continue;
+      const std::string suggestion = Closest(item.key(), keys);
+      Problem(item.key(), suggestion.empty()
+                              ? std::string("unknown field")
+                              : "unknown field (did you mean \"" + suggestion + "\"?)");
     }
   }
 
@@ -251,9 +293,11 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
   TrainingSpec t;
   Reader r(j, "training", out);
   if (!r.ok()) return t;
-  r.AllowOnly({"kind", "dataset", "target", "task", "model", "folds", "stratified", "repeats",
-               "shuffle_seed", "fold_column", "features", "categorical", "impute", "preprocessing",
-               "metrics", "params", "command", "timeout_seconds"});
+  r.AllowOnly({"kind",        "dataset",     "target",          "task",          "model",
+               "folds",       "stratified",  "repeats",         "shuffle_seed",  "fold_column",
+               "features",    "categorical", "impute",          "preprocessing", "metrics",
+               "params",      "command",     "timeout_seconds", "function",      "resource",
+               "report_every"});
   r.String("kind", t.kind);
   if (t.kind == "cv") {
     r.String("dataset", t.dataset, true);
@@ -281,6 +325,10 @@ TrainingSpec TrainingFromReader(const Json& j, std::vector<FieldProblem>& out) {
     r.String("impute", t.impute);
     r.StringList("preprocessing", t.preprocessing, limits::kPreprocessing);
     r.StringList("metrics", t.metrics, limits::kMetrics);
+    r.String("resource", t.resource);
+    r.Integer("report_every", t.report_every);  // range checked by Validate
+  } else if (t.kind == "function") {
+    r.String("function", t.function, true);
   } else {
     r.StringList("command", t.command, limits::kCommandArguments);
     r.Number("timeout_seconds", t.timeout_seconds);
@@ -405,6 +453,12 @@ Json ToJson(const TrainingSpec& t) {
     if (!t.impute.empty()) j["impute"] = t.impute;
     j["preprocessing"] = t.preprocessing;
     j["metrics"] = t.metrics;
+    if (!t.resource.empty()) {
+      j["resource"] = t.resource;
+      j["report_every"] = t.report_every;
+    }
+  } else if (t.kind == "function") {
+    j["function"] = t.function;
   } else {
     j["command"] = t.command;
     j["timeout_seconds"] = t.timeout_seconds;
@@ -419,9 +473,14 @@ Json ToJson(const ExperimentSpec& s) {
   j["objective"] = {{"metric", s.objective.metric}, {"goal", GoalName(s.objective.goal)}};
   j["tuner"] = {{"name", s.tuner.name}, {"seed", s.tuner.seed}};
   if (!s.tuner.options.empty()) j["tuner"]["options"] = s.tuner.options;
+  if (!s.pruner.name.empty()) {
+    j["pruner"] = {{"name", s.pruner.name}};
+    if (!s.pruner.options.empty()) j["pruner"]["options"] = s.pruner.options;
+  }
   j["max_trials"] = s.max_trials;
   j["parallelism"] = s.parallelism;
   j["max_attempts"] = s.max_attempts;
+  j["max_failed_trials"] = s.max_failed_trials;
   j["space"] = ToJson(s.space);
   j["training"] = ToJson(s.training);
   return j;
@@ -444,8 +503,8 @@ ExperimentSpec SpecFromJson(const Json& j) {
     throw ValidationError(std::vector<FieldProblem>{{"", "the spec must be a JSON object"}});
   std::vector<FieldProblem> document;
   CheckDocument(j, "", 0, document);
-  r.AllowOnly({"name", "objective", "tuner", "max_trials", "parallelism", "max_attempts", "space",
-               "training"});
+  r.AllowOnly({"name", "objective", "tuner", "pruner", "max_trials", "parallelism", "max_attempts",
+               "space", "training", "max_failed_trials"});
   r.String("name", s.name, true);
   if (r.Has("objective")) {
     Reader o(r.At("objective"), "objective", problems);
@@ -493,9 +552,36 @@ ExperimentSpec SpecFromJson(const Json& j) {
       }
     }
   }
+  if (r.Has("pruner")) {
+    // pruner: {name: asha, min_resource: 1} or {name: asha, options: {min_resource: 1}}.
+    Reader p(r.At("pruner"), "pruner", problems);
+    if (p.ok()) {
+      p.String("name", s.pruner.name, true);
+      const auto option = [&](const std::string& key, const Json& value) {
+        if (!value.is_number())
+          p.Problem(key, "must be a number");
+        else if (s.pruner.options.size() >= limits::kTunerOptions)
+          p.Problem(key,
+                    "too many options (at most " + std::to_string(limits::kTunerOptions) + ")");
+        else
+          s.pruner.options[key] = value.get<double>();
+      };
+      for (const auto& item : r.At("pruner").items()) {
+        if (item.key() == "name") continue;
+        if (item.key() != "options") {
+          option(item.key(), item.value());
+        } else if (!item.value().is_object()) {
+          p.Problem("options", "must be an object of numbers");
+        } else {
+          for (const auto& o : item.value().items()) option(o.key(), o.value());
+        }
+      }
+    }
+  }
   r.Integer("max_trials", s.max_trials, false, 1, limits::kMaxTrials);
   r.Integer("parallelism", s.parallelism, false, 1, limits::kMaxParallelism);
   r.Integer("max_attempts", s.max_attempts, false, 1, limits::kMaxAttempts);
+  r.Integer("max_failed_trials", s.max_failed_trials, false, 0, limits::kMaxTrials);
   if (r.Has("space")) {
     const Json& sp = r.At("space");
     if (!sp.is_object()) {
@@ -648,6 +734,8 @@ Json ToJson(const Experiment& e) {
   j["best"] = e.best ? ToJson(*e.best) : Json();
   j["created_at"] = e.created_at;
   j["finished_at"] = e.finished_at;
+  j["error"] = e.error;
+  if (!e.waiting.empty()) j["waiting"] = e.waiting;
   return j;
 }
 
@@ -665,6 +753,8 @@ Experiment ExperimentFromJson(const Json& j) {
   if (j.contains("best") && j["best"].is_object()) e.best = TrialFromJson(j["best"]);
   e.created_at = j.value("created_at", "");
   e.finished_at = j.value("finished_at", "");
+  e.error = j.value("error", "");
+  e.waiting = j.value("waiting", "");
   return e;
 }
 

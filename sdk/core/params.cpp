@@ -23,7 +23,9 @@ std::string ToString(const ParamValue& value) {
   return std::get<std::string>(value);
 }
 
-bool IsNumeric(const ParamValue& value) { return !std::holds_alternative<std::string>(value); }
+bool IsNumeric(const ParamValue& value) {
+  return !std::holds_alternative<std::string>(value);
+}
 
 double AsDouble(const ParamValue& value) {
   if (const auto* i = std::get_if<std::int64_t>(&value)) return static_cast<double>(*i);

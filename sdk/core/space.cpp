@@ -1,5 +1,7 @@
 #include "krige/space.hpp"
 
+#include "krige/error.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -32,6 +34,58 @@ bool InDomain(const ParamSpec& spec, const ParamValue& value) {
 }
 
 }  // namespace
+
+SearchSpace& SearchSpace::Add(ParamSpec param) {
+  std::vector<ParamSpec> params = std::move(params_);
+  params.erase(std::remove_if(params.begin(), params.end(),
+                              [&](const ParamSpec& p) { return p.name == param.name; }),
+               params.end());
+  std::string name = param.name;
+  params.push_back(std::move(param));
+  *this = SearchSpace(std::move(params));  // keeps parents before children
+  last_ = std::move(name);
+  return *this;
+}
+
+SearchSpace& SearchSpace::Float(const std::string& name, double low, double high, Scale scale) {
+  ParamSpec p;
+  p.name = name;
+  p.type = ParamType::kFloat;
+  p.low = low;
+  p.high = high;
+  p.log = scale == Scale::kLog;
+  return Add(std::move(p));
+}
+
+SearchSpace& SearchSpace::Int(const std::string& name, std::int64_t low, std::int64_t high,
+                              Scale scale, std::int64_t step) {
+  ParamSpec p;
+  p.name = name;
+  p.type = ParamType::kInt;
+  p.low = static_cast<double>(low);
+  p.high = static_cast<double>(high);
+  p.log = scale == Scale::kLog;
+  p.step = static_cast<double>(step);
+  return Add(std::move(p));
+}
+
+SearchSpace& SearchSpace::Categorical(const std::string& name, std::vector<ParamValue> choices) {
+  ParamSpec p;
+  p.name = name;
+  p.type = ParamType::kCategorical;
+  p.choices = std::move(choices);
+  return Add(std::move(p));
+}
+
+SearchSpace& SearchSpace::When(const std::string& parent, std::vector<ParamValue> values) {
+  auto it = std::find_if(params_.begin(), params_.end(),
+                         [&](const ParamSpec& p) { return p.name == last_; });
+  if (last_.empty() || it == params_.end())
+    throw Error(ErrorCode::kInvalidArgument, "When() needs a parameter added before it");
+  ParamSpec p = *it;
+  p.when = Condition{parent, std::move(values)};
+  return Add(std::move(p));
+}
 
 SearchSpace::SearchSpace(std::vector<ParamSpec> params) {
   std::sort(params.begin(), params.end(),

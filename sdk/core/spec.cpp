@@ -1,6 +1,7 @@
 #include "krige/spec.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -183,11 +184,62 @@ void ValidateParam(const ParamSpec& p, const SearchSpace& space, std::vector<Fie
 
 }  // namespace
 
+namespace {
+
+struct ModelEntry {
+  std::string name;
+  std::vector<std::string> hyperparameters;
+};
+
+// Every built-in model and the hyperparameters its trainer reads (worker/training/src/models;
+// HyperParameters refuses to read a name that is not here, and the model contract test reads
+// every name listed).
+const std::vector<ModelEntry>& ModelTable() {
+  static const std::vector<ModelEntry> kTable = [] {
+    const std::vector<std::string> xgboost = {
+        "n_estimators",     "max_depth",        "learning_rate", "subsample", "colsample_bytree",
+        "colsample_bynode", "min_child_weight", "reg_lambda",    "reg_alpha", "gamma",
+        "tree_method"};
+    const std::vector<std::string> kernel = {"C",     "kernel", "gamma",    "degree",
+                                             "coef0", "tol",    "shrinking"};
+    auto svc = kernel, svr = kernel;
+    svc.insert(svc.end(), {"probability", "class_weight"});
+    svr.push_back("epsilon");
+    return std::vector<ModelEntry>{
+        {"logistic_regression",
+         {"C", "penalty", "tol", "fit_intercept", "intercept_scaling", "class_weight"}},
+        {"ridge", {"alpha", "fit_intercept"}},
+        {"svc", svc},
+        {"svr", svr},
+        {"linear_svc",
+         {"C", "penalty", "loss", "dual", "tol", "fit_intercept", "intercept_scaling",
+          "class_weight"}},
+        {"lasso", {"alpha", "max_iter", "tol", "fit_intercept"}},
+        {"elastic_net", {"l1_ratio", "alpha", "max_iter", "tol", "fit_intercept"}},
+        {"knn", {"n_neighbors", "weights", "p"}},
+        {"xgboost", xgboost},
+        {"random_forest", xgboost},
+        {"kmeans", {"n_clusters", "n_init", "max_iter", "tol"}},
+    };
+  }();
+  return kTable;
+}
+
+}  // namespace
+
 const std::vector<std::string>& KnownModels() {
-  static const std::vector<std::string> kNames = {
-      "logistic_regression", "ridge", "svc",     "svr",           "linear_svc", "lasso",
-      "elastic_net",         "knn",   "xgboost", "random_forest", "kmeans"};
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const auto& m : ModelTable()) names.push_back(m.name);
+    return names;
+  }();
   return kNames;
+}
+
+const std::vector<std::string>* ModelHyperparameters(const std::string& model) {
+  for (const auto& m : ModelTable())
+    if (m.name == model) return &m.hyperparameters;
+  return nullptr;
 }
 
 const std::vector<std::string>& KnownMetrics() {
@@ -203,6 +255,23 @@ const std::vector<std::string>& KnownMetrics() {
 bool MetricIsGreaterBetter(const std::string& metric) {
   return !(metric == "rmse" || metric == "mae" || metric == "log_loss" || metric == "loss" ||
            metric == "inertia");
+}
+
+std::vector<FieldProblem> CheckModelHyperparameters(const ExperimentSpec& spec) {
+  std::vector<FieldProblem> out;
+  const TrainingSpec& t = spec.training;
+  const auto* known = t.kind == "cv" ? ModelHyperparameters(t.model) : nullptr;
+  if (!known) return out;
+  const auto unknown = [&](const std::string& field, const std::string& name) {
+    if (name.size() > limits::kNameBytes || Contains(*known, name)) return;
+    out.push_back(
+        {field, t.model + " has no hyperparameter '" + name + "' (it has " + List(*known) + ")"});
+  };
+  for (std::size_t i = 0; i < spec.space.size() && i < limits::kParameters; ++i)
+    unknown("space." + spec.space.params()[i].name, spec.space.params()[i].name);
+  if (t.fixed.size() <= limits::kFixedParams)
+    for (const auto& [key, value] : t.fixed) unknown("training.params." + key, key);
+  return out;
 }
 
 std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
@@ -223,6 +292,14 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
         out.push_back({field, "must be a number within +-" + ToString(ParamValue(bound))});
     }
   }
+  {
+    // A full trial reports one step per fold (folds x repeats) when the folds are known.
+    const int steps = spec.training.kind == "cv" && spec.training.fold_column.empty() &&
+                              spec.training.resource.empty()
+                          ? spec.training.folds * spec.training.repeats
+                          : 0;
+    for (auto& problem : ValidatePruner(spec.pruner, steps)) out.push_back(std::move(problem));
+  }
   const auto between = [](int low, int high) {
     return "must be between " + std::to_string(low) + " and " + std::to_string(high);
   };
@@ -232,6 +309,8 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
     out.push_back({"parallelism", between(1, limits::kMaxParallelism)});
   if (spec.max_attempts < 1 || spec.max_attempts > limits::kMaxAttempts)
     out.push_back({"max_attempts", between(1, limits::kMaxAttempts)});
+  if (spec.max_failed_trials < 0 || spec.max_failed_trials > limits::kMaxTrials)
+    out.push_back({"max_failed_trials", between(0, limits::kMaxTrials) + " (0: never)"});
 
   if (spec.space.empty()) out.push_back({"space", "must define at least one parameter"});
   if (spec.space.size() > limits::kParameters)
@@ -279,6 +358,12 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
                                            "\" (known: " + List(KnownModels()) + ")"});
     if (t.folds < limits::kMinFolds || t.folds > limits::kMaxFolds)
       out.push_back({"training.folds", between(limits::kMinFolds, limits::kMaxFolds)});
+    if (!t.resource.empty() && t.resource != "n_estimators")
+      out.push_back({"training.resource", "must be n_estimators (or absent)"});
+    if (t.resource == "n_estimators" && t.model != "xgboost")
+      out.push_back({"training.resource", "n_estimators is a resource of xgboost only"});
+    if (t.report_every < 1 || t.report_every > 100000)
+      out.push_back({"training.report_every", between(1, 100000)});
     if (t.repeats < 1 || t.repeats > limits::kMaxRepeats)
       out.push_back({"training.repeats", between(1, limits::kMaxRepeats)});
     if (!t.fold_column.empty() && t.fold_column == t.target)
@@ -336,10 +421,23 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
       out.push_back({"training.timeout_seconds",
                      "must be a number of seconds > 0 and at most 604800 (7 days); 0 or absent "
                      "means no limit"});
+  } else if (t.kind == "function") {
+    if (t.function.empty() || t.function.size() > limits::kFunctionNameBytes ||
+        !std::all_of(t.function.begin(), t.function.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        }))
+      out.push_back(
+          {"training.function", "must be the name a worker registered its objective under: 1 to " +
+                                    std::to_string(limits::kFunctionNameBytes) +
+                                    " letters, digits, '_', '-' or '.'"});
   } else {
-    out.push_back({"training.kind", "must be \"cv\" or \"command\""});
+    out.push_back({"training.kind", "must be \"cv\", \"command\" or \"function\""});
   }
   return out;
+}
+
+std::string ServedKind(const TrainingSpec& training) {
+  return training.kind == "function" ? "function:" + training.function : training.kind;
 }
 
 }  // namespace krige

@@ -30,6 +30,25 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
+std::vector<std::string> Objectives::Served() const {
+  std::vector<std::string> served;
+  for (const auto& [kind, fn] : kinds)
+    if (kind != "function") served.push_back(kind);
+  for (const auto& [name, fn] : functions) {
+    TrainingSpec training;
+    training.kind = "function";
+    training.function = name;
+    served.push_back(ServedKind(training));
+  }
+  return served;
+}
+
+const ObjectiveFn* Objectives::Find(const TrainingSpec& training) const {
+  const auto& table = training.kind == "function" ? functions : kinds;
+  const auto it = table.find(training.kind == "function" ? training.function : training.kind);
+  return it != table.end() && it->second ? &it->second : nullptr;
+}
+
 std::string ResolveApiUrl(const std::string& api_url, const std::string& connect) {
   // api_url: scheme://host[:port][/path]; connect: tcp://host:port
   const auto scheme_end = api_url.find("://");
@@ -70,7 +89,7 @@ struct Worker::Impl {
   };
 
   WorkerOptions options;
-  ObjectiveFn objective;
+  Objectives objectives;
   std::atomic<bool> stopping{false};
 
   // Wakes Run()'s poll when a trial thread queued something (set while Run() runs).
@@ -83,6 +102,8 @@ struct Worker::Impl {
 
   void RunTrial(Running& slot, wire::Assign assign) {
     TrialContext context;
+    context.experiment_id = assign.experiment_id;
+    context.experiment_name = assign.experiment_name;
     context.trial_id = assign.trial.trial_id;
     context.attempt = assign.trial.attempt;
     context.number = assign.number;
@@ -104,7 +125,17 @@ struct Worker::Impl {
     const auto start = Clock::now();
     std::string error;
     try {
-      TrialOutput out = objective(context);
+      // The coordinator sends only what HELLO listed; an older one might not.
+      const ObjectiveFn* objective = objectives.Find(context.training);
+      if (!objective) {
+        const auto served = objectives.Served();
+        std::string list;
+        for (const auto& k : served) list += (list.empty() ? "" : ", ") + k;
+        throw Error(ErrorCode::kFailedPrecondition, "this worker does not run " +
+                                                        ServedKind(context.training) +
+                                                        " trials (it runs " + list + ")");
+      }
+      TrialOutput out = (*objective)(context);
       wire::Result result;
       result.trial = ref;
       result.value = out.value;
@@ -128,14 +159,31 @@ struct Worker::Impl {
   }
 };
 
-Worker::Worker(WorkerOptions options, ObjectiveFn objective) : impl_(std::make_unique<Impl>()) {
+Worker::Worker(WorkerOptions options, Objectives objectives) : impl_(std::make_unique<Impl>()) {
   if (options.id.empty()) options.id = DefaultId();
   // The coordinator drops HELLOs and heartbeats beyond wire::kMaxSlots; say so here instead.
   if (options.slots < 1 || options.slots > wire::kMaxSlots)
     throw Error(ErrorCode::kInvalidArgument,
                 "slots must be between 1 and " + std::to_string(wire::kMaxSlots), "slots");
+  if (options.only_experiment < 0)
+    throw Error(ErrorCode::kInvalidArgument, "only_experiment must be an experiment id or 0",
+                "only_experiment");
+  for (const auto& [name, fn] : objectives.functions) {
+    ExperimentSpec probe;
+    probe.training.kind = "function";
+    probe.training.function = name;
+    for (const auto& problem : Validate(probe))
+      if (problem.field == "training.function")
+        throw Error(ErrorCode::kInvalidArgument,
+                    "objective name \"" + name + "\": " + problem.message, "functions");
+  }
+  const auto served = objectives.Served();
+  if (served.empty() || served.size() > wire::kMaxKinds)
+    throw Error(ErrorCode::kInvalidArgument,
+                "a worker serves between 1 and " + std::to_string(wire::kMaxKinds) + " objectives",
+                "objectives");
   impl_->options = std::move(options);
-  impl_->objective = std::move(objective);
+  impl_->objectives = std::move(objectives);
 }
 
 Worker::~Worker() {
@@ -185,10 +233,14 @@ void Worker::Run() {
   };
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
-  send(wire::Hello{w.options.id, w.options.slots, host, "0.1.0"});
+  const std::vector<std::string> served = w.objectives.Served();
+  send(
+      wire::Hello{w.options.id, w.options.slots, host, "0.1.0", served, w.options.only_experiment});
   send(wire::Ready{w.options.slots});
-  spdlog::info("worker {} connecting to {} with {} slots", w.options.id, w.options.connect,
-               w.options.slots);
+  std::string served_list;
+  for (const auto& k : served) served_list += (served_list.empty() ? "" : ", ") + k;
+  spdlog::info("worker {} connecting to {} with {} slots, running {}", w.options.id,
+               w.options.connect, w.options.slots, served_list);
 
   auto next_beat = Clock::now();
   std::uint64_t malformed = 0;
@@ -226,6 +278,8 @@ void Worker::Run() {
     if (now >= next_beat) {
       wire::Heartbeat beat;
       beat.slots = w.options.slots;
+      beat.kinds = served;
+      beat.experiment = w.options.only_experiment;
       {
         std::lock_guard<std::mutex> lock(w.mutex);
         for (const auto& [id, slot] : w.running) beat.running.push_back(slot->ref);

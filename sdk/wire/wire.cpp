@@ -80,11 +80,36 @@ int Slots(const Json& j, int low) {
   return static_cast<int>(Int(j, "slots", low, kMaxSlots));
 }
 
+// HELLO and HEARTBEAT: what the worker runs. Absent: nothing (a worker must say).
+std::vector<std::string> Kinds(const Json& j) {
+  std::vector<std::string> kinds;
+  if (!j.contains("kinds")) return kinds;
+  const Json& list = j.at("kinds");
+  if (!list.is_array() || list.size() > kMaxKinds) Bad("kinds", "must be a list of at most 256");
+  for (const auto& k : list) {
+    if (!k.is_string()) Bad("kinds", "must be strings");
+    const auto& text = k.get_ref<const std::string&>();
+    if (text.empty() || !TextProblem(text, limits::kNameBytes).empty())
+      Bad("kinds", "has a malformed entry");
+    kinds.push_back(text);
+  }
+  return kinds;
+}
+
+std::int64_t Only(const Json& j) {
+  return j.contains("experiment")
+             ? Int(j, "experiment", 0, std::numeric_limits<std::int64_t>::max())
+             : 0;
+}
+
 Json Body(const Hello& m) {
-  return {{"worker_id", m.worker_id},
-          {"slots", m.slots},
-          {"hostname", m.hostname},
-          {"version", m.version}};
+  Json j = {{"worker_id", m.worker_id},
+            {"slots", m.slots},
+            {"hostname", m.hostname},
+            {"version", m.version},
+            {"kinds", m.kinds}};
+  if (m.experiment != 0) j["experiment"] = m.experiment;
+  return j;
 }
 Json Body(const Ready& m) {
   return {{"slots", m.slots}};
@@ -99,12 +124,15 @@ Json Body(const Assign& m) {
                     {"goal", m.objective.goal == Goal::kMaximize ? "maximize" : "minimize"}};
   if (!m.api_url.empty()) j["api_url"] = m.api_url;
   if (!m.dataset_capability.empty()) j["dataset_capability"] = m.dataset_capability;
+  if (!m.experiment_name.empty()) j["experiment_name"] = m.experiment_name;
   return j;
 }
 Json Body(const Heartbeat& m) {
   Json running = Json::array();
   for (const auto& r : m.running) running.push_back(RefJson(r));
-  return {{"slots", m.slots}, {"running", running}};
+  Json j = {{"slots", m.slots}, {"running", running}, {"kinds", m.kinds}};
+  if (m.experiment != 0) j["experiment"] = m.experiment;
+  return j;
 }
 Json Body(const Report& m) {
   Json j = RefJson(m.trial);
@@ -175,6 +203,8 @@ Message DecodeBody(const std::string& type, const Json& j) {
     m.slots = Slots(j, 1);
     m.hostname = Info(j, "hostname", kMaxInfoBytes);
     m.version = Info(j, "version", kMaxInfoBytes);
+    m.kinds = Kinds(j);
+    m.experiment = Only(j);
     return m;
   }
   if (type == "READY") return Ready{Slots(j, 0)};
@@ -193,6 +223,7 @@ Message DecodeBody(const std::string& type, const Json& j) {
                            : Goal::kMinimize;
     m.api_url = j.value("api_url", "");
     m.dataset_capability = j.value("dataset_capability", "");
+    m.experiment_name = Info(j, "experiment_name", limits::kNameBytes);
     return m;
   }
   if (type == "HEARTBEAT") {
@@ -201,6 +232,8 @@ Message DecodeBody(const std::string& type, const Json& j) {
     const Json& running = j.at("running");
     if (!running.is_array() || running.size() > kMaxRunning) Bad("running", "is too long");
     for (const auto& r : running) m.running.push_back(RefFrom(r));
+    m.kinds = Kinds(j);
+    m.experiment = Only(j);
     return m;
   }
   if (type == "REPORT") return Report{RefFrom(j), Step(j.at("scores"))};

@@ -25,6 +25,7 @@ inline constexpr std::size_t kMaxSteps = 10000;       // RESULT steps (folds x r
 inline constexpr std::size_t kMaxMetrics = 64;        // names per metrics/scores object
 inline constexpr std::size_t kMaxInfoBytes = 256;     // HELLO hostname and version, cut beyond
 inline constexpr std::size_t kMaxErrorBytes = 16384;  // FAIL error text, cut beyond
+inline constexpr std::size_t kMaxKinds = 256;         // HELLO/HEARTBEAT kinds listed
 
 struct TrialRef {
   std::int64_t trial_id = 0;
@@ -34,12 +35,16 @@ struct TrialRef {
   }
 };
 
-// worker -> coordinator, on connect: who it is and how many trials it runs at once.
+// worker -> coordinator, on connect: who it is, how many trials it runs at once, and what it
+// can run: krige::ServedKind names ("cv", "command", "function:<name>"). The coordinator hands
+// it only trials of those kinds, and, when `experiment` is not 0, only that experiment's.
 struct Hello {
   std::string worker_id;
   int slots = 1;
   std::string hostname;
   std::string version;
+  std::vector<std::string> kinds;
+  std::int64_t experiment = 0;
 };
 // worker -> coordinator: `slots` more trials can start now.
 struct Ready {
@@ -60,12 +65,16 @@ struct Assign {
   // Lets the worker download the trial's "sha256:" dataset from api_url without a REST token
   // (header X-Krige-Capability); short-lived. Empty (omitted) when the coordinator sends none.
   std::string dataset_capability;
+  std::string experiment_name;  // omitted when empty
 };
 // worker -> coordinator, every second: alive, its capacity, and the trials it is running.
-// Carrying the capacity lets a restarted coordinator adopt a worker it never saw a HELLO from.
+// Carrying the capacity and what it runs (as in HELLO) lets a restarted coordinator adopt a
+// worker it never saw a HELLO from.
 struct Heartbeat {
   int slots = 1;
   std::vector<TrialRef> running;
+  std::vector<std::string> kinds;
+  std::int64_t experiment = 0;
 };
 // worker -> coordinator: intermediate scores (a fold, a step).
 struct Report {

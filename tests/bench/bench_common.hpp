@@ -57,9 +57,11 @@ class LocalStack {
         kt::RunCommand(kt::SourceDir() + "/scripts/pg-cluster start " + dir + "/pg >/dev/null && " +
                        kt::SourceDir() + "/scripts/pg-cluster createdb " + dir + "/pg krige");
     if (rc != 0) throw std::runtime_error("cannot start PostgreSQL");
-    auto server =
-        kt::StartServer(out.substr(0, out.find('\n')), dir + "/server.log", kt::Auth::kOff);
+    database_url_ = out.substr(0, out.find('\n'));
+    auto server = kt::StartServer(database_url_, dir + "/server.log", kt::Auth::kOff);
     server_ = std::move(server.process);
+    http_ = server.http;
+    zmq_ = server.zmq;
     for (int i = 0; i < workers; ++i)
       workers_.push_back(std::make_unique<kt::ChildProcess>(
           std::vector<std::string>{kt::BinDir() + "/krige-worker", "--connect", server.zmq,
@@ -74,9 +76,18 @@ class LocalStack {
                                "/pg");
   }
   Client& client() { return *client_; }
+  const std::string& http() const { return http_; }
+  const std::string& database_url() const { return database_url_; }
+  const std::string& zmq() const { return zmq_; }
+  const std::string& dir() const { return dir_; }
+  const krige::testing::ChildProcess& server() const { return *server_; }
+  pid_t server_pid() const { return server_->pid(); }
 
  private:
   std::string dir_;
+  std::string http_;
+  std::string zmq_;
+  std::string database_url_;
   std::unique_ptr<krige::testing::ChildProcess> server_;
   std::vector<std::unique_ptr<krige::testing::ChildProcess>> workers_;
   std::unique_ptr<Client> client_;

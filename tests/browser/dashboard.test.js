@@ -114,11 +114,11 @@ async function main() {
     const title = page.locator("#view h1 .name");
     await title.waitFor({ timeout: 10000 });
     check((await title.textContent()) === "<b>x</b>", "experiment page title is literal text");
-    await page.locator("#view tbody tr td.params").first().waitFor({ timeout: 10000 });
-    const params = await page.locator("#view td.params").allTextContents();
+    await page.locator(".trial-table tbody tr td.param").first().waitFor({ timeout: 10000 });
+    const params = await page.locator(".trial-table td.param").allTextContents();
     check(params.some((p) => p.includes("<script>alert(1)</script>")), "a <script> param shows as text");
     check(params.some((p) => p.includes("onerror")), "an <img onerror> param shows as text");
-    check((await page.locator("#view tbody tr").count()) >= 4, "trials table has the seeded rows");
+    check((await page.locator(".trial-table tbody tr").count()) >= 4, "trials table has the seeded rows");
     check((await page.locator("#view script, #view img").count()) === 0, "no script/img injected");
     check((await page.locator("text=0.95").count()) >= 1, "best value is shown");
 

@@ -31,6 +31,7 @@ std::optional<Int> ParseCanonical(std::string_view text) {
 }
 
 constexpr std::size_t kMaxCursorBytes = 64;
+constexpr std::size_t kMaxWorkerIdBytes = 256;  // as HELLO's worker_id (docs/api.md, Limits)
 
 }  // namespace
 
@@ -53,6 +54,14 @@ std::optional<std::string> QueryParam(const http::Request& request, const std::s
 }
 
 std::optional<Cursor> ParseCursor(std::string_view text) {
+  if (text.substr(0, 2) == "w:") {  // a worker id: text, longer than a numeric cursor
+    const std::string_view id = text.substr(2);
+    if (id.empty() || !TextProblem(id, kMaxWorkerIdBytes).empty()) return std::nullopt;
+    Cursor c;
+    c.kind = Cursor::Kind::kWorker;
+    c.worker = std::string(id);
+    return c;
+  }
   if (text.empty() || text.size() > kMaxCursorBytes) return std::nullopt;
   Cursor c;
   if (text.substr(0, 2) == "n:") {

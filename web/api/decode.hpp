@@ -23,14 +23,16 @@ std::optional<std::string> QueryParam(const http::Request& request, const std::s
 
 // A page cursor, as the lists hand them out in `next_cursor`: "<id>" (experiments, id >= 1),
 // "n:<number>" or "v:<value>:<number>" (trials; number >= 0 and fits an int, value a finite
-// double). Strict: decimal digits only, no sign, space or leading zero in integers, the whole
-// text consumed. Every list parses its cursor here, so storage only sees well-formed ones.
+// double), "w:<worker id>" (workers; 1..256 bytes of text). Strict: decimal digits only, no
+// sign, space or leading zero in integers, the whole text consumed. Every list parses its
+// cursor here, so storage only sees well-formed ones.
 struct Cursor {
-  enum class Kind { kId, kNumber, kValue };
+  enum class Kind { kId, kNumber, kValue, kWorker };
   Kind kind = Kind::kId;
   std::int64_t id = 0;  // kId
   int number = 0;       // kNumber, kValue
   double value = 0;     // kValue
+  std::string worker;   // kWorker
 };
 std::optional<Cursor> ParseCursor(std::string_view text);
 

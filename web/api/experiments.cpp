@@ -1,4 +1,4 @@
-// /api/v1/experiments: create, list, get, best.
+// /api/v1/experiments: create, list, get, best; stop, pause, resume, delete.
 #include "decode.hpp"
 #include "handlers.hpp"
 #include "krige/error.hpp"
@@ -53,6 +53,37 @@ http::Handler GetBestTrial(service::ExperimentService& service) {
       throw Error(ErrorCode::kNotFound,
                   "experiment " + std::to_string(id) + " has no completed trial yet");
     return JsonResponse(200, ToJson(*best));
+  };
+}
+
+namespace {
+
+http::Handler Control(service::ExperimentService& service, service::ExperimentAction action) {
+  return [&service, action](const http::Request& request) {
+    return JsonResponse(200, ToJson(service.Control(PathId(request, "id"), action)));
+  };
+}
+
+}  // namespace
+
+http::Handler StopExperiment(service::ExperimentService& service) {
+  return Control(service, service::ExperimentAction::kStop);
+}
+
+http::Handler PauseExperiment(service::ExperimentService& service) {
+  return Control(service, service::ExperimentAction::kPause);
+}
+
+http::Handler ResumeExperiment(service::ExperimentService& service) {
+  return Control(service, service::ExperimentAction::kResume);
+}
+
+http::Handler DeleteExperiment(service::ExperimentService& service) {
+  return [&service](const http::Request& request) {
+    service.Delete(PathId(request, "id"));
+    http::Response response;
+    response.status = 204;
+    return response;
   };
 }
 

@@ -7,6 +7,7 @@
 #include "krige/service/auth_service.hpp"
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
+#include "krige/service/worker_service.hpp"
 #include "krige/service/run_service.hpp"
 
 namespace krige::web {
@@ -16,10 +17,15 @@ http::Handler CreateExperiment(service::ExperimentService& service);
 http::Handler ListExperiments(service::ExperimentService& service);
 http::Handler GetExperiment(service::ExperimentService& service);
 http::Handler GetBestTrial(service::ExperimentService& service);
+http::Handler StopExperiment(service::ExperimentService& service);
+http::Handler PauseExperiment(service::ExperimentService& service);
+http::Handler ResumeExperiment(service::ExperimentService& service);
+http::Handler DeleteExperiment(service::ExperimentService& service);
 
 // trials.cpp
 http::Handler ListTrials(service::ExperimentService& service);
 http::Handler GetTrial(service::ExperimentService& service);
+http::Handler GetTrialByNumber(service::ExperimentService& service);
 
 // datasets.cpp
 http::Handler UploadDataset(service::DatasetService& service);
@@ -33,6 +39,9 @@ http::Handler ListTokens(service::AuthService& auth);
 http::Handler RevokeToken(service::AuthService& auth);
 // X-Krige-Capability on GET /api/v1/datasets/{sha256}: what a worker downloads with.
 http::Capability DatasetCapability(service::AuthService& auth);
+
+// workers.cpp
+http::Handler ListWorkers(service::WorkerService& workers);
 
 // health.cpp
 http::Handler Health(service::ExperimentService& service);

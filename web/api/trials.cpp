@@ -43,6 +43,29 @@ http::Handler ListTrials(service::ExperimentService& service) {
   };
 }
 
+http::Handler GetTrialByNumber(service::ExperimentService& service) {
+  return [&service](const http::Request& request) {
+    const std::int64_t experiment_id = PathId(request, "id");
+    const auto it = request.path_params.find("number");
+    const std::string text = it == request.path_params.end() ? std::string() : it->second;
+    // 0-based, dense: any non-negative int (the canonical form of a number cursor).
+    const auto number = ParseCursor("n:" + text);
+    if (text.empty() || !number || number->kind != Cursor::Kind::kNumber)
+      throw Error(ErrorCode::kInvalidArgument,
+                  "number must be a non-negative integer, got \"" + text + "\"", "number");
+    // The list by number, one trial after number - 1: the one asked for, if it exists.
+    service::TrialQuery query;
+    query.limit = 1;
+    if (number->number > 0) query.cursor = "n:" + std::to_string(number->number - 1);
+    const service::TrialPage page = service.Trials(experiment_id, query);
+    if (page.trials.empty() || page.trials.front().number != number->number)
+      throw Error(ErrorCode::kNotFound, "experiment " + std::to_string(experiment_id) +
+                                            " has no trial #" + std::to_string(number->number));
+    // Read again by id for the per-step scores the list leaves out.
+    return JsonResponse(200, ToJson(service.GetTrial(page.trials.front().id)));
+  };
+}
+
 http::Handler GetTrial(service::ExperimentService& service) {
   return [&service](const http::Request& request) {
     return JsonResponse(200, ToJson(service.GetTrial(PathId(request, "id"))));

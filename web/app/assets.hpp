@@ -1,4 +1,4 @@
-// The dashboard files, embedded into the binary by web/CMakeLists.txt.
+// The dashboard files, bundled and embedded into the binary by web/CMakeLists.txt.
 #pragma once
 
 #include <map>

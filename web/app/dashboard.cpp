@@ -3,9 +3,27 @@
 #include <stdexcept>
 
 #include "assets.hpp"
+#include "krige/embedded.hpp"
 #include "krige/http/edge.hpp"
 
+namespace krige {
+extern const EmbeddedFile kDashboardAssets[];
+extern const std::size_t kDashboardAssets_count;
+}  // namespace krige
+
 namespace krige::web {
+
+const std::map<std::string, std::string_view>& DashboardAssets() {
+  static const std::map<std::string, std::string_view> assets = [] {
+    std::map<std::string, std::string_view> files;
+    for (std::size_t i = 0; i < kDashboardAssets_count; ++i)
+      files.emplace(kDashboardAssets[i].name,
+                    std::string_view(kDashboardAssets[i].text, kDashboardAssets[i].size));
+    return files;
+  }();
+  return assets;
+}
+
 namespace {
 
 http::Handler Serve(const std::string& name, const std::string& content_type) {

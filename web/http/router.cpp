@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <stdexcept>
 #include <utility>
 
@@ -148,6 +149,24 @@ std::size_t Router::MaxBodyLimit() const {
 }
 
 Response Router::Dispatch(Request request) const {
+  if (!observer_) {
+    const Route* matched = nullptr;
+    return Serve(std::move(request), matched);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const std::string method = request.method;
+  const Route* matched = nullptr;
+  Response response = Serve(std::move(request), matched);
+  observer_(method, matched ? matched->pattern : std::string("(no route)"), response.status,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return response;
+}
+
+void Router::SetObserver(Observer observer) {
+  observer_ = std::move(observer);
+}
+
+Response Router::Serve(Request request, const Route*& matched) const {
   std::vector<std::string> segments = SplitPath(request.path);
   for (auto& s : segments) s = PercentDecode(s, false);
 
@@ -169,6 +188,7 @@ Response Router::Dispatch(Request request) const {
     return response;
   }
 
+  matched = best;
   const bool tail = IsTail(best->segments);
   for (std::size_t i = 0; i < segments.size(); ++i) {
     if (tail && i + 1 >= best->segments.size()) {

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <chrono>
+#include <deque>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -207,6 +209,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Write(Response response, bool keep_alive, unsigned version, bool linger) {
+    if (response.stream && response.status == 200) return WriteStream(std::move(response), version);
     auto message = std::make_shared<bhttp::response<bhttp::string_body>>();
     message->version(version);
     message->result(static_cast<unsigned>(response.status));
@@ -258,7 +261,113 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
   }
 
+  // ---- streamed responses (server-sent events) ----------------------------------------
+  // The header goes first (no Content-Length: the body ends with the connection), then the
+  // sink's chunks one write at a time. A read stays pending to see the client go away; no
+  // timeout applies (the producer sends heartbeats, a write that fails ends the stream).
+  class Sink : public StreamSink {
+   public:
+    explicit Sink(std::weak_ptr<Session> session) : session_(std::move(session)) {}
+    bool Write(std::string bytes) override {
+      if (closed_) return false;
+      auto session = session_.lock();
+      if (!session) {
+        closed_ = true;
+        return false;
+      }
+      net::post(session->executor_, [session, bytes = std::move(bytes)]() mutable {
+        session->QueueChunk(std::move(bytes));
+      });
+      return !closed_;
+    }
+    bool Closed() const override { return closed_ || session_.expired(); }
+    void Close() override {
+      if (auto session = session_.lock())
+        net::post(session->executor_, [session] { session->EndStream(); });
+      closed_ = true;
+    }
+    std::atomic<bool> closed_{false};
+
+   private:
+    std::weak_ptr<Session> session_;
+  };
+
+  static constexpr std::size_t kMaxQueuedBytes = 4 << 20;  // a client this far behind is cut
+
+  void WriteStream(Response response, unsigned version) {
+    auto message = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    message->version(version);
+    message->result(bhttp::status::ok);
+    message->set(bhttp::field::server, "krige");
+    message->set(bhttp::field::content_type, response.content_type);
+    AddSecurityHeaders(response);
+    shared_->cors.AddHeaders(response);
+    for (const auto& [name, value] : response.headers) message->set(name, value);
+    message->set(bhttp::field::connection, "close");
+    sink_ = std::make_shared<Sink>(this->weak_from_this());
+    if (!response.body.empty()) queue_.push_back(std::move(response.body));
+    lowest().expires_never();
+    writing_ = true;
+    bhttp::async_write(stream_, *message,
+                       [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
+                         self->writing_ = false;
+                         if (ec) return self->StreamFailed();
+                         self->WriteNextChunk();
+                       });
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code, std::size_t) {
+                              self->StreamFailed();  // the client sent more or went away
+                            });
+    response.stream(sink_);
+  }
+
+  void QueueChunk(std::string bytes) {
+    if (!sink_ || stream_closed_) return;
+    queued_bytes_ += bytes.size();
+    queue_.push_back(std::move(bytes));
+    if (queued_bytes_ > kMaxQueuedBytes) return StreamFailed();
+    if (!writing_) WriteNextChunk();
+  }
+
+  void WriteNextChunk() {
+    if (queue_.empty()) {
+      if (ending_) StreamFailed();
+      return;
+    }
+    writing_ = true;
+    net::async_write(stream_, net::buffer(queue_.front()),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->writing_ = false;
+                       self->queued_bytes_ -=
+                           std::min(self->queued_bytes_, self->queue_.front().size());
+                       self->queue_.pop_front();
+                       if (ec) return self->StreamFailed();
+                       self->WriteNextChunk();
+                     });
+  }
+
+  void EndStream() {
+    ending_ = true;
+    if (!writing_) WriteNextChunk();
+  }
+
+  void StreamFailed() {
+    if (!sink_ || stream_closed_) return;
+    stream_closed_ = true;
+    sink_->closed_ = true;
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+  }
+
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  std::shared_ptr<Sink> sink_;
+  std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool ending_ = false;
+  bool stream_closed_ = false;
 
   Stream stream_;
   net::any_io_executor executor_;  // the connection's strand

@@ -83,7 +83,8 @@ Experiment RowToExperiment(const pqxx::row& r, SpecCache& specs) {
   e.counts.completed = r[7].as<int>();
   e.counts.failed = r[8].as<int>();
   e.counts.pruned = r[9].as<int>();
-  if (!r[10].is_null()) e.best = RowToTrial(r, 10);
+  e.error = r[10].as<std::string>();
+  if (!r[11].is_null()) e.best = RowToTrial(r, 11);
   return e;
 }
 
@@ -191,6 +192,32 @@ class PgExperimentRepository : public ExperimentRepository {
     });
   }
 
+  bool Transition(std::int64_t id, const std::vector<ExperimentState>& from, ExperimentState to,
+                  const std::string& error, const std::string& trial_error) override {
+    std::string states;
+    for (const auto s : from)
+      states += (states.empty() ? "" : ",") + std::string(ExperimentStateName(s));
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const char* name = ExperimentStateName(to).data();
+      if (w.exec_prepared("experiment_transition", id, name, error, states).empty()) return false;
+      if (to == ExperimentState::kStopped || to == ExperimentState::kFailed)
+        w.exec_prepared0("experiment_end_trials", id, trial_error);
+      w.commit();
+      return true;
+    });
+  }
+
+  bool Delete(std::int64_t id) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      w.exec_prepared0("experiment_clear_best", id);
+      const bool deleted = !w.exec_prepared("experiment_delete", id).empty();
+      w.commit();
+      return deleted;
+    });
+  }
+
   bool Ping() override {
     try {
       return db_->Run([](pqxx::connection& c) {
@@ -274,6 +301,21 @@ class PgTrialRepository : public TrialRepository {
     });
   }
 
+  RecordOutcome Prune(const TrialKey& key, double value, const std::string& reason) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      const auto updated =
+          w.exec_prepared("trial_prune", key.trial_id, key.attempt, value, reason, key.worker);
+      if (updated.empty()) return Previous(w, key, TrialState::kPruned);
+      RecordOutcome out;
+      out.recorded = Recorded::kAccepted;
+      out.experiment_id = updated[0][0].as<std::int64_t>();
+      out.experiment_finished = pg::FinishIfDone(w, out.experiment_id, false);
+      w.commit();
+      return out;
+    });
+  }
+
   RequeueOutcome Requeue(const TrialKey& key, int max_attempts,
                          const std::string& reason) override {
     return db_->Run([&](pqxx::connection& c) {
@@ -336,6 +378,8 @@ class PgTrialRepository : public TrialRepository {
       if (direction.empty())
         throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(experiment_id));
       const char* state = StateParam(q.state);
+      // The statements of one state have their own plans (statements.cpp).
+      const std::string suffix = state ? "_state" : "";
       TrialPage page;
       auto take = [&](const pqxx::result& rows) {
         for (const auto& row : rows) page.trials.push_back(RowToTrial(row, 0));
@@ -343,7 +387,7 @@ class PgTrialRepository : public TrialRepository {
       if (q.sort == service::TrialSort::kNumber) {
         int after = q.descending ? std::numeric_limits<int>::max() : -1;
         if (!q.cursor.empty()) after = ParseNumberCursor(q.cursor);
-        take(w.exec_prepared(q.descending ? "trials_number_desc" : "trials_number_asc",
+        take(w.exec_prepared((q.descending ? "trials_number_desc" : "trials_number_asc") + suffix,
                              experiment_id, state, after, limit + 1));
         if (static_cast<int>(page.trials.size()) > limit) {
           page.trials.pop_back();
@@ -359,8 +403,8 @@ class PgTrialRepository : public TrialRepository {
                                : -std::numeric_limits<double>::infinity();
         int after = -1;
         if (!q.cursor.empty()) ParseValueCursor(q.cursor, from, after);
-        take(w.exec_prepared(maximize ? "trials_value_desc" : "trials_value_asc", experiment_id,
-                             state, from, after, limit + 1));
+        take(w.exec_prepared((maximize ? "trials_value_desc" : "trials_value_asc") + suffix,
+                             experiment_id, state, from, after, limit + 1));
       }
       if (static_cast<int>(page.trials.size()) > limit) {
         page.trials.pop_back();
@@ -371,7 +415,8 @@ class PgTrialRepository : public TrialRepository {
       const int after_null = in_values ? -1 : ParseNumberCursor(q.cursor);
       const int room = limit - static_cast<int>(page.trials.size());
       const std::size_t before = page.trials.size();
-      take(w.exec_prepared("trials_value_null", experiment_id, state, after_null, room + 1));
+      take(w.exec_prepared("trials_value_null" + suffix, experiment_id, state, after_null,
+                           room + 1));
       if (static_cast<int>(page.trials.size() - before) > room) {
         page.trials.pop_back();
         page.next_cursor = "n:" + std::to_string(page.trials.back().number);
@@ -436,8 +481,35 @@ class PgWorkerRepository : public WorkerRepository {
   void Seen(const WorkerInfo& worker) override {
     db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
-      w.exec_prepared0("worker_seen", worker.id, worker.hostname, worker.slots, worker.version);
+      w.exec_prepared0("worker_seen", worker.id, worker.hostname, worker.slots, worker.version,
+                       Json(worker.kinds).dump(), worker.only_experiment);
       w.commit();
+    });
+  }
+
+  void Alive(const std::vector<std::string>& worker_ids) override {
+    db_->Run([&](pqxx::connection& c) {
+      pqxx::work w(c);
+      w.exec_prepared0("workers_alive", Json(worker_ids).dump());
+      w.commit();
+    });
+  }
+
+  std::vector<WorkerInfo> ListAlive() override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction r(c);
+      std::vector<WorkerInfo> out;
+      for (const auto& row : r.exec_prepared("workers_list_alive")) {
+        WorkerInfo info;
+        info.id = row[0].as<std::string>();
+        info.hostname = row[1].as<std::string>();
+        info.slots = row[2].as<int>();
+        info.version = row[3].as<std::string>();
+        info.kinds = Json::parse(row[4].as<std::string>()).get<std::vector<std::string>>();
+        info.only_experiment = row[5].as<std::int64_t>();
+        out.push_back(std::move(info));
+      }
+      return out;
     });
   }
 
@@ -446,6 +518,40 @@ class PgWorkerRepository : public WorkerRepository {
       pqxx::work w(c);
       w.exec_prepared0("worker_lost", worker_id);
       w.commit();
+    });
+  }
+
+  service::WorkerPage List(const service::WorkerQuery& q) override {
+    const int limit = std::max(1, std::min(q.limit, 1000));
+    std::string after;  // ids are 1..256 bytes: "" sorts before every one
+    if (!q.cursor.empty()) {
+      if (q.cursor.rfind("w:", 0) != 0 || q.cursor.size() < 3)
+        throw Error(ErrorCode::kInvalidArgument, "malformed cursor", "cursor");
+      after = q.cursor.substr(2);
+    }
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction w(c);
+      service::WorkerPage page;
+      for (const auto& r :
+           w.exec_prepared("worker_list", service::kLostShownSeconds, after, limit + 1)) {
+        if (static_cast<int>(page.workers.size()) == limit) {
+          page.next_cursor = "w:" + page.workers.back().id;
+          break;
+        }
+        service::Worker worker;
+        worker.id = r[0].as<std::string>();
+        worker.hostname = r[1].as<std::string>();
+        worker.slots = r[2].as<int>();
+        worker.version = r[3].as<std::string>();
+        worker.state = r[4].as<std::string>();
+        worker.first_seen = r[5].as<std::string>();
+        worker.last_seen = r[6].as<std::string>();
+        worker.running = r[7].as<int>();
+        worker.done = r[8].as<int>();
+        worker.kinds = Json::parse(r[9].as<std::string>()).get<std::vector<std::string>>();
+        page.workers.push_back(std::move(worker));
+      }
+      return page;
     });
   }
 

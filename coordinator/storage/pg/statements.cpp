@@ -19,21 +19,14 @@ namespace {
 
 const std::string kTrialCols = kTrialColumns;
 
+// Counts are kept by triggers on trials (migration 0009): reading them costs the same at any
+// number of trials.
 const std::string kExperimentSelect =
     "SELECT e.id, e.spec::text, e.state, " KRIGE_TS("e.created_at") ", " KRIGE_TS(
-        "e.finished_at") ", c.queued, c.running, c.completed, c.failed, c.pruned, " +
+        "e.finished_at") ", e.n_queued, e.n_running, e.n_completed, e.n_failed, e.n_pruned, e.error, " +
     std::string(kTrialColumns) +
     " FROM experiments e"
-    " LEFT JOIN LATERAL (SELECT"
-    "   count(*) FILTER (WHERE state = 'queued') AS queued,"
-    "   count(*) FILTER (WHERE state = 'running') AS running,"
-    "   count(*) FILTER (WHERE state = 'completed') AS completed,"
-    "   count(*) FILTER (WHERE state = 'failed') AS failed,"
-    "   count(*) FILTER (WHERE state = 'pruned') AS pruned"
-    "   FROM trials WHERE experiment_id = e.id) c ON true"
     " LEFT JOIN trials t ON t.id = e.best_trial_id ";
-
-const std::string kStateFilter = " AND ($2::text IS NULL OR t.state = $2)";
 
 }  // namespace
 
@@ -46,7 +39,8 @@ void PrepareStatements(pqxx::connection& c) {
   c.prepare("experiment_list", kExperimentSelect +
                                    "WHERE ($1::text IS NULL OR e.state = $1) AND e.id < $2 "
                                    "ORDER BY e.id DESC LIMIT $3");
-  c.prepare("experiment_running", kExperimentSelect + "WHERE e.state = 'running' ORDER BY e.id");
+  c.prepare("experiment_running",
+            kExperimentSelect + "WHERE e.state IN ('running', 'paused') ORDER BY e.id");
   c.prepare("experiment_finish_if_done",
             "UPDATE experiments SET state = 'completed', finished_at = now() "
             "WHERE id = $1 AND state = 'running' AND (trials_created >= max_trials OR $2) "
@@ -55,6 +49,17 @@ void PrepareStatements(pqxx::connection& c) {
   c.prepare("experiment_set_state",
             "UPDATE experiments SET state = $2, finished_at = CASE WHEN $2 IN ('completed', "
             "'stopped', 'failed') THEN now() ELSE NULL END WHERE id = $1 RETURNING id");
+  // $4: the states it may leave, comma-separated.
+  c.prepare("experiment_transition",
+            "UPDATE experiments SET state = $2, error = $3, finished_at = CASE WHEN $2 IN "
+            "('completed', 'stopped', 'failed') THEN now() ELSE NULL END "
+            "WHERE id = $1 AND state = ANY (string_to_array($4, ',')) RETURNING id");
+  c.prepare("experiment_end_trials",
+            "UPDATE trials SET state = 'failed', error = $2, finished_at = now() "
+            "WHERE experiment_id = $1 AND state IN ('queued', 'running')");
+  // best_trial_id first: its foreign key would otherwise act on the row being deleted.
+  c.prepare("experiment_clear_best", "UPDATE experiments SET best_trial_id = NULL WHERE id = $1");
+  c.prepare("experiment_delete", "DELETE FROM experiments WHERE id = $1 RETURNING id");
   c.prepare("experiment_update_best",
             "UPDATE experiments e SET best_trial_id = $2 WHERE e.id = $1 AND ("
             "e.best_trial_id IS NULL OR EXISTS (SELECT 1 FROM trials b WHERE b.id = "
@@ -81,6 +86,10 @@ void PrepareStatements(pqxx::connection& c) {
   c.prepare("trial_fail",
             "UPDATE trials SET state = 'failed', error = $3, finished_at = now() "
             "WHERE id = $1 AND attempt = $2 AND state = 'running' AND worker = $4 "
+            "RETURNING experiment_id");
+  c.prepare("trial_prune",
+            "UPDATE trials SET state = 'pruned', value = $3, error = $4, finished_at = now() "
+            "WHERE id = $1 AND attempt = $2 AND state = 'running' AND worker = $5 "
             "RETURNING experiment_id");
   c.prepare("trial_requeue",
             "UPDATE trials SET "
@@ -114,32 +123,64 @@ void PrepareStatements(pqxx::connection& c) {
                               "WHERE e.id = $1");
   c.prepare("trial_direction", "SELECT direction FROM experiments WHERE id = $1");
   // Keyset pagination: by number either way; by value best first, then the trials without
-  // a value (queued, running, failed) by number.
-  c.prepare("trials_number_asc", "SELECT " + kTrialCols +
-                                     " FROM trials t WHERE t.experiment_id = $1" + kStateFilter +
-                                     " AND t.number > $3 ORDER BY t.number LIMIT $4");
-  c.prepare("trials_number_desc", "SELECT " + kTrialCols +
-                                      " FROM trials t WHERE t.experiment_id = $1" + kStateFilter +
-                                      " AND t.number < $3 ORDER BY t.number DESC LIMIT $4");
-  c.prepare("trials_value_desc",
-            "SELECT " + kTrialCols + " FROM trials t WHERE t.experiment_id = $1" + kStateFilter +
-                " AND t.value IS NOT NULL AND (t.value < $3 OR (t.value = $3 AND t.number > $4)) "
-                "ORDER BY t.value DESC, t.number LIMIT $5");
-  c.prepare("trials_value_asc",
-            "SELECT " + kTrialCols + " FROM trials t WHERE t.experiment_id = $1" + kStateFilter +
-                " AND t.value IS NOT NULL AND (t.value > $3 OR (t.value = $3 AND t.number > $4)) "
-                "ORDER BY t.value, t.number LIMIT $5");
-  c.prepare("trials_value_null", "SELECT " + kTrialCols +
-                                     " FROM trials t WHERE t.experiment_id = $1" + kStateFilter +
-                                     " AND t.value IS NULL AND t.number > $3 "
-                                     "ORDER BY t.number LIMIT $4");
+  // a value (queued, running, failed) by number. Each comes in two forms, all states and one
+  // state ("_state", $2), so that the plan is an index range either way (an "$2 IS NULL OR"
+  // filter would hide the partial indexes of migration 0009 from the planner).
+  for (const bool one_state : {false, true}) {
+    const std::string suffix = one_state ? "_state" : "";
+    const std::string filter = one_state ? " AND t.state = $2" : " AND $2::text IS NULL";
+    const std::string from = "SELECT " + kTrialCols + " FROM trials t WHERE t.experiment_id = $1";
+    c.prepare("trials_number_asc" + suffix,
+              from + filter + " AND t.number > $3 ORDER BY t.number LIMIT $4");
+    c.prepare("trials_number_desc" + suffix,
+              from + filter + " AND t.number < $3 ORDER BY t.number DESC LIMIT $4");
+    // Best first for maximize: value descending, ties by number; the bound "value <= $3" is
+    // the index range, the rest drops the ties already served.
+    c.prepare("trials_value_desc" + suffix,
+              from + filter +
+                  " AND t.value IS NOT NULL AND t.value <= $3 AND (t.value < $3 OR t.number > $4) "
+                  "ORDER BY t.value DESC, t.number LIMIT $5");
+    c.prepare("trials_value_asc" + suffix,
+              from + filter +
+                  " AND t.value IS NOT NULL AND (t.value, t.number) > ($3, $4) "
+                  "ORDER BY t.value, t.number LIMIT $5");
+    c.prepare("trials_value_null" + suffix,
+              from + filter + " AND t.value IS NULL AND t.number > $3 ORDER BY t.number LIMIT $4");
+  }
 
   // workers
   c.prepare("worker_seen",
-            "INSERT INTO workers (id, hostname, slots, version) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, slots = "
-            "EXCLUDED.slots, version = EXCLUDED.version, last_seen = now(), state = 'alive'");
+            "INSERT INTO workers (id, hostname, slots, version, kinds, only_experiment) "
+            "VALUES ($1, $2, $3, $4, $5::jsonb, NULLIF($6::bigint, 0)) "
+            "ON CONFLICT (id) DO UPDATE SET hostname = CASE WHEN EXCLUDED.hostname = '' THEN "
+            "workers.hostname ELSE EXCLUDED.hostname END, slots = EXCLUDED.slots, version = "
+            "CASE WHEN EXCLUDED.version = '' THEN workers.version ELSE EXCLUDED.version END, "
+            "kinds = EXCLUDED.kinds, only_experiment = EXCLUDED.only_experiment, "
+            "last_seen = now(), state = 'alive'");
   c.prepare("worker_lost", "UPDATE workers SET state = 'lost', last_seen = now() WHERE id = $1");
+  // $1: a JSON array of the ids the scheduler knows to be alive.
+  c.prepare("workers_alive",
+            "WITH alive AS (SELECT jsonb_array_elements_text($1::jsonb) AS id) "
+            "UPDATE workers SET last_seen = CASE WHEN workers.id IN (SELECT id FROM alive) "
+            "THEN now() ELSE workers.last_seen END, state = CASE WHEN workers.id IN (SELECT id "
+            "FROM alive) THEN 'alive' ELSE 'lost' END "
+            "WHERE state = 'alive' OR workers.id IN (SELECT id FROM alive)");
+  c.prepare("workers_list_alive",
+            "SELECT id, hostname, slots, version, kinds::text, COALESCE(only_experiment, 0) "
+            "FROM workers WHERE state = 'alive' ORDER BY id LIMIT 100000");
+  // A page of workers ($2: after this id; $3: page size + 1) with their trial counts; one scan
+  // of the page's trials (trials has no index by worker for finished ones).
+  c.prepare("worker_list",
+            "WITH page AS (SELECT id, hostname, slots, version, state, first_seen, last_seen, "
+            "kinds "
+            "FROM workers WHERE (state = 'alive' OR (state = 'lost' AND last_seen > now() - "
+            "make_interval(secs => $1))) AND id > $2 ORDER BY id LIMIT $3), "
+            "counts AS (SELECT worker, count(*) FILTER (WHERE state = 'running') AS running, "
+            "count(*) FILTER (WHERE state IN ('completed', 'failed')) AS done FROM trials "
+            "WHERE worker IN (SELECT id FROM page) GROUP BY worker) "
+            "SELECT p.id, p.hostname, p.slots, p.version, p.state, " KRIGE_TS(
+                "p.first_seen") ", " KRIGE_TS("p.last_seen") ", coalesce(c.running, 0), "
+            "coalesce(c.done, 0), p.kinds::text FROM page p LEFT JOIN counts c ON c.worker = p.id ORDER BY p.id");
 
   // datasets. xmax = 0 only on a row this statement inserted (an upsert that updated an
   // existing row has set xmax): the way to tell "created" from "stored before".

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -99,6 +100,20 @@ struct CreatedToken {
   std::string secret;
 };
 
+// A worker as GET /api/v1/workers lists it.
+struct WorkerInfo {
+  std::string id;
+  std::string hostname;
+  int slots = 0;
+  std::string version;
+  std::string state;       // "alive" or "lost"
+  std::string first_seen;  // ISO 8601 UTC
+  std::string last_seen;
+  int running = 0;                 // trials running on it now
+  int done = 0;                    // trials it finished (completed or failed)
+  std::vector<std::string> kinds;  // what it runs: cv, command, function:NAME
+};
+
 // Thread-safety: as safe as its Transport (the HTTP one is); copies share the transport.
 class Client {
  public:
@@ -125,6 +140,24 @@ class Client {
   // The best completed trial, or nullopt when there is none yet. Throws Error(kNotFound) when
   // the experiment does not exist.
   std::optional<Trial> Best(std::int64_t experiment_id) const;
+  // Control of an experiment (POST /api/v1/experiments/{id}/stop|pause|resume): each returns
+  // the experiment as it is after the transition. Repeating a transition already made is not
+  // an error. Throws Error(kNotFound) for an unknown id and Error(kFailedPrecondition) for a
+  // transition the experiment's state does not allow (e.g. pausing a completed experiment).
+  // Stop: running trials are told to stop (they end failed, "experiment stopped"), queued ones
+  // are not run; the experiment ends `stopped`.
+  Experiment Stop(std::int64_t id) const;
+  // Pause: no new trials are handed out; running ones finish and are recorded.
+  Experiment Pause(std::int64_t id) const;
+  // Resume (from paused or stopped): the search continues where it was.
+  Experiment Resume(std::int64_t id) const;
+  // DELETE /api/v1/experiments/{id}: stops it if active and removes it with its trials.
+  void Delete(std::int64_t id) const;
+  // Polls GET /api/v1/experiments/{id} every `poll` until the state is neither running nor
+  // paused, calling `progress` (when set) after each poll; returns the final experiment.
+  // Errors of the calls propagate (e.g. kNotFound when it is deleted meanwhile).
+  Experiment Wait(std::int64_t id, const std::function<void(const Experiment&)>& progress = {},
+                  std::chrono::milliseconds poll = std::chrono::milliseconds(500)) const;
   // POST /api/v1/datasets?name=NAME with the file's bytes. Idempotent: the same bytes give
   // the same sha256 (a spec then names the dataset "sha256:<hex>" or "name:<name>").
   DatasetInfo UploadDataset(const std::string& name, const std::string& bytes) const;
@@ -138,6 +171,12 @@ class Client {
   CreatedToken CreateToken(const std::string& name, Role role) const;
   std::vector<TokenInfo> ListTokens() const;
   TokenInfo RevokeToken(std::int64_t id) const;
+  // GET /api/v1/experiments/{id}/trials/{number}: one trial with its per-step scores. Throws
+  // Error(kNotFound) when the experiment or the trial does not exist.
+  Trial GetTrial(std::int64_t experiment_id, int number) const;
+  // GET /api/v1/workers, following next_cursor until `limit` workers (0: all): the connected
+  // ones and those lost within the last hour, by id.
+  std::vector<WorkerInfo> ListWorkers(int limit = 0) const;
   // True when GET /healthz answers 200; never throws.
   bool Healthy() const;
   // The transport this client sends through (the Tracker, tracker.hpp, sends its own batches).

@@ -11,6 +11,7 @@
 
 namespace krige::limits {
 
+inline constexpr std::size_t kFunctionNameBytes = 128;  // training.function (kind function)
 inline constexpr std::size_t kNameBytes = 256;  // experiment, parameter, metric, column names; keys
 inline constexpr std::size_t kStringBytes =
     4096;                                        // string values, dataset paths, command arguments

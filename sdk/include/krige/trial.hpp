@@ -56,6 +56,11 @@ struct Experiment {
   std::optional<Trial> best;
   std::string created_at;
   std::string finished_at;
+  // Why the experiment failed (state failed), e.g. the error of trials that all failed; "".
+  std::string error;
+  // A running experiment that no connected worker can run says why here ("waiting for a
+  // worker that runs function:train ..."); "" otherwise.
+  std::string waiting;
 };
 
 }  // namespace krige

@@ -3,11 +3,16 @@
 //
 //   krige::WorkerOptions options;
 //   options.connect = "tcp://coordinator:5555";
-//   krige::Worker worker(options, [](const krige::TrialContext& trial) {
+//   krige::Objectives objectives;
+//   objectives.functions["train"] = [](const krige::TrialContext& trial) {
 //     double loss = Train(trial.params);  // report intermediate scores with trial.Report(...)
 //     return krige::TrialOutput{loss, {{"loss", loss}}, {}};
-//   });
+//   };
+//   krige::Worker worker(options, objectives);
 //   worker.Run();  // until Stop() (e.g. from a signal handler thread)
+//
+// The worker tells the coordinator what it serves (Objectives::Served): it receives only the
+// trials of experiments whose `training` it can run, here `{kind: function, function: train}`.
 #pragma once
 
 #include <atomic>
@@ -26,6 +31,8 @@ namespace krige {
 
 // What an objective gets. Report() and ShouldStop() may be called from the objective's thread.
 struct TrialContext {
+  std::int64_t experiment_id = 0;
+  std::string experiment_name;
   std::int64_t trial_id = 0;
   int attempt = 0;
   int number = 0;
@@ -56,6 +63,19 @@ struct TrialOutput {
 // Runs one trial; throws to fail it (the exception's message becomes the trial's error).
 using ObjectiveFn = std::function<TrialOutput(const TrialContext&)>;
 
+// What a worker runs. Each trial goes to the objective of its training.kind; kind "function"
+// to `functions[training.function]`.
+struct Objectives {
+  std::map<std::string, ObjectiveFn> kinds;      // by training.kind: "cv", "command"
+  std::map<std::string, ObjectiveFn> functions;  // training {kind: function, function: NAME}
+
+  // The krige::ServedKind names listed at HELLO: each key of `kinds` (but "function"), and
+  // "function:NAME" for each function.
+  std::vector<std::string> Served() const;
+  // The objective for `training`, or nullptr when this worker does not serve it.
+  const ObjectiveFn* Find(const TrainingSpec& training) const;
+};
+
 struct WorkerOptions {
   std::string connect;  // the coordinator's ZeroMQ endpoint, e.g. tcp://127.0.0.1:5555
   int slots = 1;        // trials run at once
@@ -66,6 +86,8 @@ struct WorkerOptions {
   // secret key (its public key is derived from it). Both empty: plaintext.
   std::string curve_server_key;
   std::string curve_secret_key;
+  // Not 0: this worker takes only that experiment's trials (krige::Optimize's local slots).
+  std::int64_t only_experiment = 0;
 };
 
 // `api_url` with a wildcard host (0.0.0.0, [::]) replaced by the host of the ZeroMQ endpoint
@@ -75,7 +97,9 @@ std::string ResolveApiUrl(const std::string& api_url, const std::string& connect
 
 class Worker {
  public:
-  Worker(WorkerOptions options, ObjectiveFn objective);
+  // Throws Error(kInvalidArgument) for bad options, or objectives that serve nothing or hold
+  // a name a spec cannot give (limits::kFunctionNameBytes, letters, digits, '_', '-', '.').
+  Worker(WorkerOptions options, Objectives objectives);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <pqxx/pqxx>
 #include <set>
 
 #include "krige/codec.hpp"
@@ -21,11 +23,19 @@ ExperimentSpec Spec(int max_trials, const char* metric = "accuracy") {
                              {"model", regression ? "ridge" : "logistic_regression"}}}});
 }
 
+std::size_t MigrationFiles() {
+  std::size_t n = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::SourceDir() + "/migrations"))
+    n += entry.path().extension() == ".sql";
+  return n;
+}
+
 class RepositoriesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = pg::OpenDatabase(database_.url());
-    ASSERT_EQ(pg::ApplyMigrations(*db_).size(), 3u);  // 0001_init, 0002_datasets, 0003_api_tokens
+    ASSERT_EQ(pg::ApplyMigrations(*db_).size(), MigrationFiles());  // every migrations/*.sql
     experiments_ = pg::MakeExperimentRepository(db_);
     trials_ = pg::MakeTrialRepository(db_);
   }
@@ -35,6 +45,30 @@ class RepositoriesTest : public ::testing::Test {
   std::unique_ptr<ExperimentRepository> experiments_;
   std::unique_ptr<TrialRepository> trials_;
 };
+
+TEST_F(RepositoriesTest, WorkersAreStoredWithWhatTheyRunAndAliveOnlyWhileKnown) {
+  auto workers = pg::MakeWorkerRepository(db_);
+  workers->Seen({"a", "host-a", 2, "0.1.0", {"cv", "function:train"}, 0});
+  workers->Seen({"b", "host-b", 1, "0.1.0", {"command"}, 7});
+  // Adopted from a heartbeat: no hostname or version then; the stored ones stay.
+  workers->Seen({"a", "", 4, "", {"cv"}, 0});
+  auto alive = workers->ListAlive();
+  ASSERT_EQ(alive.size(), 2u);
+  EXPECT_EQ(alive[0].id, "a");
+  EXPECT_EQ(alive[0].hostname, "host-a");
+  EXPECT_EQ(alive[0].slots, 4);
+  EXPECT_EQ(alive[0].kinds, std::vector<std::string>{"cv"});
+  EXPECT_EQ(alive[1].kinds, std::vector<std::string>{"command"});
+  EXPECT_EQ(alive[1].only_experiment, 7);
+  workers->Alive({"b"});  // the scheduler knows only b: a is lost
+  alive = workers->ListAlive();
+  ASSERT_EQ(alive.size(), 1u);
+  EXPECT_EQ(alive[0].id, "b");
+  workers->MarkLost("b");
+  EXPECT_TRUE(workers->ListAlive().empty());
+  workers->Alive({"b"});  // known again: alive again
+  EXPECT_EQ(workers->ListAlive().size(), 1u);
+}
 
 TEST_F(RepositoriesTest, MigrationsApplyOnce) {
   EXPECT_TRUE(pg::ApplyMigrations(*db_).empty());
@@ -49,6 +83,58 @@ TEST_F(RepositoriesTest, ExperimentRoundTrips) {
   EXPECT_EQ(got->counts.total(), 0);
   EXPECT_FALSE(got->best);
   EXPECT_FALSE(experiments_->Get(created.id + 100));
+}
+
+TEST_F(RepositoriesTest, CountsKeptOnTheExperimentAgreeWithTheTrialsAfterEveryChange) {
+  const Experiment e = experiments_->Create(Spec(20));
+  const Experiment other = experiments_->Create(Spec(20));
+  auto check = [&](const char* when) {
+    pqxx::connection c(database_.url());
+    pqxx::read_transaction r(c);
+    for (const std::int64_t id : {e.id, other.id}) {
+      const auto counted = r.exec_params1(
+          "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = "
+          "'running'), count(*) FILTER (WHERE state = 'completed'), count(*) FILTER (WHERE "
+          "state = 'failed'), count(*) FILTER (WHERE state = 'pruned') FROM trials WHERE "
+          "experiment_id = $1",
+          id);
+      const TrialCounts kept = experiments_->Get(id)->counts;
+      EXPECT_EQ(kept.queued, counted[0].as<int>()) << when;
+      EXPECT_EQ(kept.running, counted[1].as<int>()) << when;
+      EXPECT_EQ(kept.completed, counted[2].as<int>()) << when;
+      EXPECT_EQ(kept.failed, counted[3].as<int>()) << when;
+      EXPECT_EQ(kept.pruned, counted[4].as<int>()) << when;
+    }
+  };
+  std::vector<Trial> t;
+  for (int i = 0; i < 6; ++i) t.push_back(trials_->CreateRunning(e.id, {{"C", 1.0 + i}}, "w1"));
+  trials_->CreateRunning(other.id, {{"C", 1.0}}, "w2");
+  check("created");
+  EXPECT_EQ(experiments_->Get(e.id)->counts.running, 6);
+  trials_->Complete({t[0].id, 1, "w1"}, 0.5, {}, {});
+  trials_->Complete({t[0].id, 1, "w1"}, 0.5, {}, {});  // a duplicate changes nothing
+  trials_->Fail({t[1].id, 1, "w1"}, "boom");
+  trials_->Requeue({t[2].id, 1}, 3, "lost");
+  trials_->Requeue({t[3].id, 1}, 1, "lost for good");  // out of attempts: failed
+  check("completed, failed, requeued");
+  EXPECT_EQ(experiments_->Get(e.id)->counts.queued, 1);
+  EXPECT_EQ(experiments_->Get(e.id)->counts.failed, 2);
+  trials_->ClaimQueued(e.id, "w2");
+  check("claimed");
+  {
+    // Several rows in one statement, and the experiment's deletion, are counted too.
+    pqxx::connection c(database_.url());
+    pqxx::work w(c);
+    w.exec_params0(
+        "UPDATE trials SET state = 'pruned' WHERE experiment_id = $1 AND state = "
+        "'running'",
+        e.id);
+    w.exec_params0("DELETE FROM trials WHERE experiment_id = $1 AND state = 'failed'", e.id);
+    w.commit();
+  }
+  check("pruned and deleted in bulk");
+  EXPECT_EQ(experiments_->Get(e.id)->counts.pruned, 3);
+  EXPECT_EQ(experiments_->Get(other.id)->counts.running, 1);
 }
 
 TEST_F(RepositoriesTest, ResultsAreIdempotentAndStaleAttemptsDiscarded) {

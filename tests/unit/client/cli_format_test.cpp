@@ -132,6 +132,102 @@ TEST(FormatProgressTest, NoBestYetAndOptionalCounts) {
   EXPECT_EQ(FormatProgress(e), "[3/30] completed=0 running=2 failed=1 pruned=2 queued=1 best=-");
 }
 
+TEST(FormatProgressBarTest, CountsRateEtaAndBest) {
+  Experiment e = Running(10, 2, 2);  // 12 of 30 done
+  Trial best;
+  best.number = 7;
+  best.value = 0.97356;
+  e.best = best;
+  // 4 done when watching began, 8 more in 120 s: 4/min, 18 to go: 4m30s.
+  EXPECT_EQ(FormatProgressBar(e, 4, 120, 200),
+            "[########............] 12/30  running 2  failed 2  4.0/min  ETA 4m30s  best 0.9736 "
+            "(#7)");
+  // Fast: per second, and the hours form of the ETA.
+  e.spec.max_trials = 100000;
+  EXPECT_EQ(FormatProgressBar(e, 0, 4, 200),
+            "[....................] 12/100000  running 2  failed 2  3.0/s  ETA 9h15m  best "
+            "0.9736 (#7)");
+  // Cut to the terminal's width.
+  EXPECT_EQ(FormatProgressBar(e, 0, 4, 30), "[....................] 12/1000");
+}
+
+TEST(FormatProgressBarTest, NoRateUntilATrialFinishesAndFullAtTheEnd) {
+  Experiment e = Running(0, 2, 0);
+  e.counts.queued = 1;
+  EXPECT_EQ(FormatProgressBar(e, 0, 10, 200), "[....................] 0/30  running 2  queued 1");
+  e = Running(30, 0, 0);
+  EXPECT_EQ(FormatProgressBar(e, 0, 60, 200), "[####################] 30/30  30.0/min");
+  EXPECT_EQ(FormatProgressBar(e, 30, 60, 200), "[####################] 30/30")
+      << "watching an experiment that had finished: no rate";
+}
+
+TEST(FormatDurationTest, SecondsMinutesHours) {
+  EXPECT_EQ(FormatDuration(0), "0s");
+  EXPECT_EQ(FormatDuration(59.4), "59s");
+  EXPECT_EQ(FormatDuration(185), "3m05s");
+  EXPECT_EQ(FormatDuration(7620), "2h07m");
+  EXPECT_EQ(FormatDuration(-1), "-");
+}
+
+TEST(FormatFailureTest, OneLinePerFailure) {
+  Trial t;
+  t.number = 3;
+  t.attempt = 2;
+  t.worker = "w-1";
+  t.error = "exit code 3\nstderr:\n  bad input\n";
+  EXPECT_EQ(FormatFailure(t),
+            "trial #3 failed (attempt 2 on w-1): exit code 3 | stderr: |   bad input");
+}
+
+TEST(TrialsCsvTest, ColumnsAndExactValues) {
+  Experiment e = Running(2, 0, 1);
+  ParamSpec lr, kind;
+  lr.name = "lr";
+  kind.name = "kind";
+  kind.type = ParamType::kCategorical;
+  e.spec.space = SearchSpace({lr, kind});
+  Trial a;
+  a.number = 0;
+  a.state = TrialState::kCompleted;
+  a.value = 0.1 + 0.2;  // 0.30000000000000004: needs 17 digits to read back
+  a.params = {{"lr", 1e-3}, {"kind", std::string("a,\"b\"")}};
+  a.metrics = {{"f1", 0.5}, {"accuracy", 0.75}};
+  Trial b;
+  b.number = 1;
+  b.state = TrialState::kFailed;
+  b.params = {{"lr", 0.5}, {"extra", std::int64_t{4}}};
+  EXPECT_EQ(TrialsCsv(e, {a, b}),
+            "number,state,value,kind,lr,extra,accuracy,f1\n"
+            "0,completed,0.30000000000000004,\"a,\"\"b\"\"\",0.001,,0.75,0.5\n"
+            "1,failed,,,0.5,4,,\n");
+}
+
+TEST(FormatTrialTest, EverythingAboutOneTrial) {
+  Experiment e = Running(1, 0, 0);
+  e.spec.name = "demo";
+  Trial t;
+  t.number = 2;
+  t.state = TrialState::kFailed;
+  t.worker = "w0";
+  t.params = {{"C", 0.5}};
+  t.steps = {StepScores{0, {{"accuracy", 0.9}}}, StepScores{1, {{"accuracy", 0.8}, {"f1", 0.7}}}};
+  t.error = "boom\nat line 2";
+  EXPECT_EQ(FormatTrial(e, t),
+            "trial #2 of experiment #3 \"demo\"\n"
+            "  state:    failed (attempt 1 of 3)\n"
+            "  worker:   w0\n"
+            "  value:    accuracy = -\n"
+            "  params:   C=0.5\n"
+            "  metrics:  -\n"
+            "  steps (per fold or reported step):\n"
+            "    STEP  accuracy  f1\n"
+            "    0     0.9000    -\n"
+            "    1     0.8000    0.7000\n"
+            "  error:\n"
+            "    boom\n"
+            "    at line 2\n");
+}
+
 TEST(FormatBestTest, ShowsNumberValueParamsMetrics) {
   Experiment e = Running(1, 0, 0);
   e.spec.objective.goal = Goal::kMinimize;

@@ -93,6 +93,24 @@ TEST(SpecTest, EveryProblemIsReportedWithItsPath) {
   EXPECT_THAT(problems, Contains(FieldProblem{"space.C.low", "must be > 0 for log scale"}));
 }
 
+TEST(SpecTest, AnUnknownKeyNamesTheKnownKeyItIsATypoOf) {
+  Json j = YamlToJson(kGoodYaml);
+  j["max_trails"] = 10;                       // two letters swapped
+  j["training"]["fold"] = 3;                  // one letter missing, nested
+  j["space"]["C"]["hihg"] = 2;                // in a parameter
+  j["tuner"]["something_else_entirely"] = 1;  // nothing close: no guess
+  const auto problems = ProblemsOf(j);
+  const auto message = [&](const std::string& field) {
+    for (const auto& p : problems)
+      if (p.field == field) return p.message;
+    return std::string("(no problem for " + field + ")");
+  };
+  EXPECT_EQ(message("max_trails"), "unknown field (did you mean \"max_trials\"?)");
+  EXPECT_EQ(message("training.fold"), "unknown field (did you mean \"folds\"?)");
+  EXPECT_EQ(message("space.C.hihg"), "unknown field (did you mean \"high\"?)");
+  EXPECT_EQ(message("tuner.something_else_entirely"), "unknown field");
+}
+
 TEST(SpecTest, ConditionsAreChecked) {
   Json j = YamlToJson(kGoodYaml);
   j["space"]["degree"] = {{"type", "int"}, {"low", 2}, {"high", 5}, {"when", {{"penalty", "l3"}}}};
@@ -196,6 +214,28 @@ TEST(SpecTest, EveryExampleSpecIsValid) {
   EXPECT_GT(seen, 0);
 }
 
+TEST(SpecTest, AFunctionTrainingNamesTheObjectiveWorkersRegistered) {
+  Json j = YamlToJson(kGoodYaml);
+  j["objective"] = {{"metric", "loss"}, {"goal", "minimize"}};
+  j["training"] = {{"kind", "function"}, {"function", "train_v2.1"}, {"params", {{"epochs", 3}}}};
+  const ExperimentSpec spec = SpecFromJson(j);
+  EXPECT_EQ(spec.training.function, "train_v2.1");
+  EXPECT_EQ(ServedKind(spec.training), "function:train_v2.1");
+  EXPECT_EQ(SpecFromJson(ToJson(spec)).training.function, "train_v2.1");
+  for (const std::string& bad :
+       std::vector<std::string>{"", "has space", "semi;colon", std::string(129, 'f')}) {
+    j["training"]["function"] = bad;
+    const auto problems = ProblemsOf(j);
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_EQ(problems[0].field, "training.function");
+  }
+  j["training"] = {{"kind", "function"}};
+  EXPECT_THAT(ProblemsOf(j), Contains(Field(&FieldProblem::field, "training.function")));
+  j["training"] = {{"kind", "notebook"}};
+  EXPECT_THAT(ProblemsOf(j), Contains(Field(&FieldProblem::message, HasSubstr("\"function\""))));
+  EXPECT_EQ(ServedKind(TrainingSpec{}), "cv");
+}
+
 TEST(SpecTest, DatasetReferencesAreChecked) {
   Json j = YamlToJson(kGoodYaml);
   j["training"]["dataset"] = "sha256:abc";
@@ -236,5 +276,46 @@ TEST(SpecTest, ExpandingYamlAliasesAndHugeScalarsAreBounded) {
   const Json j = YamlToJson("name: " + std::string(32000, '1') + "\n");
   EXPECT_TRUE(j["name"].is_string());
 }
+}  // namespace
+}  // namespace krige
+
+namespace krige {
+namespace {
+
+TEST(SpecTest, UnknownHyperparametersOfABuiltinModelAreRefusedWithTheirPaths) {
+  Json j = YamlToJson(kGoodYaml);
+  j["space"]["gama"] = {{"type", "float"}, {"low", 0.1}, {"high", 1.0}};
+  j["training"]["params"] = {{"max_iter", 100}, {"tol", 1e-3}};
+  EXPECT_THAT(ProblemsOf(j), ::testing::IsEmpty()) << "Validate checks the structure only";
+  const auto problems = CheckModelHyperparameters(SpecFromJson(j));
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(problems[0].field, "space.gama");
+  EXPECT_EQ(problems[1].field, "space.iters");
+  EXPECT_THAT(problems[0].message,
+              HasSubstr("logistic_regression has no hyperparameter 'gama' (it has C, penalty, "));
+  EXPECT_EQ(problems[2].field, "training.params.max_iter");
+  // Commands take any parameter names.
+  j["training"] = {{"kind", "command"}, {"command", {"train", "{gama}"}}};
+  EXPECT_THAT(CheckModelHyperparameters(SpecFromJson(j)), ::testing::IsEmpty());
+}
+
+TEST(SpecTest, MaxFailedTrialsDefaultsRoundTripsAndIsBounded) {
+  Json j = YamlToJson(kGoodYaml);
+  EXPECT_EQ(SpecFromJson(j).max_failed_trials, 5);
+  j["max_failed_trials"] = 0;
+  const ExperimentSpec s = SpecFromJson(j);
+  EXPECT_EQ(s.max_failed_trials, 0);
+  EXPECT_EQ(SpecFromJson(ToJson(s)).max_failed_trials, 0);
+  for (const Json bad : {Json(-1), Json(1000001), Json("five")}) {
+    j["max_failed_trials"] = bad;
+    const auto problems = ProblemsOf(j);
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_EQ(problems[0].field, "max_failed_trials");
+  }
+  ExperimentSpec direct = SpecFromJson(YamlToJson(kGoodYaml));
+  direct.max_failed_trials = -3;
+  EXPECT_THAT(Validate(direct), Contains(Field(&FieldProblem::field, "max_failed_trials")));
+}
+
 }  // namespace
 }  // namespace krige

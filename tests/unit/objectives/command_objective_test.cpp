@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "krige/error.hpp"
-#include "objectives/by_kind.hpp"
 #include "objectives/command_objective.hpp"
 
 namespace krige::objectives {
@@ -222,49 +221,45 @@ TEST(SubstituteTest, OnlyKnownPlaceholders) {
                                       "print({'a': 1})", "5-2-1"}));
 }
 
-TEST(ByKindTest, DispatchesAndNamesTheKnownKinds) {
-  auto objective = ByKind({{"cv",
-                            [](const TrialContext&) {
-                              return TrialOutput{1, {}, {}};
-                            }},
-                           {"command", [](const TrialContext&) {
-                              return TrialOutput{2, {}, {}};
-                            }}});
-  TrialContext trial;
-  trial.training.kind = "command";
-  EXPECT_EQ(objective(trial).value, 2);
-  trial.training.kind = "cv";
-  EXPECT_EQ(objective(trial).value, 1);
-  trial.training.kind = "notebook";
-  try {
-    objective(trial);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("(it runs: command, cv)"));
-  }
+TEST(ObjectivesTest, FindsEachTrialsObjectiveAndListsWhatItServes) {
+  Objectives objectives;
+  objectives.kinds["cv"] = [](const TrialContext&) { return TrialOutput{1, {}, {}}; };
+  objectives.kinds["command"] = [](const TrialContext&) { return TrialOutput{2, {}, {}}; };
+  objectives.functions["train"] = [](const TrialContext&) { return TrialOutput{3, {}, {}}; };
+  EXPECT_EQ(objectives.Served(), (std::vector<std::string>{"command", "cv", "function:train"}));
+  TrainingSpec training;
+  training.kind = "command";
+  ASSERT_NE(objectives.Find(training), nullptr);
+  EXPECT_EQ((*objectives.Find(training))(TrialContext{}).value, 2);
+  training.kind = "function";
+  training.function = "train";
+  ASSERT_NE(objectives.Find(training), nullptr);
+  EXPECT_EQ((*objectives.Find(training))(TrialContext{}).value, 3);
+  training.function = "cv";  // a function is looked up among functions only
+  EXPECT_EQ(objectives.Find(training), nullptr);
+  training.kind = "notebook";
+  EXPECT_EQ(objectives.Find(training), nullptr);
 }
 
-TEST(ByKindTest, ACommandTrialFailsOnAWorkerNotAllowedToRunCommands) {
-  auto objective = ByKind({{"cv",
-                            [](const TrialContext&) {
-                              return TrialOutput{1, {}, {}};
-                            }},
-                           {"command", NotAllowed("command",
-                                                  "start krige-worker with "
-                                                  "--allow-commands")}});
-  TrialContext trial;
-  trial.training.kind = "command";
-  trial.training.command = {"/bin/sh", "-c", "touch ran"};
-  try {
-    objective(trial);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied);
-    EXPECT_THAT(e.what(), HasSubstr("--allow-commands"));
-    EXPECT_THAT(e.what(), HasSubstr("\"command\""));
-  }
-  trial.training.kind = "cv";
-  EXPECT_EQ(objective(trial).value, 1);  // the other kinds still run
+TEST(ObjectivesTest, AWorkerWithoutCommandsDoesNotListThem) {
+  Objectives objectives;
+  objectives.kinds["cv"] = [](const TrialContext&) { return TrialOutput{1, {}, {}}; };
+  EXPECT_EQ(objectives.Served(), std::vector<std::string>{"cv"});
+  TrainingSpec training;
+  training.kind = "command";
+  EXPECT_EQ(objectives.Find(training), nullptr);
+}
+
+TEST(ObjectivesTest, AWorkerRefusesNamesNoSpecCanGiveAndServingNothing) {
+  WorkerOptions options;
+  options.connect = "tcp://127.0.0.1:1";
+  EXPECT_THROW(Worker(options, Objectives{}), Error);
+  Objectives bad;
+  bad.functions["has space"] = [](const TrialContext&) { return TrialOutput{}; };
+  EXPECT_THROW(Worker(options, bad), Error);
+  Objectives good;
+  good.functions["train.v2"] = [](const TrialContext&) { return TrialOutput{}; };
+  EXPECT_NO_THROW(Worker(options, good));
 }
 
 TEST(ResolveApiUrlTest, WildcardHostsBecomeTheConnectHost) {

@@ -2,6 +2,7 @@
 // (trial_id, attempt), bounded requeues, completion at max_trials), for scheduler unit tests.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -31,7 +32,8 @@ class FakeStore {
   std::vector<Experiment> ListRunning() {
     std::vector<Experiment> out;
     for (const auto& [id, e] : experiments_)
-      if (e.state == ExperimentState::kRunning) out.push_back(*GetExperiment(id));
+      if (e.state == ExperimentState::kRunning || e.state == ExperimentState::kPaused)
+        out.push_back(*GetExperiment(id));
     return out;
   }
   bool FinishIfDone(std::int64_t id, bool exhausted) {
@@ -48,6 +50,27 @@ class FakeStore {
     return true;
   }
   void SetState(std::int64_t id, ExperimentState state) { experiments_.at(id).state = state; }
+  bool Transition(std::int64_t id, const std::vector<ExperimentState>& from, ExperimentState to,
+                  const std::string& error, const std::string& trial_error) {
+    Experiment& e = experiments_.at(id);
+    if (std::find(from.begin(), from.end(), e.state) == from.end()) return false;
+    e.state = to;
+    e.error = error;
+    if (to == ExperimentState::kStopped || to == ExperimentState::kFailed)
+      for (auto& [tid, t] : trials_)
+        if (t.experiment_id == id &&
+            (t.state == TrialState::kQueued || t.state == TrialState::kRunning)) {
+          t.state = TrialState::kFailed;
+          t.error = trial_error;
+        }
+    return true;
+  }
+  bool Delete(std::int64_t id) {
+    if (!experiments_.erase(id)) return false;
+    for (auto it = trials_.begin(); it != trials_.end();)
+      it = it->second.experiment_id == id ? trials_.erase(it) : std::next(it);
+    return true;
+  }
   bool Ping() { return true; }
 
   // TrialRepository
@@ -85,9 +108,17 @@ class FakeStore {
   storage::RecordOutcome Fail(const storage::TrialKey& key, const std::string& error) {
     return Record(key, TrialState::kFailed, [&](Trial& t) { t.error = error; });
   }
+  storage::RecordOutcome Prune(const storage::TrialKey& key, double value,
+                               const std::string& reason) {
+    return Record(key, TrialState::kPruned, [&](Trial& t) {
+      t.value = value;
+      t.error = reason;
+    });
+  }
   storage::RequeueOutcome Requeue(const storage::TrialKey& key, int max_attempts,
                                   const std::string& reason) {
     storage::RequeueOutcome out;
+    if (!trials_.count(key.trial_id)) return out;
     Trial& t = trials_.at(key.trial_id);
     if (t.attempt != key.attempt || t.state != TrialState::kRunning) return out;
     out.experiment_id = t.experiment_id;
@@ -172,6 +203,7 @@ class FakeStore {
   template <typename Fn>
   storage::RecordOutcome Record(const storage::TrialKey& key, TrialState state, Fn apply) {
     storage::RecordOutcome out;
+    if (!trials_.count(key.trial_id)) return out;  // deleted with its experiment: stale
     Trial& t = trials_.at(key.trial_id);
     out.experiment_id = t.experiment_id;
     if (t.worker != key.worker) return out;  // not the attempt's worker: stale
@@ -217,6 +249,15 @@ class FakeExperiments : public storage::ExperimentRepository {
     s_.Enter();
     s_.SetState(id, state);
   }
+  bool Transition(std::int64_t id, const std::vector<ExperimentState>& from, ExperimentState to,
+                  const std::string& error, const std::string& trial_error) override {
+    s_.Enter();
+    return s_.Written(s_.Transition(id, from, to, error, trial_error));
+  }
+  bool Delete(std::int64_t id) override {
+    s_.Enter();
+    return s_.Written(s_.Delete(id));
+  }
   bool Ping() override { return !s_.down; }
 
  private:
@@ -243,6 +284,11 @@ class FakeTrials : public storage::TrialRepository {
   storage::RecordOutcome Fail(const storage::TrialKey& k, const std::string& e) override {
     s_.Enter();
     return s_.Written(s_.Fail(k, e));
+  }
+  storage::RecordOutcome Prune(const storage::TrialKey& k, double v,
+                               const std::string& reason) override {
+    s_.Enter();
+    return s_.Written(s_.Prune(k, v, reason));
   }
   storage::RequeueOutcome Requeue(const storage::TrialKey& k, int max_attempts,
                                   const std::string& reason) override {
@@ -279,6 +325,12 @@ class FakeWorkers : public storage::WorkerRepository {
     s_.Enter();
     s_.MarkLost(id);
   }
+  void Alive(const std::vector<std::string>&) override { s_.Enter(); }
+  std::vector<storage::WorkerInfo> ListAlive() override {
+    s_.Enter();
+    return {};
+  }
+  service::WorkerPage List(const service::WorkerQuery&) override { return {}; }
 
  private:
   FakeStore& s_;

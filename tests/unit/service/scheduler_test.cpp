@@ -61,8 +61,9 @@ class SchedulerTest : public ::testing::Test {
     scheduler_.OnExperimentCreated(id, now_);
     return id;
   }
-  void Hello(const std::string& w, int slots) {
-    scheduler_.OnMessage(w, wire::Hello{w, slots, "host", "test"}, now_);
+  void Hello(const std::string& w, int slots, std::vector<std::string> kinds = {"cv"},
+             std::int64_t only = 0) {
+    scheduler_.OnMessage(w, wire::Hello{w, slots, "host", "test", std::move(kinds), only}, now_);
   }
   void Result(const std::string& w, const wire::TrialRef& ref, double value) {
     wire::Result r;
@@ -71,7 +72,7 @@ class SchedulerTest : public ::testing::Test {
     scheduler_.OnMessage(w, r, now_);
   }
   void Beat(const std::string& w, int slots, std::vector<wire::TrialRef> running) {
-    scheduler_.OnMessage(w, wire::Heartbeat{slots, std::move(running)}, now_);
+    scheduler_.OnMessage(w, wire::Heartbeat{slots, std::move(running), {"cv"}}, now_);
   }
 
   testing::FakeStore store_;
@@ -104,6 +105,34 @@ TEST_F(SchedulerTest, SlotsAreSharedFairlyWithinEachParallelism) {
   const auto next = outbox_.Take<wire::Assign>();
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].second.experiment_id, a);
+}
+
+TEST_F(SchedulerTest, AWorkerGetsOnlyTheKindsItListsAndTheExperimentItIsPinnedTo) {
+  const auto cv = NewExperiment("cv", 10, 4);
+  ExperimentSpec f = Spec("f", 10, 4);
+  f.training = {};
+  f.training.kind = "function";
+  f.training.function = "train";
+  const auto fn = store_.Create(f).id;
+  scheduler_.OnExperimentCreated(fn, now_);
+  Hello("functions", 2, {"function:train", "function:other"});
+  auto assigned = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(assigned.size(), 2u);
+  for (const auto& [w, m] : assigned) EXPECT_EQ(m.experiment_id, fn);
+  EXPECT_EQ(assigned[0].second.experiment_name, "f");
+  Hello("nothing", 2, {});
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty());
+  const auto other = NewExperiment("other cv", 10, 4);
+  Hello("pinned", 3, {"cv", "function:train"}, other);
+  assigned = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(assigned.size(), 3u);
+  for (const auto& [w, m] : assigned) EXPECT_EQ(m.experiment_id, other);
+  // A heartbeat that lists other kinds changes what the worker gets from then on.
+  scheduler_.OnMessage("nothing", wire::Heartbeat{2, {}, {"cv"}}, now_);
+  assigned = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(assigned.size(), 2u);
+  for (const auto& [w, m] : assigned) EXPECT_NE(m.experiment_id, fn);
+  (void)cv;
 }
 
 TEST_F(SchedulerTest, ExperimentCompletesAtMaxTrialsAndResultsAreIdempotent) {
@@ -208,7 +237,7 @@ TEST_F(SchedulerTest, AfterARestartListedTrialsStayAndUnlistedOnesComeBack) {
   Scheduler restarted(experiments_, trials_, workers_, registry_, outbox_, Options());
   restarted.Recover(now_);
   // w1 is adopted through its heartbeat, which lists only trial #1.
-  restarted.OnMessage("w1", wire::Heartbeat{2, {a[1].second.trial}}, now_ + 600ms);
+  restarted.OnMessage("w1", wire::Heartbeat{2, {a[1].second.trial}, {"cv"}}, now_ + 600ms);
   EXPECT_TRUE(outbox_.Take<wire::Assign>().empty()) << "both of w1's slots are still taken";
   restarted.Tick(now_ + 1200ms);
   // #2 was never listed: requeued and handed out again as attempt 2; #1 stays untouched.
@@ -352,6 +381,54 @@ TEST_F(SchedulerTest, AResultFromAnotherWorkerIsNotRecorded) {
   EXPECT_TRUE(outbox_.Take<wire::Assign>().empty()) << "w1 still holds the one slot";
   Result("w1", a[0].second.trial, 0.5);
   EXPECT_EQ(*store_.trials().at(a[0].second.trial.trial_id).value, 0.5);
+}
+
+}  // namespace
+}  // namespace krige::service
+
+namespace krige::service {
+namespace {
+
+TEST_F(SchedulerTest, AReportThePrunerRejectsEndsTheTrialPrunedAndTellsTheWorker) {
+  Json spec = ToJson(Spec("p", 3, 1));
+  spec["pruner"] = {{"name", "folds"}};
+  spec["training"]["folds"] = 5;
+  const auto e = store_.Create(SpecFromJson(spec)).id;
+  scheduler_.OnExperimentCreated(e, now_);
+  Hello("w", 1);
+  auto first = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(first.size(), 1u);
+  wire::Result r;
+  r.trial = first[0].second.trial;
+  r.value = 0.9;
+  for (int f = 0; f < 5; ++f) r.steps.push_back({f, {{"accuracy", 0.9}}});
+  scheduler_.OnMessage("w", r, now_);
+  auto second = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(second.size(), 1u);
+  const wire::TrialRef ref = second[0].second.trial;
+  // Fold 0 at 0.7: (0.7 + 4) / 5 = 0.94 could still beat 0.9: it goes on.
+  scheduler_.OnMessage("w", wire::Report{ref, {0, {{"accuracy", 0.7}}}}, now_);
+  scheduler_.Tick(now_);
+  EXPECT_TRUE(outbox_.Take<wire::Prune>().empty());
+  // Fold 1 at 0.3: (1.0 + 3) / 5 = 0.8 < 0.9: pruned once the report is stored.
+  scheduler_.OnMessage("w", wire::Report{ref, {1, {{"accuracy", 0.3}}}}, now_);
+  scheduler_.Tick(now_);
+  const auto prunes = outbox_.Take<wire::Prune>();
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].first, "w");
+  EXPECT_EQ(prunes[0].second.trial.trial_id, ref.trial_id);
+  const Trial& t = store_.trials().at(ref.trial_id);
+  EXPECT_EQ(t.state, TrialState::kPruned);
+  EXPECT_EQ(t.value, 0.3);
+  EXPECT_NE(t.error.find("pruned at step 1 by folds"), std::string::npos) << t.error;
+  // The slot is free again: the third and last trial is handed out.
+  ASSERT_EQ(outbox_.Take<wire::Assign>().size(), 1u);
+  // The worker's own "stopped" failure comes late: the trial stays pruned.
+  scheduler_.OnMessage("w", wire::Fail{ref, "stopped"}, now_);
+  const auto acks = outbox_.Take<wire::Ack>();
+  ASSERT_FALSE(acks.empty());
+  EXPECT_FALSE(acks.back().second.accepted);
+  EXPECT_EQ(store_.trials().at(ref.trial_id).state, TrialState::kPruned);
 }
 
 }  // namespace

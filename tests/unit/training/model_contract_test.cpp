@@ -253,6 +253,29 @@ TEST(ModelRegistryTest, MatchesSpecValidation) {
   EXPECT_THAT(names, ::testing::UnorderedElementsAreArray(KnownModels()));
 }
 
+// ModelHyperparameters (what submission accepts) and the trainers agree both ways: a trainer
+// cannot read an unlisted name (HyperParameters throws kInternal, which every test above
+// would hit), and every listed name is read: a value no accessor takes is refused at it.
+TEST(ModelRegistryTest, EveryListedHyperparameterIsReadByItsTrainer) {
+  for (const auto& info : BuiltinModels()) {
+    const auto* names = ModelHyperparameters(info.name);
+    ASSERT_NE(names, nullptr) << info.name;
+    EXPECT_FALSE(names->empty()) << info.name;
+    for (const auto& name : *names) {
+      SCOPED_TRACE(info.name + "." + name);
+      try {
+        MakeModel(info.name, info.tasks.front(), {{name, std::string("?!")}});
+        ADD_FAILURE() << "accepted \"?!\"";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << e.what();
+        EXPECT_EQ(e.field(), "params." + name);
+        EXPECT_THAT(e.what(), ::testing::Not(HasSubstr("unknown hyperparameter")));
+      }
+    }
+  }
+  EXPECT_EQ(ModelHyperparameters("deep_forest"), nullptr);
+}
+
 TEST(ModelRegistryTest, WrongTaskAndUnknownModel) {
   EXPECT_THROW(MakeModel("ridge", Task::kClassification, {}), Error);
   EXPECT_THROW(MakeModel("logistic_regression", Task::kRegression, {}), Error);

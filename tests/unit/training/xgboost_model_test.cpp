@@ -109,3 +109,38 @@ TEST(XgboostModelTest, RejectsOutOfRangeHyperparameters) {
 
 }  // namespace
 }  // namespace krige::training
+
+namespace krige::training {
+namespace {
+
+// training.resource n_estimators: the folds boost in lockstep, a step every report_every
+// rounds (mean over folds), the last step equal to plain cross-validation; a callback that
+// throws stops the boosting between rounds.
+TEST(XgboostModelTest, BoostingRoundsAreStepsWithNEstimatorsAsTheResource) {
+  auto bc = Spec("breast_cancer", "xgboost", Task::kClassification);
+  const Params params = {{"n_estimators", std::int64_t{25}}, {"learning_rate", 0.1}};
+  const auto plain = CrossValidate(bc, params, "accuracy", nullptr);
+  bc.resource = "n_estimators";
+  bc.report_every = 10;
+  std::vector<int> steps;
+  const auto staged =
+      CrossValidate(bc, params, "accuracy", [&](const StepScores& s) { steps.push_back(s.step); });
+  EXPECT_EQ(steps, (std::vector<int>{10, 20, 25}));
+  ASSERT_EQ(staged.folds.size(), 3u);
+  EXPECT_DOUBLE_EQ(staged.metrics.at("accuracy"), plain.metrics.at("accuracy"));
+  EXPECT_NE(staged.folds[0].values.at("accuracy"), 0.0);
+  int calls = 0;
+  EXPECT_THROW(CrossValidate(bc, params, "accuracy",
+                             [&](const StepScores&) {
+                               if (++calls == 1)
+                                 throw Error(ErrorCode::kFailedPrecondition, "stop");
+                             }),
+               Error);
+  EXPECT_EQ(calls, 1);
+  auto forest = Spec("wine", "random_forest", Task::kClassification);
+  forest.resource = "n_estimators";
+  EXPECT_THROW(CrossValidate(forest, {}, "accuracy", nullptr), Error);
+}
+
+}  // namespace
+}  // namespace krige::training

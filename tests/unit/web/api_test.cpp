@@ -120,9 +120,9 @@ INSTANTIATE_TEST_SUITE_P(
                                 j["space"]["penalty"]["values"] = "l1";
                               }),
                               R"js({"error":{"code":"invalid_argument",
-                    "message":"tunr: unknown field; tuner.seed: must be an integer; space.penalty.values: must be a list",
+                    "message":"tunr: unknown field (did you mean \"tuner\"?); tuner.seed: must be an integer; space.penalty.values: must be a list",
                     "field":"tunr",
-                    "problems":[{"field":"tunr","message":"unknown field"},
+                    "problems":[{"field":"tunr","message":"unknown field (did you mean \"tuner\"?)"},
                                 {"field":"tuner.seed","message":"must be an integer"},
                                 {"field":"space.penalty.values","message":"must be a list"}]}})js"},
                       BadSpec{"bad_training", Edit([](Json& j) {
@@ -444,6 +444,57 @@ TEST_F(ApiTest, EachListTakesOnlyItsOwnCursors) {
   EXPECT_EQ(service_.last_trial_query().cursor, "n:4") << "passed on unchanged";
 }
 
+TEST(WorkersRouteTest, ListsPagesAndRefusesOtherCursors) {
+  struct RecordingWorkers : service::WorkerService {
+    service::WorkerPage List(const service::WorkerQuery& q) override {
+      last = q;
+      service::Worker w;
+      w.id = "w0";
+      w.hostname = "h";
+      w.slots = 2;
+      w.state = "alive";
+      w.running = 1;
+      w.done = 4;
+      w.kinds = {"cv", "command"};
+      return {{w}, "w:w0"};
+    }
+    service::WorkerQuery last;
+  } workers;
+  testing::FakeExperimentService service;
+  testing::FakeDatasetService datasets;
+  testing::FakeAuthService auth;
+  http::Router router;
+  RegisterApi(router, service, datasets, auth, &workers);
+  const auto get = [&](std::map<std::string, std::string> query) {
+    http::Request r;
+    r.method = "GET";
+    r.path = "/api/v1/workers";
+    r.query = std::move(query);
+    return router.Dispatch(std::move(r));
+  };
+  const http::Response r = get({});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json::parse(r.body), Json::parse(R"js({"next_cursor":"w:w0","workers":[{"id":"w0",
+      "hostname":"h","slots":2,"version":"","state":"alive","first_seen":"","last_seen":"",
+      "trials":{"running":1,"done":4},"kinds":["cv","command"]}]})js"));
+  EXPECT_EQ(workers.last.limit, 100);
+  EXPECT_EQ(get({{"limit", "1000"}, {"cursor", "w:host-12-ab"}}).status, 200);
+  EXPECT_EQ(workers.last.limit, 1000);
+  EXPECT_EQ(workers.last.cursor, "w:host-12-ab");
+  EXPECT_EQ(get({{"cursor", "w:" + std::string(256, 'x')}}).status, 200) << "ids of 256 bytes";
+  for (const std::string& bad :
+       {std::string("w:"), "w:" + std::string(257, 'x'), std::string("w:\xff"),
+        std::string("w:a\0b", 5), std::string("12"), std::string("n:3")})
+    EXPECT_EQ(get({{"cursor", bad}}).status, 400) << bad;
+  for (const char* limit : {"0", "1001", "x"}) EXPECT_EQ(get({{"limit", limit}}).status, 400);
+  // The other lists take no worker cursor.
+  http::Request experiments;
+  experiments.method = "GET";
+  experiments.path = "/api/v1/experiments";
+  experiments.query = {{"cursor", "w:w0"}};
+  EXPECT_EQ(router.Dispatch(std::move(experiments)).status, 400);
+}
+
 TEST_F(ApiTest, QueryTextThatCannotBeStoredIsA400NamingIt) {
   const std::string nul("a\0b", 3);
   const struct {
@@ -515,6 +566,8 @@ const std::map<std::string, Role> kExpectedRoles = {
     {"GET /api/v1/tokens", Role::kAdmin},
     {"DELETE /api/v1/tokens/{id}", Role::kAdmin},
     {"GET /healthz", Role::kNone},
+    {"GET /api/v1/workers", Role::kRead},
+    {"GET /api/v1/experiments/{id}/trials/{number}", Role::kRead},
     {"GET /", Role::kNone},
     {"GET /app/app.js", Role::kNone},
     {"GET /app/style.css", Role::kNone},
@@ -524,8 +577,11 @@ TEST(RouteTableTest, EveryRouteDeclaresTheExpectedRole) {
   testing::FakeExperimentService service;
   testing::FakeDatasetService datasets;
   testing::FakeAuthService auth;
+  struct NoWorkers : service::WorkerService {
+    service::WorkerPage List(const service::WorkerQuery&) override { return {}; }
+  } workers;
   http::Router router;
-  RegisterApi(router, service, datasets, auth);
+  RegisterApi(router, service, datasets, auth, &workers);
   RegisterDashboard(router);
   std::map<std::string, Role> seen;
   for (const auto& route : router.Routes()) {

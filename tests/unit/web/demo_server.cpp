@@ -2,6 +2,7 @@
 // the browser test (tests/browser/) and for looking at the dashboard by hand:
 //   build/bin/web_demo_server [port]   -> prints "listening on 127.0.0.1:PORT", runs until killed.
 // With KRIGE_DEMO_TOKEN set, auth is on and that is the one (read) token.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -16,8 +17,60 @@
 #include "krige/http/server.hpp"
 #include "krige/web/api.hpp"
 #include "krige/web/dashboard.hpp"
+#include "krige/web/events.hpp"
 
 namespace {
+
+// The trial feed over the fake service: a trial's id stands for its change sequence.
+class DemoFeed : public krige::service::TrialFeed {
+ public:
+  explicit DemoFeed(krige::service::ExperimentService& service) : service_(service) {}
+  krige::service::TrialChanges Changes(std::int64_t experiment_id, std::int64_t after,
+                                       int limit) override {
+    krige::service::TrialChanges out;
+    for (const auto& t : All(experiment_id)) {
+      if (t.id <= after) continue;
+      if (static_cast<int>(out.rows.size()) == limit) {
+        out.more = true;
+        break;
+      }
+      krige::service::TrialRow r;
+      r.id = t.id;
+      r.number = t.number;
+      r.state = t.state;
+      r.value = t.value;
+      r.params_json = krige::ToJson(t.params).dump();
+      r.attempt = t.attempt;
+      r.worker = t.worker;
+      r.error = t.error;
+      r.seq = t.id;
+      out.rows.push_back(std::move(r));
+    }
+    return out;
+  }
+  std::int64_t LastSeq(std::int64_t experiment_id) override {
+    std::int64_t last = 0;
+    for (const auto& t : All(experiment_id)) last = std::max(last, t.id);
+    return last;
+  }
+  std::vector<krige::service::TrialSteps> Steps(std::int64_t experiment_id, int) override {
+    std::vector<krige::service::TrialSteps> out;
+    for (const auto& t : All(experiment_id))
+      if (!t.steps.empty()) out.push_back({t.id, t.number, t.state, t.steps});
+    return out;
+  }
+
+ private:
+  std::vector<krige::Trial> All(std::int64_t experiment_id) {
+    krige::service::TrialQuery q;
+    q.limit = 1000;
+    auto trials = service_.Trials(experiment_id, q).trials;
+    std::sort(trials.begin(), trials.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+    return trials;
+  }
+  krige::service::ExperimentService& service_;
+};
 
 krige::ExperimentSpec Spec(const std::string& name) {
   krige::Json j = krige::ParseJson(R"({
@@ -54,6 +107,9 @@ int main(int argc, char** argv) {
     router->SetAuthenticator([&auth](const std::string& t) { return auth.Authenticate(t); });
   }
   krige::web::RegisterDashboard(*router);
+  DemoFeed feed(service);
+  krige::web::EventHub events(feed);
+  krige::web::RegisterFeedApi(*router, service, feed, events);
   krige::http::ServerOptions options;
   if (argc > 1) options.port = static_cast<std::uint16_t>(std::stoi(argv[1]));
   krige::http::Server server(options, router);

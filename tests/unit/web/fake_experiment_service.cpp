@@ -42,7 +42,7 @@ service::ExperimentPage FakeExperimentService::List(const service::ExperimentQue
       query.cursor.empty() ? experiments_.size() + 1 : CursorOffset(query.cursor);
   service::ExperimentPage page;
   for (auto it = experiments_.rbegin(); it != experiments_.rend(); ++it) {
-    if (static_cast<std::size_t>(it->id) >= before) continue;
+    if (it->id == 0 || static_cast<std::size_t>(it->id) >= before) continue;  // 0: deleted
     if (query.state && it->state != *query.state) continue;
     if (static_cast<int>(page.experiments.size()) == query.limit) {
       page.next_cursor = std::to_string(page.experiments.back().id);
@@ -107,6 +107,39 @@ Trial FakeExperimentService::GetTrial(std::int64_t trial_id) {
   return trials_[trial_id - 1];
 }
 
+Experiment FakeExperimentService::Control(std::int64_t id, service::ExperimentAction action) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Experiment& e = Find(id);
+    using S = ExperimentState;
+    const bool active = e.state == S::kRunning || e.state == S::kPaused;
+    const auto refuse = [&] {
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "experiment is " + std::string(ExperimentStateName(e.state)));
+    };
+    switch (action) {
+      case service::ExperimentAction::kStop:
+        if (e.state != S::kStopped && !active) refuse();
+        e.state = S::kStopped;
+        break;
+      case service::ExperimentAction::kPause:
+        if (e.state != S::kPaused && e.state != S::kRunning) refuse();
+        e.state = S::kPaused;
+        break;
+      case service::ExperimentAction::kResume:
+        if (e.state == S::kCompleted || e.state == S::kFailed) refuse();
+        e.state = S::kRunning;
+        break;
+    }
+  }
+  return Get(id);
+}
+
+void FakeExperimentService::Delete(std::int64_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Find(id).id = 0;  // Find treats id 0 as gone
+}
+
 Trial FakeExperimentService::AddTrial(std::int64_t experiment_id, TrialState state,
                                       std::optional<double> value, Params params) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -153,7 +186,7 @@ service::TrialQuery FakeExperimentService::last_trial_query() const {
 }
 
 Experiment& FakeExperimentService::Find(std::int64_t id) {
-  if (id < 1 || id > static_cast<std::int64_t>(experiments_.size()))
+  if (id < 1 || id > static_cast<std::int64_t>(experiments_.size()) || experiments_[id - 1].id == 0)
     throw Error(ErrorCode::kNotFound, "experiment " + std::to_string(id) + " not found");
   return experiments_[id - 1];
 }

@@ -19,6 +19,10 @@ class FakeExperimentService : public service::ExperimentService {
   service::TrialPage Trials(std::int64_t experiment_id, const service::TrialQuery& query) override;
   std::optional<Trial> Best(std::int64_t experiment_id) override;
   Trial GetTrial(std::int64_t trial_id) override;
+  // Applies the transitions of the real service to the state alone (no trials change).
+  Experiment Control(std::int64_t id, service::ExperimentAction action) override;
+  // Deleted experiments answer kNotFound afterwards.
+  void Delete(std::int64_t id) override;
   bool Healthy() override { return healthy_; }
 
   // Test controls.

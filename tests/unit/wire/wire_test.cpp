@@ -93,6 +93,31 @@ TEST(WireTest, SlotCountsOutsideTheirRangeAreRejected) {
   EXPECT_EQ(std::get<Ready>(Decode(Frames("READY", R"({"slots":0})"))).slots, 0);
 }
 
+TEST(WireTest, WorkersSayWhatTheyRunAndWhichExperimentTheyArePinnedTo) {
+  const Hello hello{"w", 2, "host", "1", {"cv", "function:train"}, 7};
+  const auto back = std::get<Hello>(Decode(Encode(hello)));
+  EXPECT_EQ(back.kinds, hello.kinds);
+  EXPECT_EQ(back.experiment, 7);
+  const auto beat = std::get<Heartbeat>(Decode(Encode(Heartbeat{1, {}, {"command"}, 0})));
+  EXPECT_EQ(beat.kinds, std::vector<std::string>{"command"});
+  EXPECT_EQ(beat.experiment, 0);
+  // A HELLO that lists nothing serves nothing (an older worker gets no trials it might fail).
+  EXPECT_TRUE(
+      std::get<Hello>(Decode(Frames("HELLO", R"({"worker_id":"w","slots":1})"))).kinds.empty());
+  Assign assign;
+  assign.trial = {1, 1};
+  assign.experiment_id = 3;
+  assign.experiment_name = "sweep";
+  EXPECT_EQ(std::get<Assign>(Decode(Encode(assign))).experiment_name, "sweep");
+  for (const char* body :
+       {R"({"worker_id":"w","slots":1,"kinds":"cv"})",
+        R"({"worker_id":"w","slots":1,"kinds":[""]})", R"({"worker_id":"w","slots":1,"kinds":[7]})",
+        R"({"worker_id":"w","slots":1,"experiment":-1})"})
+    EXPECT_THROW(Decode(Frames("HELLO", body)), Error) << body;
+  Hello many{"w", 1, "", "", std::vector<std::string>(kMaxKinds + 1, "cv"), 0};
+  EXPECT_THROW(Decode(Encode(many)), Error);
+}
+
 TEST(WireTest, ListsAndNumbersAreBounded) {
   Heartbeat beat{1, std::vector<TrialRef>(kMaxRunning + 1, TrialRef{1, 1})};
   EXPECT_THROW(Decode(Encode(beat)), Error);

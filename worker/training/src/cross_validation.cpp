@@ -81,6 +81,51 @@ std::map<std::string, double> Score(const std::vector<std::string>& metrics, con
   return out;
 }
 
+// training.resource == n_estimators: every fold's model is trained in lockstep, and after every
+// `report_every` rounds (and the last) the held-out scores are averaged over the folds and
+// reported as step = rounds done. The final metrics are those of the last step.
+CvOutcome Staged(const TrainingSpec& training, const Params& hyperparameters,
+                 const std::vector<std::string>& metrics, const Dataset& data,
+                 const std::vector<Fold>& folds, const FoldCallback& on_fold) {
+  struct Part {
+    std::unique_ptr<Model> model;
+    Eigen::MatrixXd x_test;
+    Eigen::VectorXd y_test;
+  };
+  std::vector<Part> parts;
+  int rounds = 0;
+  for (const Fold& fold : folds) {
+    const FeatureEncoder encoder =
+        FeatureEncoder::Fit(data, fold.train, training.preprocessing, training.impute);
+    Part p;
+    p.model = MakeModel(training.model, training.task, hyperparameters, training.shuffle_seed);
+    rounds = p.model->StagedRounds();
+    if (rounds <= 0)
+      Invalid(training.model + " has no boosting rounds to use as a resource", "training.resource");
+    p.model->Start(encoder.Transform(data, fold.train), data.y(fold.train), data.n_classes);
+    p.x_test = encoder.Transform(data, fold.test);
+    p.y_test = data.y(fold.test);
+    parts.push_back(std::move(p));
+  }
+  CvOutcome outcome;
+  const int every = std::max(1, training.report_every);
+  for (int done = std::min(every, rounds);; done = std::min(done + every, rounds)) {
+    StepScores scores;
+    scores.step = done;
+    for (Part& p : parts) {
+      p.model->Continue(done);
+      for (const auto& [m, v] :
+           Score(metrics, *p.model, p.x_test, p.y_test, data.n_classes, training.task))
+        scores.values[m] += v / static_cast<double>(parts.size());
+    }
+    outcome.folds.push_back(scores);
+    if (on_fold) on_fold(scores);
+    if (done == rounds) break;
+  }
+  outcome.metrics = outcome.folds.back().values;
+  return outcome;
+}
+
 }  // namespace
 
 CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
@@ -124,6 +169,8 @@ CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
   }
 
   CvOutcome outcome;
+  if (training.resource == "n_estimators")
+    return Staged(training, hyperparameters, metrics, data, folds, on_fold);
   for (std::size_t f = 0; f < folds.size(); ++f) {
     const Fold& fold = folds[f];
     const Eigen::VectorXd y_train = data.y(fold.train);

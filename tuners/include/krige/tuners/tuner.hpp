@@ -60,13 +60,20 @@ using TunerFactory = std::function<std::unique_ptr<Tuner>(const TunerContext&)>;
 // Parts picked by name; filled explicitly by DefaultRegistry(), no static self-registration.
 class Registry {
  public:
-  void Add(const std::string& name, TunerFactory factory);
+  // `options`: the names of the options the tuner reads (TunerContext::options); submission
+  // rejects any other. nullopt: not declared, nothing is checked.
+  void Add(const std::string& name, TunerFactory factory,
+           std::optional<std::vector<std::string>> options = std::nullopt);
   // Throws krige::Error(kInvalidArgument) for an unknown name.
   std::unique_ptr<Tuner> Create(const std::string& name, const TunerContext& context) const;
   std::vector<std::string> Names() const;
+  // The problems of `tuner`'s options for a tuner of this registry: each unknown option, at
+  // its field path (tuner.options.NAME). Empty for an unknown tuner (Validate reports that).
+  std::vector<FieldProblem> CheckOptions(const TunerSpec& tuner) const;
 
  private:
   std::map<std::string, TunerFactory> factories_;
+  std::map<std::string, std::vector<std::string>> options_;
 };
 
 // Every tuner krige ships.

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "krige/error.hpp"
+#include "krige/spec.hpp"
 
 namespace krige::training {
 namespace {
@@ -33,6 +34,12 @@ void HyperParameters::Fail(const std::string& name, const std::string& problem) 
 }
 
 const ParamValue* HyperParameters::Find(const std::string& name) {
+  // The names a model takes are listed once, in sdk/core (ModelHyperparameters), where
+  // submission is validated: a trainer must not read a name that list does not have.
+  const auto* declared = ModelHyperparameters(model_);
+  if (declared && std::find(declared->begin(), declared->end(), name) == declared->end())
+    throw Error(ErrorCode::kInternal, model_ + " reads hyperparameter \"" + name +
+                                          "\", which ModelHyperparameters does not list");
   read_.insert(name);
   auto it = values_.find(name);
   return it == values_.end() ? nullptr : &it->second;

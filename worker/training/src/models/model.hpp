@@ -34,6 +34,16 @@ class Model {
   virtual bool HasDecision() const { return false; }
   virtual Eigen::MatrixXd Decision(const Eigen::MatrixXd& x) const;
 
+  // Staged training, for pruning on a resource (training.resource: n_estimators): Start()
+  // prepares the model on the data, Continue(r) trains it up to r rounds in total; Predict
+  // then uses the rounds so far. Fit() is Start() and Continue(StagedRounds()). Models
+  // without stages return 0.
+  virtual int StagedRounds() const { return 0; }
+  virtual void Start(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, int n_classes) {
+    Fit(x, y, n_classes);
+  }
+  virtual void Continue(int /*rounds*/) {}
+
   // Clustering: n_clusters x features centres (Predict gives the row index); only when
   // HasCenters().
   virtual bool HasCenters() const { return false; }

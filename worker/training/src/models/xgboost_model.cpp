@@ -99,8 +99,19 @@ class Xgboost : public Model {
   explicit Xgboost(Settings settings) : settings_(std::move(settings)) {}
 
   void Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, int n_classes) override {
+    Start(x, y, n_classes);
+    Continue(settings_.rounds);
+    train_.reset();
+  }
+
+  // Boosting rounds are stages; a random forest is one round of n_estimators trees.
+  int StagedRounds() const override { return settings_.parallel_trees == 1 ? settings_.rounds : 0; }
+
+  void Start(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, int n_classes) override {
     n_classes_ = n_classes;
-    Matrix train = MakeMatrix(x);
+    rounds_done_ = 0;
+    train_ = MakeMatrix(x);
+    Matrix& train = train_;
     std::vector<float> labels(y.data(), y.data() + y.size());
     Check(XGDMatrixSetFloatInfo(train.get(), "label", labels.data(),
                                 static_cast<bst_ulong>(labels.size())),
@@ -121,8 +132,13 @@ class Xgboost : public Model {
       set("objective", "multi:softprob");
       set("num_class", std::to_string(n_classes));
     }
-    for (int i = 0; i < settings_.rounds; ++i)
-      Check(XGBoosterUpdateOneIter(h, i, train.get()), "XGBoosterUpdateOneIter");
+  }
+
+  void Continue(int rounds) override {
+    if (!booster_ || !train_) throw Error(ErrorCode::kFailedPrecondition, "xgboost: not started");
+    for (; rounds_done_ < std::min(rounds, settings_.rounds); ++rounds_done_)
+      Check(XGBoosterUpdateOneIter(booster_.get(), rounds_done_, train_.get()),
+            "XGBoosterUpdateOneIter");
   }
 
   Eigen::VectorXd Predict(const Eigen::MatrixXd& x) const override {
@@ -169,6 +185,8 @@ class Xgboost : public Model {
 
   Settings settings_;
   int n_classes_ = 0;
+  int rounds_done_ = 0;
+  Matrix train_;  // kept between Start and the last Continue
   Booster booster_;
 };
 

@@ -33,6 +33,9 @@ struct TrialQuery {
   std::string cursor;       // opaque, from TrialPage::next_cursor
 };
 
+// A user's request to change an experiment's course (REST: POST .../{id}/stop|pause|resume).
+enum class ExperimentAction { kStop, kPause, kResume };
+
 struct TrialPage {
   std::vector<Trial> trials;
   std::string next_cursor;  // empty on the last page
@@ -51,6 +54,14 @@ class ExperimentService {
   virtual TrialPage Trials(std::int64_t experiment_id, const TrialQuery& query) = 0;
   virtual std::optional<Trial> Best(std::int64_t experiment_id) = 0;
   virtual Trial GetTrial(std::int64_t trial_id) = 0;
+  // Stop (running|paused -> stopped; running trials are told to stop and end failed,
+  // "experiment stopped"; queued ones are not run), pause (running -> paused: no new trials,
+  // running ones finish), resume (paused|stopped -> running: the search continues). Returns the
+  // experiment after the change. Repeating one already made is not an error; kFailedPrecondition
+  // for a transition its state does not allow, kNotFound for an unknown id.
+  virtual Experiment Control(std::int64_t id, ExperimentAction action) = 0;
+  // Stops the experiment if it is active, then removes it and its trials; kNotFound if none.
+  virtual void Delete(std::int64_t id) = 0;
   // True when the store answers.
   virtual bool Healthy() = 0;
 };

@@ -29,4 +29,14 @@ std::unique_ptr<DatasetRepository> MakeDatasetRepository(std::shared_ptr<Databas
 std::unique_ptr<TokenRepository> MakeTokenRepository(std::shared_ptr<Database> db);
 std::unique_ptr<RunRepository> MakeRunRepository(std::shared_ptr<Database> db);
 
+// Stores `trials` of experiment `experiment_id` as they are (numbers, states, params, values,
+// metrics; not their steps), thousands of rows per statement, in one transaction, and keeps
+// the experiment's next number and best trial. For imports and benchmarks: the scheduler
+// does not know of trials imported into a running experiment until it restarts.
+void ImportTrials(Database& db, std::int64_t experiment_id, const std::vector<Trial>& trials);
+
+// Trials by state over every experiment, from the counts the experiments keep (one row per
+// experiment is read, not the trials).
+TrialCounts CountTrials(Database& db);
+
 }  // namespace krige::storage::pg

@@ -9,6 +9,7 @@
 
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
+#include "krige/service/worker_service.hpp"
 #include "krige/spec.hpp"
 #include "krige/trial.hpp"
 
@@ -52,12 +53,20 @@ class ExperimentRepository {
   virtual Experiment Create(const ExperimentSpec& spec) = 0;
   virtual std::optional<Experiment> Get(std::int64_t id) = 0;
   virtual service::ExperimentPage List(const service::ExperimentQuery& query) = 0;
-  // Experiments the scheduler serves, oldest first.
+  // Experiments the scheduler serves (running or paused), oldest first.
   virtual std::vector<Experiment> ListRunning() = 0;
   // Completes a running experiment with no active trials when it has used its budget, or
   // unconditionally when `exhausted` (its tuner has nothing more to propose).
   virtual bool FinishIfDone(std::int64_t id, bool exhausted) = 0;
   virtual void SetState(std::int64_t id, ExperimentState state) = 0;
+  // Moves the experiment from one of `from` to `to` and stores `error` on it ("" clears it),
+  // in one transaction; false, changing nothing, when its state is none of `from`. Entering
+  // stopped or failed also ends its queued and running trials: failed, with `trial_error`.
+  virtual bool Transition(std::int64_t id, const std::vector<ExperimentState>& from,
+                          ExperimentState to, const std::string& error,
+                          const std::string& trial_error) = 0;
+  // Removes the experiment with its trials and their metrics; false when there is none.
+  virtual bool Delete(std::int64_t id) = 0;
   virtual bool Ping() = 0;
 };
 
@@ -76,6 +85,10 @@ class TrialRepository {
                                  const std::map<std::string, double>& metrics,
                                  const std::vector<StepScores>& steps) = 0;
   virtual RecordOutcome Fail(const TrialKey& key, const std::string& error) = 0;
+  // The pruner stopped the running attempt: the trial ends `pruned` with its last reported
+  // `value` (never the experiment's best) and `reason` as its error text. Idempotent on
+  // (trial_id, attempt) like Complete; completes the experiment at its budget.
+  virtual RecordOutcome Prune(const TrialKey& key, double value, const std::string& reason) = 0;
   // The attempt's worker is lost: back to queued with attempt + 1, or failed for good once
   // max_attempts attempts were made.
   virtual RequeueOutcome Requeue(const TrialKey& key, int max_attempts,
@@ -93,16 +106,28 @@ class TrialRepository {
 
 struct WorkerInfo {
   std::string id;
-  std::string hostname;
+  std::string hostname;  // "" keeps the stored one (a worker adopted from its heartbeat)
   int slots = 1;
   std::string version;
+  std::vector<std::string> kinds;  // krige::ServedKind names
+  std::int64_t only_experiment = 0;
 };
 
 class WorkerRepository {
  public:
   virtual ~WorkerRepository() = default;
+  // Stored as alive, with its last_seen now.
   virtual void Seen(const WorkerInfo& worker) = 0;
   virtual void MarkLost(const std::string& worker_id) = 0;
+  // last_seen = now for these alive workers (the scheduler calls it every few seconds), and
+  // every other worker still stored as alive is marked lost: the scheduler knows who is.
+  virtual void Alive(const std::vector<std::string>& worker_ids) = 0;
+  // The workers stored as alive, with what they run.
+  virtual std::vector<WorkerInfo> ListAlive() = 0;
+  // Alive workers and those lost within service::kLostShownSeconds, by id, at most
+  // query.limit (clamped to 1..1000) after query.cursor ("w:<id>"), with their running and
+  // finished trial counts.
+  virtual service::WorkerPage List(const service::WorkerQuery& query) = 0;
 };
 
 // Datasets by the SHA-256 of their bytes. Thread-safe; every method is one transaction; errors

@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,11 +39,27 @@ struct Request {
 // before the handler runs.
 void RequireRole(const Request& request, Role role);
 
+// The body of a streamed response (server-sent events), written by a producer on any thread.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Queues bytes for the client; false once the stream is closed (the client went away, a
+  // write failed, too much is queued, or the server stops): then drop the sink.
+  virtual bool Write(std::string bytes) = 0;
+  virtual bool Closed() const = 0;
+  // Ends the stream (the connection is closed once the queued bytes are written).
+  virtual void Close() = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::map<std::string, std::string> headers;  // besides Content-Type / Content-Length
+  // A streamed response: when set, the server writes the status and headers without a
+  // Content-Length (the body ends when the connection closes), then `body`, then calls
+  // `stream` once, on the I/O thread (so it must not block), with the sink for the rest.
+  std::function<void(std::shared_ptr<StreamSink>)> stream;
 };
 
 // Runs on a handler thread (never the I/O thread), so it may block. Throws krige::Error (or
@@ -112,6 +129,12 @@ class Router {
   // 404 for an unknown path, 405 (with an Allow header) when the path exists but not for this
   // method; exceptions from the handler become ErrorToResponse(). Never throws.
   Response Dispatch(Request request) const;
+  // Told of every dispatched request: its method, the pattern of the route it went to ("(no
+  // route)" for a 404/405), the status, and the seconds from dispatch to response. Set before
+  // the server starts; called on handler threads, so it must be thread-safe and must not throw.
+  using Observer = std::function<void(const std::string& method, const std::string& route,
+                                      int status, double seconds)>;
+  void SetObserver(Observer observer);
 
  private:
   struct Route {
@@ -128,8 +151,10 @@ class Router {
   // routes whose path matches. Fills `captures` from the chosen route.
   const Route* Match(const std::string& method, const std::vector<std::string>& segments,
                      std::vector<bool>& captures, std::vector<std::string>* allowed) const;
+  Response Serve(Request request, const Route*& matched) const;
   std::vector<Route> routes_;
   Authenticator authenticator_;
+  Observer observer_;
 };
 
 // THE mapping from a failure to a response with the error shape

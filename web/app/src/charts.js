@@ -1,0 +1,218 @@
+// The experiment page's uPlot charts: optimization history, slice plots, intermediate values.
+// Each chart's container carries data- attributes with what it drew (the browser tests and the
+// benchmark read them): data-points, data-drawn (performance.now() of the last draw).
+import uPlot from "uplot";
+
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+function chartWidth(container) {
+  return Math.max(320, Math.floor(container.clientWidth || 640));
+}
+
+function markDrawn(container) {
+  return (u) => {
+    container.dataset.drawn = String(performance.now());
+  };
+}
+
+function replace(holder, make) {
+  if (holder.plot) holder.plot.destroy();
+  holder.plot = make();
+}
+
+// Optimization history: each completed trial's value by number, the best so far, and failed
+// and pruned trials marked along the bottom.
+export function drawHistory(container, store, goal, holder) {
+  const n = store.size;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => store.number[a] - store.number[b]);
+  const x = new Float64Array(n);
+  const value = new Array(n);
+  const best = new Array(n);
+  const failed = new Array(n);
+  const pruned = new Array(n);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = store.value[order[i]];
+    if (store.state[order[i]] === "completed" && typeof v === "number") {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (!isFinite(lo)) {
+    lo = 0;
+    hi = 1;
+  }
+  const floor = lo - (hi - lo) * 0.05 || lo - 0.05;
+  let running = null;
+  let points = 0;
+  let nFailed = 0;
+  let nPruned = 0;
+  for (let i = 0; i < n; i++) {
+    const r = order[i];
+    x[i] = store.number[r];
+    const s = store.state[r];
+    const v = store.value[r];
+    value[i] = null;
+    failed[i] = null;
+    pruned[i] = null;
+    if (s === "completed" && typeof v === "number") {
+      value[i] = v;
+      points++;
+      if (running === null || (goal === "minimize" ? v < running : v > running)) running = v;
+    } else if (s === "failed") {
+      failed[i] = floor;
+      nFailed++;
+    } else if (s === "pruned") {
+      pruned[i] = floor;
+      nPruned++;
+    }
+    best[i] = running;
+  }
+  container.dataset.points = String(points);
+  container.dataset.failed = String(nFailed);
+  container.dataset.pruned = String(nPruned);
+  container.dataset.best = running === null ? "" : String(running);
+  const dot = (size, color) => ({ show: true, size, stroke: color, fill: color, width: 1 });
+  replace(holder, () =>
+    new uPlot(
+      {
+        width: chartWidth(container),
+        height: 260,
+        scales: { x: { time: false } },
+        axes: [{ label: "trial number" }, { label: "objective" }],
+        cursor: { points: { show: false } },
+        series: [
+          { label: "trial" },
+          { label: "value", stroke: "#3e4989", paths: () => null, points: dot(5, "rgba(62,73,137,0.75)") },
+          { label: "best so far", stroke: "#e4572e", width: 2, spanGaps: true, points: { show: false } },
+          { label: "failed", stroke: "#c0392b", paths: () => null, points: dot(6, "#c0392b") },
+          { label: "pruned", stroke: "#d4a017", paths: () => null, points: dot(6, "#d4a017") },
+        ],
+        hooks: { draw: [markDrawn(container)] },
+      },
+      [x, value, best, failed, pruned],
+      container
+    )
+  );
+}
+
+// Objective against one parameter (log x for log parameters, categories by index).
+export function drawSlice(container, store, axis, holder) {
+  const column = store.params[axis.name];
+  const pts = [];
+  for (let i = 0; i < store.size; i++) {
+    const v = store.value[i];
+    const p = column[i];
+    if (store.state[i] !== "completed" || typeof v !== "number" || p === null || p === undefined) continue;
+    let xv;
+    if (axis.kind === "categorical") {
+      const t = axis.norm(p);
+      if (isNaN(t)) continue;
+      xv = Math.round(t * Math.max(1, axis.values.length - 1));
+    } else {
+      if (typeof p !== "number" || (axis.kind === "log" && p <= 0)) continue;
+      xv = p;
+    }
+    pts.push([xv, v]);
+  }
+  pts.sort((a, b) => a[0] - b[0]);
+  const x = pts.map((p) => p[0]);
+  const y = pts.map((p) => p[1]);
+  container.dataset.points = String(pts.length);
+  container.dataset.param = axis.name;
+  const xAxis = { label: axis.name };
+  const xScale = { time: false };
+  if (axis.kind === "log") xScale.distr = 3;
+  if (axis.kind === "categorical") {
+    xScale.range = () => [-0.5, Math.max(0.5, axis.values.length - 0.5)];
+    xAxis.splits = () => axis.values.map((_, i) => i);
+    xAxis.values = () => axis.values.map((v) => String(v));
+  } else {
+    xScale.range = (u, mn, mx) => (axis.kind === "log" ? [axis.lo, axis.hi] : [Math.min(axis.lo, mn), Math.max(axis.hi, mx)]);
+  }
+  replace(holder, () =>
+    new uPlot(
+      {
+        width: Math.min(420, chartWidth(container)),
+        height: 220,
+        legend: { show: false },
+        scales: { x: xScale },
+        axes: [xAxis, { label: "objective" }],
+        series: [{}, { stroke: "#31688e", paths: () => null, points: { show: true, size: 4, fill: "rgba(49,104,142,0.6)", stroke: "rgba(49,104,142,0.6)" } }],
+        hooks: { draw: [markDrawn(container)] },
+      },
+      [x, y],
+      container
+    )
+  );
+}
+
+// Intermediate values: the per-step (per-fold) score of each trial, one line per trial.
+export function drawSteps(container, trials, metric, holder) {
+  let maxStep = 0;
+  for (const t of trials) for (const s of t.steps) if (s.step > maxStep) maxStep = s.step;
+  const x = Array.from({ length: maxStep + 1 }, (_, i) => i);
+  const data = [x];
+  const series = [{ label: "step" }];
+  let lines = 0;
+  trials.forEach((t, k) => {
+    const y = new Array(maxStep + 1).fill(null);
+    let any = false;
+    for (const s of t.steps) {
+      const v = s.values[metric];
+      if (typeof v === "number") {
+        y[s.step] = v;
+        any = true;
+      }
+    }
+    if (!any) return;
+    lines++;
+    data.push(y);
+    series.push({ label: t.label || `#${t.number}`, stroke: COLORS[k % COLORS.length], width: 1, spanGaps: true, points: { show: maxStep < 20, size: 4 } });
+  });
+  container.dataset.lines = String(lines);
+  container.dataset.metric = metric;
+  replace(holder, () =>
+    new uPlot(
+      {
+        width: chartWidth(container),
+        height: 240,
+        legend: { show: lines <= 20 },
+        scales: { x: { time: false } },
+        axes: [{ label: "step (fold)" }, { label: metric }],
+        series,
+        hooks: { draw: [markDrawn(container)] },
+      },
+      data,
+      container
+    )
+  );
+}
+
+// Parameter importance as horizontal bars (canvas text only: names stay inert).
+export function drawImportance(container, importances, holder) {
+  const entries = Object.entries(importances).sort((a, b) => b[1] - a[1]);
+  const x = entries.map((_, i) => i);
+  const y = entries.map(([, v]) => v);
+  container.dataset.bars = String(entries.length);
+  const bars = uPlot.paths.bars({ size: [0.6, 60] });
+  replace(holder, () =>
+    new uPlot(
+      {
+        width: Math.min(640, chartWidth(container)),
+        height: 60 + 28 * Math.max(1, entries.length),
+        legend: { show: false },
+        scales: { x: { time: false, range: [-0.5, Math.max(0.5, entries.length - 0.5)] }, y: { range: [0, Math.max(1e-9, ...y) * 1.1] } },
+        axes: [
+          { splits: () => x, values: () => entries.map(([k]) => k), label: "parameter" },
+          { label: "importance" },
+        ],
+        series: [{}, { stroke: "#26828e", fill: "rgba(38,130,142,0.6)", paths: bars, points: { show: false } }],
+        hooks: { draw: [markDrawn(container)] },
+      },
+      [x, y],
+      container
+    )
+  );
+}

@@ -1,0 +1,227 @@
+// One experiment: summary, optimization history, parallel coordinates (brushing filters the
+// table), parameter importance, slice plots, a contour plot, intermediate values and the trial
+// table. Trials come from GET .../trials/columns (all of them, as columns) and then live from
+// GET /api/v1/events (resumed from the columns' seq); the plots redraw at most every 250 ms.
+import { el, fact, formatValue, stateBadge } from "./dom.js";
+import { getJson, streamEvents } from "./api.js";
+import { TrialStore, axesFor } from "./store.js";
+import { drawHistory, drawSlice, drawSteps, drawImportance } from "./charts.js";
+import { ParallelCoordinates } from "./parcoords.js";
+import { ContourPlot } from "./contour.js";
+import { TrialTable } from "./table.js";
+
+const REDRAW_MS = 250;
+
+function section(title, ...content) {
+  return el("section", { class: "card plot-card" }, el("h2", {}, title), ...content);
+}
+
+export function experimentPage(id, setStatus, onError) {
+  const base = `/api/v1/experiments/${encodeURIComponent(id)}`;
+  const header = el("div", { class: "experiment-header" });
+  const history = el("div", { class: "plot history", "data-plot": "history" });
+  const importance = el("div", { class: "plot importance", "data-plot": "importance" });
+  const slices = el("div", { class: "slices", "data-plot": "slices" });
+  const steps = el("div", { class: "plot steps", "data-plot": "steps" });
+  const stepsMetric = el("select", { "aria-label": "intermediate value metric", class: "steps-metric", onchange: () => drawStepsNow() });
+  const liveBadge = el("span", { class: "live", "data-live": "connecting" }, "connecting…");
+  const table = new TrialTable(id, onError);
+  const parcoords = new ParallelCoordinates(() => {
+    const ranges = parcoords.brushRanges();
+    const names = Object.keys(ranges);
+    table.setBrushFilter(
+      names.length ? (i) => parcoords.selects(i) : null,
+      names.length ? `brushed: ${names.map((n) => `${n} ∈ ${describe(ranges[n])}`).join(", ")}` : ""
+    );
+  });
+  const clearBrush = el("button", { type: "button", class: "clear-brush", onclick: () => parcoords.clear() }, "Clear brushes");
+  const contour = new ContourPlot();
+  const holders = { history: {}, steps: {}, importance: {}, slices: new Map() };
+  const root = el(
+    "div",
+    { class: "experiment-page" },
+    el("p", {}, el("a", { href: "#/" }, "← all experiments"), " ", liveBadge),
+    header,
+    section("Optimization history", history),
+    section("Parallel coordinates", el("p", { class: "muted" }, "Drag along an axis to filter the table; click an axis to clear it. ", clearBrush), parcoords.root),
+    section("Parameter importance", el("p", { class: "muted importance-method" }, ""), importance),
+    section("Slice plots", slices),
+    section("Contour", contour.root),
+    section("Intermediate values", el("div", { class: "controls" }, "metric ", stepsMetric), steps),
+    section("Trials", table.root)
+  );
+
+  let experiment = null;
+  let store = null;
+  let stop = null;
+  let timer = null;
+  let stepsData = [];
+  let lastSteps = 0;
+  let lastImportance = 0;
+  let stopped = false;
+
+  function describe(r) {
+    if (Array.isArray(r) && r.length === 2 && typeof r[0] === "number") return `[${formatValue(r[0])}, ${formatValue(r[1])}]`;
+    return `{${r.map((v) => String(v)).join(", ")}}`;
+  }
+
+  function goal() {
+    return experiment && experiment.spec && experiment.spec.objective ? experiment.spec.objective.goal : "maximize";
+  }
+
+  function renderHeader() {
+    const spec = experiment.spec || {};
+    const c = store ? store.counts() : experiment.trials;
+    const b = experiment.best;
+    const done = c.completed + c.failed + c.pruned;
+    header.replaceChildren(
+      el("h1", {}, el("span", { class: "name" }, experiment.name), " ", stateBadge(experiment.state)),
+      el("progress", { max: spec.max_trials || 1, value: Math.min(done, spec.max_trials || done), class: "progress" }),
+      el(
+        "dl",
+        { class: "facts" },
+        fact("id", experiment.id),
+        fact("objective", spec.objective ? `${spec.objective.goal} ${spec.objective.metric}` : "—"),
+        fact("tuner", spec.tuner ? spec.tuner.name : "—"),
+        fact("max trials", spec.max_trials),
+        fact("queued", c.queued),
+        fact("running", c.running),
+        fact("completed", c.completed),
+        fact("failed", c.failed),
+        fact("pruned", c.pruned),
+        fact("best", b ? `${formatValue(b.value)} (#${b.number})` : "—"),
+        fact("created", experiment.created_at || "—")
+      ),
+      b ? el("p", { class: "best-params" }, "best parameters: ", el("span", { class: "params" }, Object.entries(b.params || {}).map(([k, v]) => `${k}=${formatValue(v)}`).join(", "))) : null
+    );
+    header.dataset.completed = String(c.completed);
+  }
+
+  function drawAll() {
+    if (!store || stopped) return;
+    const axes = axesFor(experiment.spec, store);
+    drawHistory(history, store, goal(), holders.history);
+    parcoords.setData(store, axes, goal());
+    const seen = new Set();
+    for (const axis of axes) {
+      seen.add(axis.name);
+      let h = holders.slices.get(axis.name);
+      if (!h) {
+        h = { box: el("div", { class: "plot slice", "data-plot": "slice" }) };
+        holders.slices.set(axis.name, h);
+        slices.appendChild(h.box);
+      }
+      drawSlice(h.box, store, axis, h);
+    }
+    contour.setData(store, axes, goal());
+    table.setStore(store);
+    renderHeader();
+    root.dataset.trials = String(store.size);
+    root.dataset.seq = String(store.seq);
+  }
+
+  let redrawPending = false;
+  function scheduleRedraw() {
+    if (redrawPending) return;
+    redrawPending = true;
+    setTimeout(() => {
+      redrawPending = false;
+      drawAll();
+      const now = performance.now();
+      if (now - lastSteps > 3000) loadSteps();
+      if (now - lastImportance > 5000) loadImportance();
+    }, REDRAW_MS);
+  }
+
+  function drawStepsNow() {
+    drawSteps(steps, stepsData, stepsMetric.value, holders.steps);
+  }
+
+  async function loadSteps() {
+    lastSteps = performance.now();
+    const data = await getJson(`${base}/trials/steps?limit=100`);
+    stepsData = data.trials;
+    const keys = new Set();
+    for (const t of stepsData) for (const s of t.steps) for (const k of Object.keys(s.values)) keys.add(k);
+    const metric = experiment.spec && experiment.spec.objective ? experiment.spec.objective.metric : "";
+    const list = [...keys].sort();
+    const was = stepsMetric.value;
+    stepsMetric.replaceChildren(...list.map((k) => el("option", { value: k }, k)));
+    stepsMetric.value = list.includes(was) ? was : list.includes(metric) ? metric : list[0] || "";
+    drawStepsNow();
+  }
+
+  async function loadImportance() {
+    lastImportance = performance.now();
+    try {
+      const data = await getJson(`${base}/importance`);
+      importance.parentNode.querySelector(".importance-method").textContent = data.method ? `${data.method}, over ${data.trials} completed trials` : "";
+      drawImportance(importance, data.importances || {}, holders.importance);
+    } catch (e) {
+      importance.dataset.bars = "0";
+      importance.replaceChildren(el("p", { class: "muted" }, `not available: ${e.message}`));
+      holders.importance = {};
+    }
+  }
+
+  async function loadTrials() {
+    const names = Object.keys((experiment.spec && experiment.spec.space) || {});
+    const s = new TrialStore(names);
+    let after = 0;
+    for (;;) {
+      const answer = await getJson(`${base}/trials/columns?fields=id,number,state,value,params&after=${after}`);
+      s.applyColumns(answer);
+      after = answer.seq;
+      if (!answer.more) break;
+    }
+    store = s;
+  }
+
+  async function start() {
+    experiment = await getJson(base);
+    await loadTrials();
+    drawAll();
+    root.dataset.loaded = String(performance.now());
+    loadSteps().catch(onError);
+    loadImportance();
+    stop = streamEvents(
+      `/api/v1/events?experiment=${encodeURIComponent(id)}`,
+      store.seq,
+      (ev) => {
+        if (ev.event !== "trial") return;
+        const t = JSON.parse(ev.data);
+        store.upsert(t);
+        root.dataset.lastEvent = String(performance.now());
+        scheduleRedraw();
+      },
+      (state) => {
+        liveBadge.dataset.live = state;
+        liveBadge.textContent = state === "open" ? "● live" : state === "retrying" ? "reconnecting…" : "not live";
+      }
+    );
+    // The experiment's own state and best trial change without a trial event now and then.
+    timer = setInterval(async () => {
+      if (document.hidden) return;
+      try {
+        experiment = await getJson(base);
+        renderHeader();
+        setStatus();
+      } catch (e) {
+        onError(e);
+      }
+    }, 5000);
+  }
+
+  return {
+    root,
+    async refresh() {
+      if (!experiment) await start();
+    },
+    stop() {
+      stopped = true;
+      if (stop) stop();
+      clearInterval(timer);
+    },
+    periodic: false,
+  };
+}
