@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace krige::cli {
 
@@ -59,5 +60,18 @@ int TokenCreate(const Globals& g, const std::string& role, const std::string& na
                 std::ostream& out, std::ostream& err);
 int TokenLs(const Globals& g, std::ostream& out, std::ostream& err);
 int TokenRevoke(const Globals& g, std::int64_t id, std::ostream& out, std::ostream& err);
+
+// runs_commands.cpp: `krige runs EXP` (the runs of a tracking experiment, by name or id) and
+// `krige run-show ID`.
+struct RunsOptions {
+  std::string experiment;
+  std::string filter;                 // the search filter (docs/api.md, "Run search")
+  std::vector<std::string> order_by;  // e.g. "metrics.loss ASC"
+  int limit = 0;                      // 0: all
+  bool json = false;
+  bool csv = false;
+};
+int Runs(const Globals& g, const RunsOptions& options, std::ostream& out, std::ostream& err);
+int RunShow(const Globals& g, std::int64_t id, bool json, std::ostream& out, std::ostream& err);
 
 }  // namespace krige::cli

@@ -92,6 +92,30 @@ TEST_F(TrackerTest, ARunLogsStepsParamsTagsAndAnArtifact) {
   get.target = "/api/v1/runs/" + std::to_string(id) + "/artifacts/models/model.bin";
   EXPECT_EQ(tracker.client().transport()->Send(get).body,
             std::string("\x01\x02weights\x00\xff", 11));
+
+  // The CLI reads the same: the runs table (filtered), CSV, JSON, and one run.
+  const std::string krige = testing::BinDir() + "/krige --server " + http_ + " --token '' ";
+  auto [rc, table] = testing::RunCommand(krige + "runs sdk --filter \"params.lr = '0.1'\" 2>&1");
+  EXPECT_EQ(rc, 0) << table;
+  EXPECT_THAT(table, ::testing::HasSubstr("first"));
+  EXPECT_THAT(table, ::testing::HasSubstr("loss=0.0004"));
+  EXPECT_THAT(table, ::testing::HasSubstr("team=x"));
+  std::tie(rc, table) = testing::RunCommand(krige + "runs sdk --filter \"params.lr = '9'\" 2>&1");
+  EXPECT_THAT(table, ::testing::HasSubstr("no runs"));
+  std::tie(rc, table) = testing::RunCommand(krige + "runs sdk --csv 2>&1");
+  EXPECT_THAT(table,
+              ::testing::StartsWith("id,name,status,start_time,end_time,params.layers,"
+                                    "params.lr,metrics.loss,metrics.odd,tags.note,tags.team\n"));
+  EXPECT_THAT(table, ::testing::HasSubstr(",NaN,a note,x\n"));
+  std::tie(rc, table) = testing::RunCommand(krige + "runs sdk --json 2>&1");
+  EXPECT_EQ(Json::parse(table).at(0).at("id"), id);
+  std::tie(rc, table) = testing::RunCommand(krige + "run-show " + std::to_string(id) + " 2>&1");
+  EXPECT_EQ(rc, 0) << table;
+  EXPECT_THAT(table, ::testing::HasSubstr("status:  finished"));
+  EXPECT_THAT(table, ::testing::HasSubstr("models/model.bin (11 bytes)"));
+  std::tie(rc, table) = testing::RunCommand(krige + "run-show 99999 2>&1");
+  EXPECT_EQ(rc, 1);
+  EXPECT_THAT(table, ::testing::HasSubstr("no run 99999"));
 }
 
 TEST_F(TrackerTest, TenThousandPointsSurviveAServerRestartInTheMiddle) {
