@@ -14,6 +14,7 @@
 #include "krige/web/api.hpp"
 #include "krige/web/dashboard.hpp"
 #include "krige/web/events.hpp"
+#include "../runs/null_run_service.hpp"
 
 namespace krige::web {
 namespace {
@@ -34,6 +35,8 @@ TEST(OpenApiTest, EveryRouteOfTheTableIsDocumentedWithItsRole) {
   http::Router router;
   RegisterApi(router, service, datasets, auth);
   RegisterFeedApi(router, service, feed, events);
+  testing::NullRunService runs;
+  RegisterRunsApi(router, runs);
   RegisterDashboard(router);
 
   http::Request get;
