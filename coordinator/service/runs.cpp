@@ -154,6 +154,15 @@ RunInfo StoredRunService::GetRun(std::int64_t id) {
   return std::move(*run);
 }
 
+RunInfo StoredRunService::GetTrialRun(std::int64_t trial_id) {
+  CheckId(trial_id, "id");
+  auto run = runs_.FindRunByTrial(trial_id);
+  if (!run)
+    throw Error(ErrorCode::kNotFound,
+                "no trial " + std::to_string(trial_id) + " (or it has no run)", "id");
+  return std::move(*run);
+}
+
 void StoredRunService::Log(std::int64_t id, const LogBatch& batch) {
   CheckId(id, "id");
   Problems p;

@@ -14,6 +14,7 @@ class StoredRunService : public RunService {
 
   CreatedRun CreateRun(const CreateRunRequest& request) override;
   RunInfo GetRun(std::int64_t id) override;
+  RunInfo GetTrialRun(std::int64_t trial_id) override;
   void Log(std::int64_t id, const LogBatch& batch) override;
   RunInfo End(std::int64_t id, RunStatus status, std::optional<std::int64_t> end_time) override;
   MetricPage History(std::int64_t id, const std::string& key, int limit,

@@ -1,5 +1,6 @@
 // Tracker and Run: the buffer LogMetric appends to, and the background thread that sends it.
 #include "krige/tracker.hpp"
+#include "krige/worker.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -192,6 +193,9 @@ class RunState {
     std::lock_guard<std::mutex> lock(mu_);
     return ended_;
   }
+  // A trial's run: the scheduler ends it; the last handle only flushes.
+  void KeepOpen() { keep_open_ = true; }
+  bool keep_open() const { return keep_open_; }
 
   void LogArtifact(const std::string& artifact_path, const std::string& local_path) {
     std::ifstream in(local_path, std::ios::binary);
@@ -337,7 +341,7 @@ class RunState {
   std::size_t in_flight_ = 0, sent_ = 0, dropped_ = 0;
   std::uint64_t flush_requested_ = 0, flush_done_ = 0;
   std::exception_ptr error_;
-  bool stop_ = false, ended_ = false;
+  bool stop_ = false, ended_ = false, keep_open_ = false;
   std::unordered_map<std::string, std::string> escaped_;  // the loop thread's only
   std::thread thread_;  // last: started once everything above exists
 };
@@ -347,6 +351,10 @@ class RunState {
 Run::~Run() {
   if (!state_ || state_.use_count() > 1 || state_->ended()) return;
   try {
+    if (state_->keep_open()) {
+      state_->Flush();
+      return;
+    }
     state_->End(std::uncaught_exceptions() > 0 ? RunStatus::kFailed : RunStatus::kFinished);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "krige: run %lld could not be ended: %s\n",
@@ -403,6 +411,14 @@ Run Tracker::AttachRun(std::int64_t run_id) {
   return Run(std::make_shared<detail::RunState>(client_, options_, run_id));
 }
 
+Run Tracker::TrialRun(std::int64_t trial_id) {
+  const Json run = Send(client_, "GET", "/api/v1/trials/" + std::to_string(trial_id) + "/run", "");
+  auto state = std::make_shared<detail::RunState>(client_, options_,
+                                                  run.at("run").at("id").get<std::int64_t>());
+  state->KeepOpen();
+  return Run(std::move(state));
+}
+
 RunInfo Tracker::GetRun(std::int64_t run_id) const {
   return RunInfoFromJson(
       Send(client_, "GET", "/api/v1/runs/" + std::to_string(run_id), "").at("run"));
@@ -455,6 +471,14 @@ std::optional<TrackingExperiment> Tracker::FindExperiment(const std::string& nam
     if (e.code() == ErrorCode::kNotFound) return std::nullopt;
     throw;
   }
+}
+
+Run TrialContext::TrackingRun(TrackerOptions options) const {
+  if (api_url.empty())
+    throw Error(ErrorCode::kFailedPrecondition,
+                "the coordinator sent no REST API address with this trial (krige-server "
+                "--advertise-http)");
+  return Tracker(Client::Connect(api_url), options).TrialRun(trial_id);
 }
 
 }  // namespace krige

@@ -51,6 +51,7 @@ http::Handler CreateRun(service::RunService& runs);
 http::Handler LogRun(service::RunService& runs);
 http::Handler EndRun(service::RunService& runs);
 http::Handler GetRun(service::RunService& runs);
+http::Handler GetTrialRun(service::RunService& runs);
 http::Handler GetMetricHistory(service::RunService& runs);
 http::Handler SearchRuns(service::RunService& runs);
 http::Handler PutArtifact(service::RunService& runs);

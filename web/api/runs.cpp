@@ -173,6 +173,12 @@ http::Handler GetRun(service::RunService& runs) {
   };
 }
 
+http::Handler GetTrialRun(service::RunService& runs) {
+  return [&runs](const http::Request& request) {
+    return JsonResponse(200, {{"run", ToJson(runs.GetTrialRun(PathId(request, "id")))}});
+  };
+}
+
 http::Handler GetMetricHistory(service::RunService& runs) {
   return [&runs](const http::Request& request) {
     const std::int64_t id = PathId(request, "id");

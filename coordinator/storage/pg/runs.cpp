@@ -263,6 +263,15 @@ class PgRunRepository : public RunRepository {
     });
   }
 
+  std::optional<RunInfo> FindRunByTrial(std::int64_t trial_id) override {
+    return db_->Run([&](pqxx::connection& c) -> std::optional<RunInfo> {
+      pqxx::read_transaction w(c);
+      const auto result = w.exec_prepared("run_by_trial", trial_id);
+      if (result.empty()) return std::nullopt;
+      return RowToRun(result[0]);
+    });
+  }
+
   void Log(std::int64_t id, const service::LogBatch& batch) override {
     // The latest point of each key in this batch (largest step, then timestamp).
     std::map<std::string, const MetricPoint*> latest;
@@ -391,6 +400,7 @@ void PrepareRunStatements(pqxx::connection& c) {
             "VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, "
             "coalesce(to_timestamp($6::bigint / 1000.0), now())) RETURNING id");
   c.prepare("run_get", kRunSelect + "WHERE r.id = $1");
+  c.prepare("run_by_trial", kRunSelect + "WHERE r.trial_id = $1");
   // Concurrent batches of one run take turns: the param check and merge see each other.
   c.prepare("run_lock", "SELECT trial_id FROM runs WHERE id = $1 FOR UPDATE");
   c.prepare("run_param_conflict",

@@ -101,8 +101,12 @@ class Tracker {
   Run StartRun(const std::string& experiment, const std::map<std::string, std::string>& params = {},
                const std::map<std::string, std::string>& tags = {}, const std::string& name = "",
                std::optional<std::int64_t> parent_run_id = std::nullopt);
-  // A handle on a run that exists (a sweep trial's run, or one started elsewhere).
+  // A handle on a run that exists (one started elsewhere). Its last handle ends it, as
+  // StartRun's do.
   Run AttachRun(std::int64_t run_id);
+  // The run of a sweep's trial (GET /api/v1/trials/{id}/run): log steps, tags and artifacts
+  // to it; its last handle flushes but does not end it (the trial's status is its status).
+  Run TrialRun(std::int64_t trial_id);
 
   RunInfo GetRun(std::int64_t run_id) const;
   // POST /api/v1/runs/search, following cursors up to query.limit runs.

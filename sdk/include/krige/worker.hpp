@@ -26,6 +26,7 @@
 #include "krige/params.hpp"
 #include "krige/spec.hpp"
 #include "krige/trial.hpp"
+#include "krige/tracker.hpp"
 
 namespace krige {
 
@@ -52,6 +53,13 @@ struct TrialContext {
     if (report) report(scores);
   }
   bool ShouldStop() const { return stop && stop->load(); }
+
+  // Experiment tracking (tracker.hpp): the run the server made for this trial, to log step
+  // metrics, tags and artifacts with the calls of any run (its last handle flushes; the trial's
+  // status stays the scheduler's). Talks to api_url with $KRIGE_TOKEN (else the local stack's
+  // token, for a server on this machine); with auth on that token needs the write role.
+  // Throws Error(kFailedPrecondition) when the coordinator sent no api_url, else as Tracker.
+  Run TrackingRun(TrackerOptions options = {}) const;
 };
 
 struct TrialOutput {

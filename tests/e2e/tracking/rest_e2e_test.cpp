@@ -15,6 +15,7 @@
 #include "krige/codec.hpp"
 #include "krige/run.hpp"
 #include "test_env.hpp"
+#include "wait_done.hpp"
 
 namespace krige {
 namespace {
@@ -32,6 +33,7 @@ class TrackingRestTest : public ::testing::Test {
     auto server = testing::StartServer(db_.url(), dir_.path() + "/server.log", testing::Auth::kOff,
                                        {"--artifact-root", root_});
     server_ = std::move(server.process);
+    zmq_ = server.zmq;
     ::unsetenv("KRIGE_ARTIFACTS_NO_OPENAT2");
     transport_ = MakeHttpTransport(server.http, std::chrono::seconds(30));
   }
@@ -70,7 +72,7 @@ class TrackingRestTest : public ::testing::Test {
 
   testing::TestDatabase db_;
   testing::TempDir dir_;
-  std::string root_, outside_;
+  std::string root_, outside_, zmq_;
   std::unique_ptr<testing::ChildProcess> server_;
   std::shared_ptr<Transport> transport_;
 };
@@ -283,17 +285,52 @@ void TrackingRestTest::CheckArtifacts() {
   EXPECT_TRUE(fs::is_symlink(run_dir + "/out"));
 }
 
-TEST_F(TrackingRestTest, ASweepsTrialsAreRunsOfItsTrackingExperiment) {
-  // A sweep gets a tracking experiment named like it, at creation.
-  ExperimentSpec spec =
-      LoadSpecFile(testing::SourceDir() + "/examples/breast_cancer_logistic.yaml");
-  spec.training.dataset = testing::SourceDir() + "/examples/data/breast_cancer.csv";
+TEST_F(TrackingRestTest, ASweepsTrialsAreRunsAndTheirObjectiveLogsToThem) {
+  testing::ChildProcess worker({testing::BinDir() + "/tracking_worker", "--connect", zmq_},
+                               dir_.path() + "/worker.log");
+  const ExperimentSpec spec = SpecFromJson(ParseJson(R"({
+    "name": "tracked-sweep",
+    "objective": {"metric": "loss", "goal": "minimize"},
+    "tuner": {"name": "random", "seed": 5},
+    "max_trials": 4, "parallelism": 2,
+    "space": {"x": {"type": "float", "low": 0, "high": 1}},
+    "training": {"kind": "function", "function": "fit"}
+  })"));
   Client client(transport_);
   const Experiment sweep = client.CreateExperiment(spec);
-  const Json te = Ok("GET", "/api/v1/tracking/experiments/" + spec.name)["experiment"];
+  const Experiment done = testing::WaitDone(client, sweep.id, std::chrono::seconds(120));
+  ASSERT_EQ(done.state, ExperimentState::kCompleted) << worker.Log();
+
+  // The sweep's tracking experiment, named like it; one search returns its four trials.
+  const Json te = Ok("GET", "/api/v1/tracking/experiments/tracked-sweep")["experiment"];
   EXPECT_EQ(te["sweep_id"], sweep.id);
-  const Json page = Ok("POST", "/api/v1/runs/search", {{"experiment_ids", {te["id"]}}});
-  EXPECT_TRUE(page["runs"].is_array());  // no trial yet: no worker
+  const Json page = Ok("POST", "/api/v1/runs/search",
+                       {{"experiment_ids", {te["id"]}}, {"order_by", {"metrics.loss ASC"}}});
+  ASSERT_EQ(page["runs"].size(), 4u) << page.dump();
+  double previous = -1;
+  for (const auto& r : page["runs"]) {
+    EXPECT_FALSE(r["trial_id"].is_null());
+    EXPECT_EQ(r["status"], "finished");
+    EXPECT_EQ(r["tags"]["optimizer"], "sgd");  // logged by the objective
+    EXPECT_EQ(r["tags"]["krige.sweep.id"], std::to_string(sweep.id));
+    EXPECT_TRUE(r["params"].contains("x"));
+    const double loss = r["metrics"]["loss"]["value"];  // the trial's value, from the scheduler
+    EXPECT_GE(loss, previous);                          // ordered by it
+    previous = loss;
+    EXPECT_DOUBLE_EQ(r["metrics"]["train_loss"]["value"].get<double>(), loss);
+    const std::string run = "/api/v1/runs/" + std::to_string(r["id"].get<std::int64_t>());
+    EXPECT_EQ(Ok("GET", run + "/metrics/train_loss")["points"].size(), 20u);
+    EXPECT_THAT(Send("GET", run + "/artifacts/notes/trial.txt").body, HasSubstr("trial "));
+    // The trial's run is the scheduler's to end.
+    EXPECT_EQ(Send("POST", run + "/end", R"({"status": "failed"})").status, 409);
+  }
+  // The same filter language over trials: params are text, metrics numbers.
+  const Json filtered = Ok("POST", "/api/v1/runs/search",
+                           {{"experiment_names", {"tracked-sweep"}},
+                            {"filter",
+                             "metrics.loss >= 0 and status = 'finished' and "
+                             "tags.`krige.trial.number` = '0'"}});
+  EXPECT_EQ(filtered["runs"].size(), 1u);
 }
 
 }  // namespace

@@ -69,6 +69,8 @@ class RunService {
   virtual ~RunService() = default;
   virtual CreatedRun CreateRun(const CreateRunRequest& request) = 0;
   virtual RunInfo GetRun(std::int64_t id) = 0;
+  // The run of a sweep's trial (made with the trial); kNotFound when there is no such trial.
+  virtual RunInfo GetTrialRun(std::int64_t trial_id) = 0;
   // Idempotent: a batch sent again changes nothing (points are keyed by run, key, step and
   // timestamp; params must keep their value; tags are set again to the same value).
   virtual void Log(std::int64_t id, const LogBatch& batch) = 0;

@@ -39,6 +39,7 @@ class RunRepository {
   // kNotFound (field parent_run_id) when the parent does not exist.
   virtual RunInfo CreateRun(const NewRun& run) = 0;
   virtual std::optional<RunInfo> FindRun(std::int64_t id) = 0;
+  virtual std::optional<RunInfo> FindRunByTrial(std::int64_t trial_id) = 0;
   // Points already stored (same run, key, step, timestamp) are skipped. Throws kNotFound for
   // an unknown run, kFailedPrecondition (field params.KEY) for a param with another value
   // stored, kInvalidArgument when the run would exceed limits::kRunParams / kRunTags.
