@@ -31,29 +31,6 @@ class EmptyFeed : public service::TrialFeed {
   std::vector<service::TrialSteps> Steps(std::int64_t, int) override { return {}; }
 };
 
-// Only registered, never called.
-class NoRuns : public service::RunService {
-  [[noreturn]] static void No() { throw std::logic_error("not called"); }
-
- public:
-  service::CreatedRun CreateRun(const service::CreateRunRequest&) override { No(); }
-  RunInfo GetRun(std::int64_t) override { No(); }
-  void Log(std::int64_t, const service::LogBatch&) override { No(); }
-  RunInfo End(std::int64_t, RunStatus, std::optional<std::int64_t>) override { No(); }
-  service::MetricPage History(std::int64_t, const std::string&, int, const std::string&) override {
-    No();
-  }
-  service::RunPage Search(const service::RunSearch&) override { No(); }
-  TrackingExperiment GetExperiment(std::int64_t) override { No(); }
-  std::optional<TrackingExperiment> FindExperiment(const std::string&) override { No(); }
-  TrackingExperiment SetExperimentTags(std::int64_t, const service::KeyValues&) override { No(); }
-  service::ArtifactInfo PutArtifact(std::int64_t, const std::string&, const std::string&) override {
-    No();
-  }
-  std::string GetArtifact(std::int64_t, const std::string&) override { No(); }
-  std::vector<service::ArtifactInfo> ListArtifacts(std::int64_t) override { No(); }
-};
-
 class NoWorkers : public service::WorkerService {
  public:
   service::WorkerPage List(const service::WorkerQuery&) override { return {}; }
@@ -65,12 +42,10 @@ TEST(OpenApiTest, EveryRouteOfTheTableIsDocumentedWithItsRole) {
   testing::FakeAuthService auth;
   EmptyFeed feed;
   EventHub events(feed);
-  NoRuns runs;
   NoWorkers workers;
   http::Router router;
   RegisterApi(router, service, datasets, auth, &workers);
   RegisterMetrics(router, [] { return std::string(); });
-  RegisterRunsApi(router, runs);
   RegisterFeedApi(router, service, feed, events);
   testing::NullRunService runs;
   RegisterRunsApi(router, runs);
