@@ -122,12 +122,14 @@ int main(int argc, char** argv) {
   RunsOptions runs_options;  // experiment tracking (runs_commands.cpp)
   auto* runs = app.add_subcommand("runs", "the runs of a tracking experiment (name or id)");
   runs->add_option("EXP", runs_options.experiment, "experiment name or id")->required();
-  runs->add_option("--filter", runs_options.filter, "e.g. \"metrics.acc > 0.9 and params.model = 'svc'\"");
+  runs->add_option("--filter", runs_options.filter,
+                   "e.g. \"metrics.acc > 0.9 and params.model = 'svc'\"");
   runs->add_option("--order-by", runs_options.order_by, "e.g. \"metrics.loss ASC\" (repeatable)");
   runs->add_option("--limit", runs_options.limit, "at most this many (0: all)");
   runs->add_flag("--json", runs_options.json, "print the runs as JSON");
   runs->add_flag("--csv", runs_options.csv, "print the runs as CSV (params, last metrics, tags)");
-  auto* run_show = app.add_subcommand("run-show", "a run: status, params, tags, metrics, artifacts");
+  auto* run_show =
+      app.add_subcommand("run-show", "a run: status, params, tags, metrics, artifacts");
   run_show->add_option("ID", id, "run id")->required();
   run_show->add_flag("--json", json, "print the run as JSON");
 

@@ -13,22 +13,6 @@ namespace {
 
 constexpr int kPageSize = 100;
 
-// Percent-encodes a query value (cursors are opaque and may hold any byte).
-std::string UrlEncode(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 ErrorCode CodeForStatus(int status) {
   switch (status) {
     case 400:
@@ -75,7 +59,7 @@ std::vector<T> ReadPages(const std::string& target, const char* key, int limit, 
     if (limit > 0) page = std::min(page, limit - static_cast<int>(out.size()));
     std::string url = target + (target.find('?') == std::string::npos ? "?" : "&") +
                       "limit=" + std::to_string(page);
-    if (!cursor.empty()) url += "&cursor=" + UrlEncode(cursor);
+    if (!cursor.empty()) url += "&cursor=" + PercentEncode(cursor);
     const Json body = get(url);
     const Json& items = body.at(key);
     for (const auto& item : items) {
@@ -89,6 +73,21 @@ std::vector<T> ReadPages(const std::string& target, const char* key, int limit, 
 }
 
 }  // namespace
+
+std::string PercentEncode(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
 
 void ThrowHttpError(const HttpResponse& response) {
   const ErrorCode fallback = CodeForStatus(response.status);
@@ -172,7 +171,7 @@ std::vector<Experiment> Client::ListExperiments(int limit) const {
 std::vector<Trial> Client::ListTrials(std::int64_t experiment_id, TrialSort sort, int limit,
                                       std::optional<TrialState> state) const {
   std::string target = "/api/v1/experiments/" + std::to_string(experiment_id) +
-                       "/trials?sort=" + UrlEncode(SortName(sort));
+                       "/trials?sort=" + PercentEncode(SortName(sort));
   if (state) target += "&state=" + std::string(TrialStateName(*state));
   return ReadPages<Trial>(
       target, "trials", limit, [](const Json& j) { return TrialFromJson(j); },
@@ -239,12 +238,12 @@ DatasetInfo DatasetFromJson(const Json& j) {
 
 DatasetInfo Client::UploadDataset(const std::string& name, const std::string& bytes) const {
   return DatasetFromJson(
-      Call("POST", "/api/v1/datasets?name=" + UrlEncode(name), bytes, "text/csv"));
+      Call("POST", "/api/v1/datasets?name=" + PercentEncode(name), bytes, "text/csv"));
 }
 
 std::optional<DatasetInfo> Client::FindDataset(const std::string& sha256) const {
   try {
-    return DatasetFromJson(Call("GET", "/api/v1/datasets/" + UrlEncode(sha256) + "/info", ""));
+    return DatasetFromJson(Call("GET", "/api/v1/datasets/" + PercentEncode(sha256) + "/info", ""));
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kNotFound) throw;
   }
@@ -254,7 +253,7 @@ std::optional<DatasetInfo> Client::FindDataset(const std::string& sha256) const 
 std::string Client::DownloadDataset(const std::string& sha256,
                                     const std::string& capability) const {
   HttpRequest request;
-  request.target = "/api/v1/datasets/" + UrlEncode(sha256);
+  request.target = "/api/v1/datasets/" + PercentEncode(sha256);
   if (!capability.empty()) request.headers["X-Krige-Capability"] = capability;
   HttpResponse response = transport_->Send(request);
   if (response.status != 200) ThrowHttpError(response);

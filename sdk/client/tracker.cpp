@@ -23,29 +23,13 @@ std::int64_t NowMs() {
       .count();
 }
 
-std::string PercentEncodeSegment(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // "a/b c" -> "a/b%20c": each segment encoded, the slashes kept.
 std::string PercentEncodePath(const std::string& path) {
   std::string out;
   std::size_t begin = 0;
   while (true) {
     const auto slash = path.find('/', begin);
-    out += PercentEncodeSegment(
-        path.substr(begin, slash == std::string::npos ? slash : slash - begin));
+    out += PercentEncode(path.substr(begin, slash == std::string::npos ? slash : slash - begin));
     if (slash == std::string::npos) break;
     out += '/';
     begin = slash + 1;
@@ -449,9 +433,9 @@ std::vector<MetricPoint> Tracker::MetricHistory(std::int64_t run_id, const std::
   std::string cursor;
   while (true) {
     std::string target = "/api/v1/runs/" + std::to_string(run_id) + "/metrics/" +
-                         PercentEncodeSegment(key) +
+                         PercentEncode(key) +
                          "?limit=" + std::to_string(limits::kMetricHistoryPage);
-    if (!cursor.empty()) target += "&cursor=" + PercentEncodeSegment(cursor);
+    if (!cursor.empty()) target += "&cursor=" + PercentEncode(cursor);
     const Json page = Send(client_, "GET", target, "");
     for (const auto& p : page.at("points"))
       out.push_back(MetricPoint{key, MetricValueFromJson(p.at("value"), "value"),
@@ -465,7 +449,7 @@ std::vector<MetricPoint> Tracker::MetricHistory(std::int64_t run_id, const std::
 std::optional<TrackingExperiment> Tracker::FindExperiment(const std::string& name_or_id) const {
   try {
     return TrackingExperimentFromJson(
-        Send(client_, "GET", "/api/v1/tracking/experiments/" + PercentEncodeSegment(name_or_id), "")
+        Send(client_, "GET", "/api/v1/tracking/experiments/" + PercentEncode(name_or_id), "")
             .at("experiment"));
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kNotFound) return std::nullopt;

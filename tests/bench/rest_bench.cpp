@@ -58,20 +58,6 @@ WrkFigures Wrk(const std::string& url, int seconds) {
   return f;
 }
 
-std::string PercentEncode(const std::string& s) {
-  std::string out;
-  for (const unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 Json Get(krige::Transport& http, const std::string& target) {
   const auto response = http.Send({"GET", target, "", {}});
   if (response.status != 200)
@@ -160,15 +146,17 @@ int main(int argc, char** argv) {
     int walked = 0;
     while (walked < n * 9 / 10) {
       const int take = std::min(1000, n * 9 / 10 - walked);
-      const Json page = Get(*http, base + "/trials?sort=value&limit=" + std::to_string(take) +
-                                       (cursor.empty() ? "" : "&cursor=" + PercentEncode(cursor)));
+      const Json page =
+          Get(*http, base + "/trials?sort=value&limit=" + std::to_string(take) +
+                         (cursor.empty() ? "" : "&cursor=" + krige::PercentEncode(cursor)));
       walked += static_cast<int>(page["trials"].size());
       cursor = page["next_cursor"].get<std::string>();
       if (cursor.empty()) break;
     }
     const std::map<std::string, std::string> urls = {
         {endpoints[0], base + "/trials?limit=100&sort=value"},
-        {endpoints[1], base + "/trials?limit=100&sort=value&cursor=" + PercentEncode(cursor)},
+        {endpoints[1],
+         base + "/trials?limit=100&sort=value&cursor=" + krige::PercentEncode(cursor)},
         {endpoints[2], base}};
     const Json check = Get(*http, urls.at(endpoints[1]));
     if (check["trials"].size() != 100u)

@@ -7,8 +7,8 @@
 #include "krige/service/auth_service.hpp"
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
-#include "krige/service/worker_service.hpp"
 #include "krige/service/run_service.hpp"
+#include "krige/service/worker_service.hpp"
 
 namespace krige::web {
 

@@ -9,7 +9,9 @@ extern const std::size_t kOpenApi_count;
 
 namespace krige::web {
 
-std::string_view OpenApiDocument() { return {kOpenApi[0].text, kOpenApi[0].size}; }
+std::string_view OpenApiDocument() {
+  return {kOpenApi[0].text, kOpenApi[0].size};
+}
 
 http::Handler GetOpenApi() {
   return [](const http::Request&) {

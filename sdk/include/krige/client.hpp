@@ -188,6 +188,10 @@ class Client {
   std::shared_ptr<Transport> transport_;
 };
 
+// Percent-encodes `text` for one path segment or query value: every byte but letters, digits
+// and "-_.~" becomes %XX. Cursors are opaque and may hold any byte.
+std::string PercentEncode(const std::string& text);
+
 // The exception a non-2xx response stands for (Error or ValidationError), as a thrown
 // exception. Exposed for transports and tests; Client calls it on every non-2xx answer.
 [[noreturn]] void ThrowHttpError(const HttpResponse& response);

@@ -25,8 +25,8 @@
 
 #include "krige/params.hpp"
 #include "krige/spec.hpp"
-#include "krige/trial.hpp"
 #include "krige/tracker.hpp"
+#include "krige/trial.hpp"
 
 namespace krige {
 

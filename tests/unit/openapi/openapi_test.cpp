@@ -9,6 +9,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "../runs/null_run_service.hpp"
 #include "fake_auth_service.hpp"
 #include "fake_dataset_service.hpp"
 #include "fake_experiment_service.hpp"
@@ -17,7 +18,6 @@
 #include "krige/web/api.hpp"
 #include "krige/web/dashboard.hpp"
 #include "krige/web/events.hpp"
-#include "../runs/null_run_service.hpp"
 
 namespace krige::web {
 namespace {

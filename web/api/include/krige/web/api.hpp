@@ -9,9 +9,9 @@
 #include "krige/service/auth_service.hpp"
 #include "krige/service/dataset_service.hpp"
 #include "krige/service/experiment_service.hpp"
-#include "krige/service/worker_service.hpp"
 #include "krige/service/run_service.hpp"
 #include "krige/service/trial_feed.hpp"
+#include "krige/service/worker_service.hpp"
 #include "krige/web/events.hpp"
 
 namespace krige::web {
