@@ -293,11 +293,14 @@ std::vector<FieldProblem> Validate(const ExperimentSpec& spec) {
     }
   }
   {
-    // A full trial reports one step per fold (folds x repeats) when the folds are known.
-    const int steps = spec.training.kind == "cv" && spec.training.fold_column.empty() &&
-                              spec.training.resource.empty()
-                          ? spec.training.folds * spec.training.repeats
-                          : 0;
+    // A full trial reports one step per fold (folds x repeats) when the folds are known and
+    // within their bounds (out-of-bounds folds or repeats are reported below; their product
+    // could overflow).
+    const TrainingSpec& t = spec.training;
+    const bool known = t.kind == "cv" && t.fold_column.empty() && t.resource.empty() &&
+                       t.folds >= limits::kMinFolds && t.folds <= limits::kMaxFolds &&
+                       t.repeats >= 1 && t.repeats <= limits::kMaxRepeats;
+    const int steps = known ? t.folds * t.repeats : 0;
     for (auto& problem : ValidatePruner(spec.pruner, steps)) out.push_back(std::move(problem));
   }
   const auto between = [](int low, int high) {
