@@ -6,6 +6,7 @@
 #include "krige/tuners/tuner.hpp"
 #include "random/random_tuner.hpp"
 #include "sobol/sobol_tuner.hpp"
+#include "tpe/tpe_tuner.hpp"
 
 namespace krige::tuners {
 
@@ -54,6 +55,10 @@ Registry DefaultRegistry() {
   registry.Add("grid", MakeGridTuner, std::vector<std::string>{"retry_failed"});
   registry.Add("random", MakeRandomTuner, std::vector<std::string>{});
   registry.Add("sobol", MakeSobolTuner, std::vector<std::string>{});
+  registry.Add("tpe", MakeTpeTuner,
+               std::vector<std::string>{"n_startup_trials", "n_ei_candidates", "multivariate",
+                                        "group", "constant_liar", "prior_weight",
+                                        "consider_endpoints", "consider_magic_clip"});
   return registry;
 }
 
