@@ -1,0 +1,21 @@
+#pragma once
+
+#include "krige/tuners/tuner.hpp"
+
+namespace krige::tuners {
+
+// CMA-ES with IPOP restarts, the algorithm of Optuna's CmaEsSampler over the `cmaes` package's
+// CMA (docs/tuners.md). The numeric parameters that are unconditional and parent of none are
+// searched by CMA-ES in their unit cube (log scale, integers and stepped floats by rounding
+// equal-width bins); categorical and conditional parameters are drawn at random, as Optuna's
+// independent sampler does. Fewer than two such parameters: random search.
+//
+// Being pure, the tuner keeps no optimizer state: each call replays the completed trials
+// (after the first n_startup_trials) in order, popsize at a time, as generations.
+//
+// Options: n_startup_trials (1), popsize (4 + floor(3 ln d)), inc_popsize (2), restarts
+// (1: IPOP, restart with inc_popsize times the population from a random mean when a
+// termination criterion fires; 0: never), sigma0 (1/6 of the unit range).
+std::unique_ptr<Tuner> MakeCmaesTuner(const TunerContext& context);
+
+}  // namespace krige::tuners
