@@ -1,5 +1,6 @@
 // tuners_bench: solution quality, batch (pending) mode and suggestion latency of krige's
-// tuners, compared in the same run with Optuna (TPE, random) and a scikit-learn GP-EI, called
+// tuners (gp, tpe, cmaes, sobol, random), compared in the same run with Optuna (TPE, random) and a
+// scikit-learn GP-EI, called
 // through peers.py with Debian's /usr/bin/python3. Writes <name>.json in the working directory
 // (measured tables + goals) and prints a table. See tests/bench/README.md.
 #include <algorithm>
@@ -59,12 +60,14 @@ std::vector<double> Point(const Params& p, std::size_t d) {
 
 // Regret (best found - minimum) after each budget. `pending` > 1: that many trials are
 // always in flight; the oldest completes, then one new suggestion is asked for.
-std::vector<double> RunOne(const TestFunction& fn, const std::string& tuner_name, int pending,
+std::vector<double> RunOne(const TestFunction& fn, const std::string& tuner_name,
+                           const std::map<std::string, double>& options, int pending,
                            std::uint64_t seed) {
   tuners::TunerContext c;
   c.space = Box(fn.low, fn.high);
   c.goal = Goal::kMinimize;
   c.seed = seed;
+  c.options = options;
   if (tuner_name == "gp") c.options = g_args->gp_options;
   const auto tuner = tuners::DefaultRegistry().Create(tuner_name, c);
   const int budget = kBudgets.back();
@@ -159,12 +162,17 @@ int Main(const Args& args) {
     std::string tuner;
     int pending;
     std::string label;
+    std::map<std::string, double> options;
   };
-  const std::vector<Config> configs = {{"gp", 1, "krige_gp"},
-                                       {"gp", 4, "krige_gp_pending4"},
-                                       {"gp", 8, "krige_gp_pending8"},
-                                       {"sobol", 1, "krige_sobol"},
-                                       {"random", 1, "krige_random"}};
+  const std::vector<Config> configs = {{"gp", 1, "krige_gp", {}},
+                                       {"gp", 4, "krige_gp_pending4", {}},
+                                       {"gp", 8, "krige_gp_pending8", {}},
+                                       {"tpe", 1, "krige_tpe", {}},
+                                       {"tpe", 1, "krige_tpe_multivariate", {{"multivariate", 1}}},
+                                       {"tpe", 4, "krige_tpe_pending4", {}},
+                                       {"cmaes", 1, "krige_cmaes", {}},
+                                       {"sobol", 1, "krige_sobol", {}},
+                                       {"random", 1, "krige_random", {}}};
   // runs[function/label][seed] = regrets at the budgets
   std::map<std::string, std::vector<std::vector<double>>> runs;
   std::mutex mu;
@@ -176,7 +184,7 @@ int Main(const Args& args) {
       const auto t0 = std::chrono::steady_clock::now();
       std::vector<std::vector<double>> r(args.seeds);
       Parallel(args.seeds, args.threads, [&](int s) {
-        r[s] = RunOne(fn, cfg.tuner, cfg.pending, static_cast<std::uint64_t>(s) + 1);
+        r[s] = RunOne(fn, cfg.tuner, cfg.options, cfg.pending, static_cast<std::uint64_t>(s) + 1);
       });
       std::lock_guard<std::mutex> lock(mu);
       runs[fn.name + "/" + cfg.label] = r;
@@ -217,36 +225,39 @@ int Main(const Args& args) {
       args.quick ? std::vector<int>{1, 1, 1} : std::vector<int>{3, 2, 1};
   Json latency = Json::array();
   std::map<int, double> gp_ms;
-  for (std::size_t i = 0; i < ns.size() && args.latency; ++i) {
-    std::vector<double> ms;
-    for (int rep = 0; rep < reps[i]; ++rep) {
-      const int d = 10;
-      tuners::TunerContext c;
-      c.space = Box(std::vector<double>(d, 0.0), std::vector<double>(d, 1.0));
-      c.goal = Goal::kMinimize;
-      c.seed = rep;
-      const auto tuner = tuners::DefaultRegistry().Create("gp", c);
-      std::mt19937_64 rng(1000 * ns[i] + rep);
-      std::uniform_real_distribution<double> u(0, 1);
-      tuners::History h;
-      for (int j = 0; j < ns[i]; ++j) {
-        std::vector<double> x(d);
-        Params p;
-        for (int k = 0; k < d; ++k) p["x" + std::to_string(k)] = x[k] = u(rng);
-        h.completed.push_back({p, Latency10(x)});
+  std::map<std::string, std::map<int, double>> krige_ms;  // tuner -> n -> median ms
+  for (const std::string tuner_name : {"gp", "tpe"})
+    for (std::size_t i = 0; i < ns.size() && args.latency; ++i) {
+      std::vector<double> ms;
+      for (int rep = 0; rep < reps[i]; ++rep) {
+        const int d = 10;
+        tuners::TunerContext c;
+        c.space = Box(std::vector<double>(d, 0.0), std::vector<double>(d, 1.0));
+        c.goal = Goal::kMinimize;
+        c.seed = rep;
+        const auto tuner = tuners::DefaultRegistry().Create(tuner_name, c);
+        std::mt19937_64 rng(1000 * ns[i] + rep);
+        std::uniform_real_distribution<double> u(0, 1);
+        tuners::History h;
+        for (int j = 0; j < ns[i]; ++j) {
+          std::vector<double> x(d);
+          Params p;
+          for (int k = 0; k < d; ++k) p["x" + std::to_string(k)] = x[k] = u(rng);
+          h.completed.push_back({p, Latency10(x)});
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto s = tuner->Suggest(h, 1);
+        ms.push_back(Ms(std::chrono::steady_clock::now() - t0));
+        if (!s.empty() && !s[0].note.empty()) std::cerr << "note: " << s[0].note << "\n";
       }
-      const auto t0 = std::chrono::steady_clock::now();
-      const auto s = tuner->Suggest(h, 1);
-      ms.push_back(Ms(std::chrono::steady_clock::now() - t0));
-      if (!s.empty() && !s[0].note.empty()) std::cerr << "note: " << s[0].note << "\n";
+      krige_ms["krige_" + tuner_name][ns[i]] = Quantile(ms, 0.5);
+      latency.push_back({{"tuner", "krige_" + tuner_name},
+                         {"n", ns[i]},
+                         {"d", 10},
+                         {"median_ms", Quantile(ms, 0.5)},
+                         {"reps", ms.size()}});
     }
-    gp_ms[ns[i]] = Quantile(ms, 0.5);
-    latency.push_back({{"tuner", "krige_gp"},
-                       {"n", ns[i]},
-                       {"d", 10},
-                       {"median_ms", gp_ms[ns[i]]},
-                       {"reps", ms.size()}});
-  }
+  gp_ms = krige_ms["krige_gp"];
   std::map<std::string, std::map<int, double>> peer_ms;
   if (args.peers && args.latency) {
     std::string a = "latency --d 10 --n";
@@ -288,6 +299,12 @@ int Main(const Args& args) {
            gp < tpe);
     }
   }
+  for (const auto& fn : functions) {
+    // A faithful TPE lands where Optuna's does (seed noise allowed for).
+    const double ours = med(fn.name, "krige_tpe", 100), optuna = med(fn.name, "optuna_tpe", 100);
+    goal("tpe_near_optuna_tpe_" + fn.name, "median regret of krige tpe <= 2 x Optuna TPE at 100",
+         ours, 2 * optuna, ours <= 2 * optuna);
+  }
   for (const std::string fn : {"branin", "hartmann6"}) {
     const double gp = med(fn, "krige_gp", 100), rnd = med(fn, "krige_random", 100);
     goal("gp_10x_below_random_" + fn, "median regret of krige gp <= krige random / 10 at 100", gp,
@@ -316,15 +333,23 @@ int Main(const Args& args) {
 
   // ---- Print ----------------------------------------------------------------------------
   std::printf("\nSimple regret, median [q25, q75] over %d seeds\n", args.seeds);
-  std::printf("%-12s %-20s %28s %28s %28s\n", "function", "tuner", "25 evals", "50 evals",
+  std::printf("%-12s %-24s %28s %28s %28s\n", "function", "tuner", "25 evals", "50 evals",
               "100 evals");
-  std::vector<std::string> labels = {"krige_gp",     "krige_gp_pending4", "krige_gp_pending8",
-                                     "krige_sobol",  "krige_random",      "optuna_tpe",
+  std::vector<std::string> labels = {"krige_gp",
+                                     "krige_gp_pending4",
+                                     "krige_gp_pending8",
+                                     "krige_tpe",
+                                     "krige_tpe_multivariate",
+                                     "krige_tpe_pending4",
+                                     "krige_cmaes",
+                                     "krige_sobol",
+                                     "krige_random",
+                                     "optuna_tpe",
                                      "optuna_random"};
   for (const auto& fn : functions)
     for (const auto& label : labels) {
       if (!runs.count(fn.name + "/" + label)) continue;
-      std::printf("%-12s %-20s", fn.name.c_str(), label.c_str());
+      std::printf("%-12s %-24s", fn.name.c_str(), label.c_str());
       for (int b : kBudgets) {
         const Stats& s = stat[fn.name + "/" + label + "/" + std::to_string(b)];
         char cell[64];
@@ -335,9 +360,8 @@ int Main(const Args& args) {
     }
   std::printf("\nLatency of one suggestion, d=10, median ms\n%-16s", "tuner");
   for (int n : ns) std::printf(" %10s", ("n=" + std::to_string(n)).c_str());
-  std::printf("\n%-16s", "krige_gp");
-  for (int n : ns) std::printf(" %10.1f", gp_ms[n]);
-  for (const auto& [tuner, by_n] : peer_ms) {
+  krige_ms.insert(peer_ms.begin(), peer_ms.end());
+  for (const auto& [tuner, by_n] : krige_ms) {
     std::printf("\n%-16s", tuner.c_str());
     for (int n : ns) std::printf(" %10.1f", by_n.count(n) ? by_n.at(n) : std::nan(""));
   }
