@@ -111,5 +111,26 @@ TEST(CmaesTuner, MaximizingIsMinimizingTheNegation) {
   EXPECT_LT(gap / 20, 6.0);
 }
 
+TEST(CmaesTuner, IpopRestartsWhenTheValuesStopChanging) {
+  // A flat objective: tolfun fires once the best and worst of the last 10 + ceil(30 d / lambda)
+  // = 20 generations (lambda = 6) agree, i.e. after 21 generations = 126 told trials (+1 random
+  // start). Until then IPOP changes nothing; after it the restart moves the search.
+  const auto space = Space(R"(  x: {type: float, low: 0, high: 1}
+  y: {type: float, low: 0, high: 1}
+)");
+  TunerContext ipop{space, Goal::kMinimize, 9, {}},
+      plain{space, Goal::kMinimize, 9, {{"restarts", 0}}};
+  const auto a = DefaultRegistry().Create("cmaes", ipop),
+             b = DefaultRegistry().Create("cmaes", plain);
+  History h;
+  int first_difference = -1;
+  for (int i = 0; i < 160 && first_difference < 0; ++i) {
+    const auto s = a->Suggest(h, 1).at(0).params;
+    if (s != b->Suggest(h, 1).at(0).params) first_difference = i;
+    h.completed.push_back({s, 1.0});
+  }
+  EXPECT_EQ(first_difference, 127);
+}
+
 }  // namespace
 }  // namespace krige::tuners

@@ -323,6 +323,29 @@ TEST(TpeTuner, StartsRandomThenFollowsTheGoalsDirection) {
   EXPECT_LT(late_gap, 0.5 * early_gap) << "10 late vs 10 random trials' distance to 3";
 }
 
+TEST(TpeTuner, FailedAndNanTrialsStayOutOfTheModel) {
+  const auto space = Space("  x: {type: float, low: -10, high: 10}\n");
+  History h;
+  AskTell(*Tpe(space, 4), 20, Quadratic, &h);
+  History noisy = h;
+  // NaN values and failures next to the optimum change nothing but are never proposed again.
+  noisy.completed.push_back({{{"x", 2.5}}, std::nan("")});
+  noisy.failed.push_back({{"x", 3.5}});
+  const auto clean = Tpe(space, 4)->Suggest(h, 3);
+  const auto with = Tpe(space, 4)->Suggest(noisy, 3);
+  ASSERT_EQ(with.size(), 3u);
+  for (const auto& s : with) {
+    EXPECT_NE(s.params, noisy.completed.back().params);
+    EXPECT_NE(s.params, noisy.failed.back());
+  }
+  // The model is the same; only the trial numbers (streams) moved by the two extra trials.
+  History shifted = h;
+  shifted.failed = {{{"x", -100.0}}, {{"x", -101.0}}};  // out of range: never drawn
+  const auto same = Tpe(space, 4)->Suggest(shifted, 3);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(with[i].params, same.at(i).params);
+  EXPECT_EQ(clean.size(), 3u);
+}
+
 TEST(TpeTuner, IntegerAndLogParametersKeepTheirTypes) {
   const auto space = Space(R"(  k: {type: int, low: 1, high: 64, log: true}
   s: {type: int, low: 0, high: 100, step: 5}
