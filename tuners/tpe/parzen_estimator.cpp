@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/math/special_functions/erf.hpp>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <numeric>
 
@@ -197,6 +198,37 @@ std::vector<bool> SplitBelow(const std::vector<double>& losses, const std::vecto
   std::vector<bool> below(losses.size(), false);
   for (std::size_t r = 0; r < std::min(n_below, order.size()); ++r) below[order[r]] = true;
   return below;
+}
+
+std::vector<Group> DecomposeGroups(const std::vector<Group>& trial_keys) {
+  std::vector<Group> groups;
+  for (Group keys : trial_keys) {
+    std::vector<Group> next;
+    for (const auto& g : groups) {
+      Group in, out;
+      for (std::size_t j : g) (keys.count(j) ? in : out).insert(j);
+      for (std::size_t j : g) keys.erase(j);
+      next.push_back(std::move(in));
+      next.push_back(std::move(out));
+    }
+    next.push_back(std::move(keys));
+    groups.clear();
+    for (auto& g : next)
+      if (!g.empty()) groups.push_back(std::move(g));
+  }
+  return groups;
+}
+
+Group Intersection(const std::vector<Group>& trial_keys) {
+  if (trial_keys.empty()) return {};
+  Group out = trial_keys.front();
+  for (const auto& keys : trial_keys) {
+    Group both;
+    std::set_intersection(out.begin(), out.end(), keys.begin(), keys.end(),
+                          std::inserter(both, both.end()));
+    out = std::move(both);
+  }
+  return out;
 }
 
 ParzenEstimator::ParzenEstimator(std::vector<Domain> domains,

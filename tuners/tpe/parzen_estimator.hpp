@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "krige/params.hpp"
@@ -64,6 +65,14 @@ std::size_t DefaultGamma(std::size_t n);
 // Observations in chronological order; below[i] for observation i.
 std::vector<bool> SplitBelow(const std::vector<double>& losses, const std::vector<bool>& pending,
                              std::size_t n_below);
+
+// A set of parameters (indices into the space) sampled jointly.
+using Group = std::set<std::size_t>;
+// Optuna's group decomposition (_SearchSpaceGroup): refining over the trials' parameter sets
+// in order, the groups are maximal sets of parameters that every trial has all or none of.
+std::vector<Group> DecomposeGroups(const std::vector<Group>& trial_keys);
+// The parameters every trial has (Optuna's intersection search space); empty for no trials.
+Group Intersection(const std::vector<Group>& trial_keys);
 
 class ParzenEstimator {
  public:

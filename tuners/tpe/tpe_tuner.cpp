@@ -30,7 +30,7 @@ struct Trial {
   bool pending;
 };
 
-using Group = std::set<std::size_t>;  // parameter indices into space.params()
+using tpe::Group;
 
 class TpeTuner : public Tuner {
  public:
@@ -123,41 +123,12 @@ class TpeTuner : public Tuner {
     return g;
   }
 
-  // Joint sampling groups from the completed trials: Optuna's group decomposition (each group
-  // a maximal set of parameters that every trial has all or none of), or with group = 0 the
-  // parameters every trial has.
+  // Joint sampling groups from the completed trials' parameter sets.
   std::vector<Group> Groups(const std::vector<Trial>& trials) const {
-    std::vector<Group> groups;
-    bool first = true;
-    for (const auto& t : trials) {
-      if (t.pending) continue;
-      Group keys = Keys(*t.params);
-      if (!group_) {
-        if (first) {
-          groups = {keys};
-        } else {
-          Group both;
-          std::set_intersection(groups[0].begin(), groups[0].end(), keys.begin(), keys.end(),
-                                std::inserter(both, both.end()));
-          groups[0] = std::move(both);
-        }
-        first = false;
-        continue;
-      }
-      std::vector<Group> next;
-      for (const auto& g : groups) {
-        Group in, out;
-        for (std::size_t j : g) (keys.count(j) ? in : out).insert(j);
-        for (std::size_t j : g) keys.erase(j);
-        next.push_back(std::move(in));
-        next.push_back(std::move(out));
-      }
-      next.push_back(std::move(keys));
-      groups.clear();
-      for (auto& g : next)
-        if (!g.empty()) groups.push_back(std::move(g));
-    }
-    return groups;
+    std::vector<Group> keys;
+    for (const auto& t : trials)
+      if (!t.pending) keys.push_back(Keys(*t.params));
+    return group_ ? tpe::DecomposeGroups(keys) : std::vector<Group>{tpe::Intersection(keys)};
   }
 
   // One TPE draw for the parameters `params` (indices) jointly: fit l and g on the trials

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -140,6 +141,43 @@ TEST(TpeParzenEstimator, SplitGammaAndWeightsMatchOptuna) {
       if (below[i]) got.push_back(i);
     EXPECT_EQ(got, c.at("below").get<std::vector<std::size_t>>()) << c.at("losses").dump();
   }
+}
+
+TEST(TpeParzenEstimator, GroupDecompositionMatchesOptuna) {
+  const json fixtures = Fixtures();
+  ASSERT_FALSE(fixtures.at("groups").empty());
+  for (const auto& c : fixtures.at("groups")) {
+    // Parameter names as indices in name order, so groups compare as sorted name lists.
+    std::map<std::string, std::size_t> index;
+    std::vector<std::string> names;
+    for (const auto& t : c.at("trials"))
+      for (const auto& n : t) index.emplace(n.get<std::string>(), 0);
+    for (auto& [name, i] : index) {
+      i = names.size();
+      names.push_back(name);
+    }
+    std::vector<tpe::Group> keys;
+    for (const auto& t : c.at("trials")) {
+      tpe::Group g;
+      for (const auto& n : t) g.insert(index.at(n.get<std::string>()));
+      keys.push_back(g);
+    }
+    std::vector<std::vector<std::string>> got;
+    for (const auto& g : tpe::DecomposeGroups(keys)) {
+      got.emplace_back();
+      for (std::size_t j : g) got.back().push_back(names[j]);
+    }
+    EXPECT_EQ(got, c.at("groups").get<std::vector<std::vector<std::string>>>())
+        << c.at("trials").dump();
+    // Every trial has each group entirely or not at all.
+    for (const auto& g : tpe::DecomposeGroups(keys))
+      for (const auto& k : keys) {
+        std::size_t has = 0;
+        for (std::size_t j : g) has += k.count(j);
+        EXPECT_TRUE(has == 0 || has == g.size());
+      }
+  }
+  EXPECT_EQ(tpe::Intersection({{1, 2, 3}, {2, 3, 4}, {3, 2}}), (tpe::Group{2, 3}));
 }
 
 TEST(TpeParzenEstimator, SamplesStayInTheDomainOnAdmissibleValues) {
