@@ -53,9 +53,9 @@ Registry DefaultRegistry() {
   registry.Add("gp", MakeGpTuner,
                std::vector<std::string>{"n_initial", "warp", "fit_restarts", "max_fit_points",
                                         "candidates", "half_rank"});
-  registry.Add(
-      "cmaes", MakeCmaesTuner,
-      std::vector<std::string>{"n_startup_trials", "popsize", "inc_popsize", "restarts", "sigma0"});
+  registry.Add("cmaes", MakeCmaesTuner,
+               std::vector<std::string>{"n_startup_trials", "popsize", "inc_popsize", "restarts",
+                                        "sigma0", "margin"});
   registry.Add("grid", MakeGridTuner, std::vector<std::string>{"retry_failed"});
   registry.Add("random", MakeRandomTuner, std::vector<std::string>{});
   registry.Add("sobol", MakeSobolTuner, std::vector<std::string>{});

@@ -1,7 +1,9 @@
 #include "cmaes/cma.hpp"
 
 #include <algorithm>
+#include <boost/math/special_functions/erf.hpp>
 #include <cmath>
+#include <limits>
 
 #include "tpe/parzen_estimator.hpp"
 
@@ -61,15 +63,25 @@ Cma::Cma(Vector mean, double sigma, int popsize) : mean_(std::move(mean)) {
   Decompose();
 }
 
-Vector Cma::Ask(std::mt19937_64& rng) const {
-  Vector x(d_);
-  for (int attempt = 0; attempt <= 10 * d_; ++attempt) {
+Vector Cma::Ask(std::mt19937_64& rng, const std::vector<bool>& feasible) const {
+  const auto draw = [&] {
     Vector z(d_);
     for (int i = 0; i < d_; ++i) z[i] = Normal(rng);
-    x = mean_ + sigma_ * (B_ * (D_.asDiagonal() * z));
-    if ((x.array() >= 0).all() && (x.array() <= 1).all()) return x;
+    return Vector(mean_ + sigma_ * (B_ * (D_.asDiagonal() * z)));
+  };
+  const auto inside = [&](const Vector& x) {
+    for (int i = 0; i < d_; ++i)
+      if ((feasible.empty() || feasible[i]) && (x[i] < 0 || x[i] > 1)) return false;
+    return true;
+  };
+  for (int attempt = 0; attempt < 10 * d_; ++attempt) {
+    Vector x = draw();
+    if (inside(x)) return x;
   }
-  return x.cwiseMax(0.0).cwiseMin(1.0);
+  Vector x = draw();
+  for (int i = 0; i < d_; ++i)
+    if (feasible.empty() || feasible[i]) x[i] = std::min(1.0, std::max(0.0, x[i]));
+  return x;
 }
 
 void Cma::Tell(std::vector<std::pair<Vector, double>> solutions) {
@@ -135,6 +147,99 @@ void Cma::Decompose() {
   B_ = eig.eigenvectors();
   D_ = eig.eigenvalues().unaryExpr([](double v) { return std::sqrt(v < 0 ? kEps : v); });
   C_ = B_ * D_.cwiseAbs2().asDiagonal() * B_.transpose();
+}
+
+double Chi2Quantile1(double q) {
+  if (q <= 0) return 0;
+  if (q >= 1) return std::numeric_limits<double>::infinity();
+  const double r = boost::math::erf_inv(q);
+  return 2 * r * r;
+}
+
+namespace {
+
+double NormCdf(double x) {
+  return 0.5 * std::erfc(-x / std::sqrt(2.0));
+}
+
+// The number of edges below x: the index of x's value.
+std::size_t Bin(const std::vector<double>& edges, double x) {
+  return static_cast<std::size_t>(std::lower_bound(edges.begin(), edges.end(), x) - edges.begin());
+}
+
+}  // namespace
+
+CmaWithMargin::CmaWithMargin(Vector mean, double sigma, int popsize,
+                             std::vector<std::vector<double>> values)
+    : cma_(std::move(mean), sigma, popsize) {
+  const auto d = static_cast<Eigen::Index>(values.size());
+  continuous_.assign(values.size(), true);
+  for (Eigen::Index i = 0; i < d; ++i) {
+    auto& v = values[static_cast<std::size_t>(i)];
+    if (v.empty()) continue;
+    continuous_[static_cast<std::size_t>(i)] = false;
+    discrete_.push_back(i);
+    std::vector<double> edges;
+    for (std::size_t k = 1; k < v.size(); ++k) edges.push_back((v[k - 1] + v[k]) / 2);
+    values_.push_back(std::move(v));
+    edges_.push_back(std::move(edges));
+  }
+  margin_ = 1.0 / (static_cast<double>(d) * popsize);
+  a_ = Vector::Ones(d);
+}
+
+Vector CmaWithMargin::Encode(const Vector& raw) const {
+  Vector x = raw;
+  const Vector& m = cma_.mean();
+  for (std::size_t z = 0; z < discrete_.size(); ++z) {
+    const auto i = discrete_[z];
+    const double stretched = (raw[i] - m[i]) * a_[i] + m[i];
+    x[i] = values_[z][std::min(Bin(edges_[z], stretched), values_[z].size() - 1)];
+  }
+  return x;
+}
+
+std::pair<Vector, Vector> CmaWithMargin::Ask(std::mt19937_64& rng) const {
+  const Vector raw = cma_.Ask(rng, continuous_);
+  return {Encode(raw), raw};
+}
+
+void CmaWithMargin::Tell(std::vector<std::pair<Vector, double>> solutions) {
+  cma_.Tell(std::move(solutions));
+  if (discrete_.empty()) return;
+  const double sigma = cma_.sigma();
+  const Matrix& c = cma_.cov();
+  for (std::size_t z = 0; z < discrete_.size(); ++z) {
+    const auto i = discrete_[z];
+    const auto& edges = edges_[z];
+    if (edges.empty()) continue;
+    const double m = cma_.mean()[i];
+    // The edges of the mean's value (one edge twice at either end).
+    const std::size_t k = Bin(edges, m);
+    const double lo = k == 0 ? edges.front() : edges[k - 1];
+    const double up = k == edges.size() ? edges.back() : edges[k];
+    const double scale = sigma * a_[i] * std::sqrt(c(i, i));
+    const double low_cdf = NormCdf((lo - m) / scale);
+    const double up_cdf = 1.0 - NormCdf((up - m) / scale);
+    const double mid_cdf = 1.0 - (low_cdf + up_cdf);
+    if (std::max(low_cdf, up_cdf) > 0.5) {
+      // The mean sits in an end value: keep `margin` of the mass beyond its inner edge.
+      if (std::min(low_cdf, up_cdf) < margin_) {
+        const double sign = m - up > 0 ? 1.0 : (m - up < 0 ? -1.0 : 0.0);
+        const double dist = sigma * a_[i] * std::sqrt(Chi2Quantile1(1.0 - 2.0 * margin_) * c(i, i));
+        cma_.SetMean(i, up + sign * dist);
+      }
+      continue;
+    }
+    const double l = std::max(low_cdf, margin_ / 2), u = std::max(up_cdf, margin_ / 2);
+    const double rest = 1.0 - l - u - mid_cdf, denom = l + mid_cdf + u - 3.0 * margin_ / 2;
+    const double ml = std::min(0.5 - 1e-10, std::max(1e-10, l + rest * (l - margin_ / 2) / denom));
+    const double mu = std::min(0.5 - 1e-10, std::max(1e-10, u + rest * (u - margin_ / 2) / denom));
+    const double chi_low = std::sqrt(Chi2Quantile1(1.0 - 2 * ml));
+    const double chi_up = std::sqrt(Chi2Quantile1(1.0 - 2 * mu));
+    a_[i] = (up - lo) / ((chi_low + chi_up) * sigma * std::sqrt(c(i, i)));
+    cma_.SetMean(i, (lo * chi_up + up * chi_low) / (chi_low + chi_up));
+  }
 }
 
 }  // namespace krige::tuners::cmaes

@@ -28,8 +28,11 @@ class Cma {
   double sigma() const { return sigma_; }
   const Matrix& cov() const { return C_; }
 
-  // One candidate: resampled up to 10 d times into the box, then clipped (Optuna's setting).
-  Vector Ask(std::mt19937_64& rng) const;
+  // One candidate: resampled up to 10 d times into the box, then a new draw clipped
+  // (Optuna's setting). `feasible` selects the coordinates the box applies to (all if empty).
+  Vector Ask(std::mt19937_64& rng, const std::vector<bool>& feasible = {}) const;
+  // Moves coordinate i of the mean (CMA-ES with margin corrects it after each generation).
+  void SetMean(Eigen::Index i, double value) { mean_[i] = value; }
   // One generation: exactly popsize() (x, loss) pairs, any order.
   void Tell(std::vector<std::pair<Vector, double>> solutions);
   // The `cmaes` package's termination criteria (tolfun, tolx, tolxup, no effect of a
@@ -46,5 +49,38 @@ class Cma {
   Vector mean_, p_sigma_, pc_, D_;
   Matrix C_, B_;
 };
+
+// CMA-ES with margin (Hamano et al. 2022), the `cmaes` package's CMAwM: discrete coordinates
+// are encoded to the nearest admissible value after an affine stretch A around the mean, and
+// after each generation the mean and A are corrected so that the probability of leaving the
+// mean's value stays at least `margin` (1 / (d lambda)) on each side.
+class CmaWithMargin {
+ public:
+  // values[i]: the admissible values of coordinate i in increasing order; empty: continuous
+  // (kept in [0, 1] by resampling). Needs values.size() == mean.size().
+  CmaWithMargin(Vector mean, double sigma, int popsize, std::vector<std::vector<double>> values);
+
+  const Cma& cma() const { return cma_; }
+  int popsize() const { return cma_.popsize(); }
+  const Vector& a() const { return a_; }
+  // (encoded x for the evaluation, raw x for Tell).
+  std::pair<Vector, Vector> Ask(std::mt19937_64& rng) const;
+  // Solutions are (raw x, loss).
+  void Tell(std::vector<std::pair<Vector, double>> solutions);
+  bool ShouldStop() const { return cma_.ShouldStop(); }
+  // The evaluated point of a raw sample: discrete coordinates stretched by A, then snapped.
+  Vector Encode(const Vector& raw) const;
+
+ private:
+  Cma cma_;
+  std::vector<bool> continuous_;
+  std::vector<Eigen::Index> discrete_;
+  std::vector<std::vector<double>> values_, edges_;  // per discrete coordinate
+  double margin_ = 0;
+  Vector a_;
+};
+
+// The df = 1 chi-squared quantile: (Phi^-1((1 + q) / 2))^2.
+double Chi2Quantile1(double q);
 
 }  // namespace krige::tuners::cmaes

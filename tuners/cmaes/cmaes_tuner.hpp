@@ -5,17 +5,19 @@
 namespace krige::tuners {
 
 // CMA-ES with IPOP restarts, the algorithm of Optuna's CmaEsSampler over the `cmaes` package's
-// CMA (docs/tuners.md). The numeric parameters that are unconditional and parent of none are
-// searched by CMA-ES in their unit cube (log scale, integers and stepped floats by rounding
-// equal-width bins); categorical and conditional parameters are drawn at random, as Optuna's
-// independent sampler does. Fewer than two such parameters: random search.
+// CMA and CMAwM (docs/tuners.md). The numeric parameters that are unconditional and parent of
+// none are searched by CMA-ES in their unit cube (log scale; integers and stepped floats by
+// CMA-ES with margin, or by rounding with margin 0); categorical and conditional parameters are
+// drawn at random, as Optuna's independent sampler does. Fewer than two such parameters:
+// random search.
 //
 // Being pure, the tuner keeps no optimizer state: each call replays the completed trials
-// (after the first n_startup_trials) in order, popsize at a time, as generations.
+// (after the first n_startup_trials) in order, popsize at a time, as generations, telling
+// each the raw sample of the generation's candidate slot that proposed it.
 //
 // Options: n_startup_trials (1), popsize (4 + floor(3 ln d)), inc_popsize (2), restarts
 // (1: IPOP, restart with inc_popsize times the population from a random mean when a
-// termination criterion fires; 0: never), sigma0 (1/6 of the unit range).
+// termination criterion fires; 0: never), sigma0 (1/6 of the unit range), margin (1).
 std::unique_ptr<Tuner> MakeCmaesTuner(const TunerContext& context);
 
 }  // namespace krige::tuners

@@ -384,6 +384,19 @@ TEST(TpeTuner, FailedAndNanTrialsStayOutOfTheModel) {
   EXPECT_EQ(clean.size(), 3u);
 }
 
+TEST(TpeTuner, RegistryListsTheOptionsOfTpeAndCmaes) {
+  TunerSpec tpe{"tpe", 1, {{"multivariate", 1}, {"n_startup_trials", 5}, {"constant_liar", 0}}};
+  EXPECT_TRUE(DefaultRegistry().CheckOptions(tpe).empty());
+  tpe.options["n_ei_candidate"] = 10;  // misspelled
+  const auto problems = DefaultRegistry().CheckOptions(tpe);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "tuner.options.n_ei_candidate");
+  TunerSpec cma{"cmaes", 1, {{"margin", 0}, {"restarts", 1}, {"popsize", 8}}};
+  EXPECT_TRUE(DefaultRegistry().CheckOptions(cma).empty());
+  cma.options["multivariate"] = 1;
+  EXPECT_EQ(DefaultRegistry().CheckOptions(cma).size(), 1u);
+}
+
 TEST(TpeTuner, IntegerAndLogParametersKeepTheirTypes) {
   const auto space = Space(R"(  k: {type: int, low: 1, high: 64, log: true}
   s: {type: int, low: 0, high: 100, step: 5}
