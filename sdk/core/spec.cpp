@@ -48,7 +48,7 @@ const std::vector<std::string>& ClusteringMetrics() {
 }
 
 const std::vector<std::string>& KnownTuners() {
-  static const std::vector<std::string> kNames = {"grid", "random", "sobol", "gp"};
+  static const std::vector<std::string> kNames = {"grid", "random", "sobol", "gp", "tpe", "cmaes"};
   return kNames;
 }
 

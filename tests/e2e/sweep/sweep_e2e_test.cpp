@@ -129,6 +129,27 @@ TEST_F(SweepTest, ThirtyTrialSweepCompletesWithFiveFoldScoresEach) {
   EXPECT_EQ(used, (std::set<std::string>{"w0", "w1"}));
 }
 
+// tpe and cmaes are accepted by the server and run through the scheduler like the others: past
+// their random start the suggestions come from the model, and each experiment ends complete.
+TEST_F(SweepTest, TpeAndCmaesExperimentsRunToCompletion) {
+  std::vector<std::int64_t> ids;
+  for (const char* name : {"tpe", "cmaes"}) {
+    ExperimentSpec spec = BreastCancerSpec(16, 3);
+    spec.tuner.name = name;
+    spec.tuner.options["n_startup_trials"] = 4;
+    ids.push_back(client_->CreateExperiment(spec).id);
+  }
+  for (const std::int64_t id : ids) {
+    const Experiment done = WaitDone(id, 180s);
+    ASSERT_EQ(done.state, ExperimentState::kCompleted) << done.spec.tuner.name << Logs();
+    const Stored s = Inspect(id, "accuracy");
+    EXPECT_EQ(s.completed, 16) << done.spec.tuner.name;
+    EXPECT_EQ(s.distinct_numbers, 16) << done.spec.tuner.name;
+    ASSERT_TRUE(done.best);
+    EXPECT_GT(*done.best->value, 0.95) << done.spec.tuner.name;
+  }
+}
+
 TEST_F(SweepTest, AKilledWorkerLosesNothingAndDuplicatesNothing) {
   ExperimentSpec spec = BreastCancerSpec(30, 11);
   spec.training.repeats = 4;  // slower trials: the kill lands mid-trial
