@@ -648,7 +648,12 @@ void Scheduler::Prune(const std::vector<std::pair<storage::TrialKey, StepScores>
     const auto slot = running_.find(a.experiment_id);
     if (a.attempt != key.attempt || slot == running_.end()) continue;
     const auto order = pruning_->OnReport(slot->second->experiment, key, scores);
-    if (!order) continue;
+    if (!order) {
+      // The worker waits for this answer before its next step (ASSIGN await_verdicts).
+      if (!slot->second->experiment.spec.pruner.name.empty())
+        outbox_.Send(key.worker, wire::Continue{{key.trial_id, key.attempt}, scores.step});
+      continue;
+    }
     const storage::RecordOutcome outcome = trials_.Prune(key, order->value, order->reason);
     if (outcome.recorded == storage::Recorded::kStale) continue;
     spdlog::info("trial {} {}", key.trial_id, order->reason);
@@ -777,6 +782,7 @@ bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Cloc
     assign.objective = spec.objective;
     assign.api_url = options_.api_url;
     assign.experiment_name = spec.name;
+    assign.await_verdicts = !spec.pruner.name.empty();
     if (options_.dataset_capability && spec.training.dataset.rfind("sha256:", 0) == 0)
       assign.dataset_capability = options_.dataset_capability(spec.training.dataset.substr(7));
     outbox_.Send(worker_id, assign);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -27,6 +28,9 @@ std::string DefaultId() {
 }
 
 using Clock = std::chrono::steady_clock;
+
+// How long a trial waits for the coordinator's verdict on a REPORT before its next step.
+constexpr auto kVerdictWait = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -81,6 +85,11 @@ struct Worker::Impl {
     std::atomic<bool> stop{false};
     std::thread thread;
     bool done = false;  // guarded by mutex
+    // With a pruner (ASSIGN await_verdicts), the trial thread waits after each REPORT until
+    // the coordinator answered that step (CONTINUE) or pruned the trial (stop).
+    bool await_verdicts = false;
+    int verdict_step = -1;  // the last step answered; guarded by mutex
+    std::condition_variable verdict;
   };
   struct Unacked {
     wire::TrialRef ref;
@@ -114,13 +123,17 @@ struct Worker::Impl {
     context.dataset_capability = assign.dataset_capability;
     context.stop = &slot.stop;
     const wire::TrialRef ref = assign.trial;
-    context.report = [this, ref](const StepScores& scores) {
-      std::lock_guard<std::mutex> lock(mutex);
+    context.report = [this, ref, &slot](const StepScores& scores) {
+      std::unique_lock<std::mutex> lock(mutex);
       wire::Report report;
       report.trial = ref;
       report.scores = scores;
       outgoing.emplace_back(std::in_place_type<wire::Report>, std::move(report));
       wake();
+      // Bounded: a coordinator that is down or slow costs a step this long, not the trial.
+      if (slot.await_verdicts)
+        slot.verdict.wait_for(lock, kVerdictWait,
+                              [&] { return slot.verdict_step >= scores.step || slot.stop.load(); });
     };
     const auto start = Clock::now();
     std::string error;
@@ -262,7 +275,10 @@ void Worker::Run() {
         }
       }
       if (stopping)
-        for (auto& [id, slot] : w.running) slot->stop = true;
+        for (auto& [id, slot] : w.running) {
+          slot->stop = true;
+          slot->verdict.notify_all();
+        }
     }
     for (auto& m : out) {
       if (const auto* r = std::get_if<wire::Result>(&m)) {
@@ -329,6 +345,7 @@ void Worker::Run() {
         if (w.running.count(assign->trial.trial_id)) continue;  // a duplicate ASSIGN
         auto slot = std::make_unique<Impl::Running>();
         slot->ref = assign->trial;
+        slot->await_verdicts = assign->await_verdicts;
         Impl::Running& ref = *slot;
         spdlog::info("trial {} (attempt {}): {}", assign->trial.trial_id, assign->trial.attempt,
                      assign->params.size());
@@ -346,8 +363,17 @@ void Worker::Run() {
       } else if (const auto* prune = std::get_if<wire::Prune>(&m)) {
         std::lock_guard<std::mutex> lock(w.mutex);
         const auto it = w.running.find(prune->trial.trial_id);
-        if (it != w.running.end() && it->second->ref.attempt == prune->trial.attempt)
+        if (it != w.running.end() && it->second->ref.attempt == prune->trial.attempt) {
           it->second->stop = true;
+          it->second->verdict.notify_all();
+        }
+      } else if (const auto* go_on = std::get_if<wire::Continue>(&m)) {
+        std::lock_guard<std::mutex> lock(w.mutex);
+        const auto it = w.running.find(go_on->trial.trial_id);
+        if (it != w.running.end() && it->second->ref.attempt == go_on->trial.attempt) {
+          it->second->verdict_step = std::max(it->second->verdict_step, go_on->step);
+          it->second->verdict.notify_all();
+        }
       }
     }
   }

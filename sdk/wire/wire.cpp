@@ -125,6 +125,7 @@ Json Body(const Assign& m) {
   if (!m.api_url.empty()) j["api_url"] = m.api_url;
   if (!m.dataset_capability.empty()) j["dataset_capability"] = m.dataset_capability;
   if (!m.experiment_name.empty()) j["experiment_name"] = m.experiment_name;
+  if (m.await_verdicts) j["await_verdicts"] = true;
   return j;
 }
 Json Body(const Heartbeat& m) {
@@ -141,6 +142,11 @@ Json Body(const Report& m) {
 }
 Json Body(const Prune& m) {
   return RefJson(m.trial);
+}
+Json Body(const Continue& m) {
+  Json j = RefJson(m.trial);
+  j["step"] = m.step;
+  return j;
 }
 Json Body(const Result& m) {
   Json j = RefJson(m.trial);
@@ -183,6 +189,9 @@ const char* Name(const Report&) {
 const char* Name(const Prune&) {
   return "PRUNE";
 }
+const char* Name(const Continue&) {
+  return "CONTINUE";
+}
 const char* Name(const Result&) {
   return "RESULT";
 }
@@ -224,6 +233,10 @@ Message DecodeBody(const std::string& type, const Json& j) {
     m.api_url = j.value("api_url", "");
     m.dataset_capability = j.value("dataset_capability", "");
     m.experiment_name = Info(j, "experiment_name", limits::kNameBytes);
+    if (j.contains("await_verdicts")) {
+      if (!j["await_verdicts"].is_boolean()) Bad("await_verdicts", "must be a boolean");
+      m.await_verdicts = j["await_verdicts"].get<bool>();
+    }
     return m;
   }
   if (type == "HEARTBEAT") {
@@ -238,6 +251,9 @@ Message DecodeBody(const std::string& type, const Json& j) {
   }
   if (type == "REPORT") return Report{RefFrom(j), Step(j.at("scores"))};
   if (type == "PRUNE") return Prune{RefFrom(j)};
+  if (type == "CONTINUE")
+    return Continue{RefFrom(j),
+                    static_cast<int>(Int(j, "step", 0, std::numeric_limits<int>::max()))};
   if (type == "RESULT") {
     Result m;
     m.trial = RefFrom(j);

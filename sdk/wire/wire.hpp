@@ -66,6 +66,10 @@ struct Assign {
   // (header X-Krige-Capability); short-lived. Empty (omitted) when the coordinator sends none.
   std::string dataset_capability;
   std::string experiment_name;  // omitted when empty
+  // The experiment has a pruner: after each REPORT the worker waits (a bounded time) for the
+  // coordinator's verdict, PRUNE or CONTINUE, before the next step, so that a pruned trial
+  // costs no more steps than it was allowed. Omitted when false.
+  bool await_verdicts = false;
 };
 // worker -> coordinator, every second: alive, its capacity, and the trials it is running.
 // Carrying the capacity and what it runs (as in HELLO) lets a restarted coordinator adopt a
@@ -84,6 +88,12 @@ struct Report {
 // coordinator -> worker: stop this trial, it is pruned (or its experiment stopped).
 struct Prune {
   TrialRef trial;
+};
+// coordinator -> worker: the REPORT of this step is stored and the pruner lets the trial go on
+// (the answer to a REPORT of an ASSIGN with await_verdicts).
+struct Continue {
+  TrialRef trial;
+  int step = 0;
 };
 // worker -> coordinator: the trial finished; resent until acknowledged.
 struct Result {
@@ -107,7 +117,7 @@ struct Ack {
 struct Bye {};
 
 using Message =
-    std::variant<Hello, Ready, Assign, Heartbeat, Report, Prune, Result, Fail, Ack, Bye>;
+    std::variant<Hello, Ready, Assign, Heartbeat, Report, Prune, Continue, Result, Fail, Ack, Bye>;
 
 const char* TypeName(const Message& message);
 

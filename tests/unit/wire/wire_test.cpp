@@ -16,6 +16,7 @@ TEST(WireTest, EveryMessageRoundTrips) {
   assign.objective = {"r2", Goal::kMaximize};
   assign.api_url = "http://0.0.0.0:8080";
   assign.dataset_capability = "v1.1800000000.abcdef";
+  assign.await_verdicts = true;
   Result result;
   result.trial = {42, 2};
   result.value = 0.75;
@@ -27,6 +28,7 @@ TEST(WireTest, EveryMessageRoundTrips) {
                                          Heartbeat{2, {{42, 2}, {43, 1}}},
                                          Report{{42, 2}, {1, {{"acc", 0.9}}}},
                                          Prune{{42, 2}},
+                                         Continue{{42, 2}, 3},
                                          result,
                                          Fail{{42, 2}, "boom"},
                                          Ack{{42, 2}, false},
@@ -42,6 +44,8 @@ TEST(WireTest, EveryMessageRoundTrips) {
   EXPECT_EQ(decoded.training.model, "ridge");
   EXPECT_EQ(decoded.api_url, "http://0.0.0.0:8080");
   EXPECT_EQ(decoded.dataset_capability, "v1.1800000000.abcdef");
+  EXPECT_TRUE(decoded.await_verdicts);
+  EXPECT_EQ(std::get<Continue>(Decode(Encode(Continue{{42, 2}, 3}))).step, 3);
 }
 
 TEST(WireTest, AssignWithoutApiUrlStaysWithout) {
@@ -53,6 +57,7 @@ TEST(WireTest, AssignWithoutApiUrlStaysWithout) {
   const auto frames = Encode(assign);
   EXPECT_EQ(frames[2].find("api_url"), std::string::npos) << frames[2];
   EXPECT_EQ(frames[2].find("dataset_capability"), std::string::npos) << frames[2];
+  EXPECT_EQ(frames[2].find("await_verdicts"), std::string::npos) << frames[2];
   const auto decoded = std::get<Assign>(Decode(frames));
   EXPECT_EQ(decoded.api_url, "");
   EXPECT_EQ(decoded.training.dataset, assign.training.dataset);
