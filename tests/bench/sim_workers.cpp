@@ -4,8 +4,8 @@
 // framing by wire::Encode): HELLO and READY at start; on ASSIGN it "runs" the trial for
 // --trial-ms, then sends RESULT and READY; a HEARTBEAT every --heartbeat-ms listing the running
 // trial and the unacknowledged results; an unacknowledged RESULT is resent every --resend-ms;
-// PRUNE drops the trial. It records, per worker, the time from sending a RESULT to receiving
-// its next ASSIGN. On SIGTERM or SIGINT it sends BYE, stops and writes --out (JSON).
+// PRUNE ends the trial with a FAIL. It records, per worker, the time from sending a RESULT to
+// receiving its next ASSIGN. On SIGTERM or SIGINT it sends BYE, stops and writes --out (JSON).
 //   sim_workers --connect tcp://127.0.0.1:5555 --workers 250 --first 0 --out sim0.json
 //               [--prefix sim] [--kind function:sleep] [--trial-ms 100] [--heartbeat-ms 1000]
 #include <signal.h>
@@ -47,8 +47,9 @@ struct Options {
   std::chrono::milliseconds resend{2000};  // krige::WorkerOptions::resend
 };
 
-struct Unacked {
-  wire::Result result;
+struct Unacked {  // a RESULT or FAIL
+  wire::TrialRef ref;
+  wire::Message message;
   Clock::time_point sent;
 };
 
@@ -172,7 +173,7 @@ int main(int argc, char** argv) {
         result.metrics = {{"x", w.value}};
         result.seconds = std::chrono::duration<double>(o.trial).count();
         w.running.reset();
-        w.unacked[result.trial.trial_id] = {result, now};
+        w.unacked[result.trial.trial_id] = {result.trial, result, now};
         w.result_sent = Clock::now();
         Send(*w.socket, result);
         Send(*w.socket, wire::Ready{1});  // what krige-worker sends when a slot frees
@@ -183,12 +184,12 @@ int main(int argc, char** argv) {
         beat.slots = 1;
         beat.kinds = {o.kind};
         if (w.running) beat.running.push_back(*w.running);
-        for (const auto& [trial, u] : w.unacked) beat.running.push_back(u.result.trial);
+        for (const auto& [trial, u] : w.unacked) beat.running.push_back(u.ref);
         Send(*w.socket, beat);
         ++n.heartbeats;
         for (auto& [trial, u] : w.unacked)
           if (now - u.sent >= o.resend) {
-            Send(*w.socket, u.result);
+            Send(*w.socket, u.message);
             u.sent = now;
             ++n.resends;
           }
@@ -244,9 +245,13 @@ int main(int argc, char** argv) {
         } else if (const auto* prune = std::get_if<wire::Prune>(&m)) {
           if (w.running && w.running->trial_id == prune->trial.trial_id &&
               w.running->attempt == prune->trial.attempt) {
+            // As a worker whose objective honours the stop flag: FAIL, then the slot is free.
             ++n.prunes;
+            const wire::Fail fail{*w.running, "pruned"};
+            w.unacked[fail.trial.trial_id] = {fail.trial, fail, received};
             w.running.reset();
             w.result_sent.reset();
+            Send(*w.socket, fail);
             Send(*w.socket, wire::Ready{1});
           }
         }
