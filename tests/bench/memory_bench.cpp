@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
     sim.Kill(SIGTERM);
     sim.Wait(std::chrono::seconds(30));
   }
-  const bool dispatching = state == "running" && completed_after > completed_before;
+  // Trials past the loaded ones completed (the wait above), and it has not ended.
+  const bool dispatching = state == "running" && completed_after > trials;
   out["load_seconds"] = load_s;
   out["recover_seconds"] = recover_s;
   out["rss_mb"] = {{"empty_store", rss_empty},
