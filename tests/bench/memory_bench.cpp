@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
   std::printf("%-44s %10.1f\n", "VmRSS, dispatching to one worker", rss);
   std::printf("%-44s %10.1f\n", "VmHWM (peak), at the end", hwm);
   std::printf(
-      "%.0f bytes per loaded trial; recovery %.1f s; load %.1f s; dispatch %.0f trials/s "
+      "%.0f bytes per loaded trial; recovery %.1f s; load %.1f s; dispatch %.2f trials/s "
       "(state %s)\n",
       out["bytes_per_trial"].get<double>(), recover_s, load_s, dispatch_rate, state.c_str());
 
