@@ -359,6 +359,10 @@ int main(int argc, char** argv) {
       out.Family("krige_curve_denied_total", "counter",
                  "CURVE handshakes refused (unlisted key or plaintext peer)");
       out.Sample("krige_curve_denied_total", {}, static_cast<double>(dispatcher.denied()));
+      out.Family("krige_wire_messages_total", "counter",
+                 "ZeroMQ messages from workers that decoded and were handed to the scheduler");
+      for (const auto& [type, n] : dispatcher.received())
+        out.Sample("krige_wire_messages_total", {{"type", type}}, static_cast<double>(n));
     });
     metrics.Add([&http_stats](krige::metrics::Exposition& out) { http_stats.Collect(out); });
     krige::web::RegisterMetrics(*router, [&metrics] { return metrics.Expose(); });

@@ -180,7 +180,10 @@ std::string Dispatcher::Start() {
         // [""] KRIGE1 type body: the empty delimiter is what a DEALER peer sends first.
         if (!frames.empty() && frames.front().empty()) frames.erase(frames.begin());
         try {
-          d.handler(id, wire::Decode(frames), received);
+          wire::Message message = wire::Decode(frames);
+          const std::size_t type = message.index();
+          d.handler(id, std::move(message), received);
+          ++received_[type];
         } catch (const std::exception& e) {
           const auto n = ++malformed_;
           if (n <= 10 || n % 1000 == 0)
@@ -201,6 +204,15 @@ void Dispatcher::Stop() {
   impl_->monitor.close();
   impl_->wake_in.close();
   impl_->wake_out.close();
+}
+
+std::map<std::string, std::uint64_t> Dispatcher::received() const {
+  static const wire::Message kFromWorkers[] = {wire::Hello{},  wire::Ready{},  wire::Heartbeat{},
+                                               wire::Report{}, wire::Result{}, wire::Fail{},
+                                               wire::Bye{}};
+  std::map<std::string, std::uint64_t> out;
+  for (const auto& m : kFromWorkers) out[wire::TypeName(m)] = received_[m.index()].load();
+  return out;
 }
 
 void Dispatcher::Send(const std::string& worker_id, const wire::Message& message) {

@@ -4,12 +4,15 @@
 // and routing ids that are not storable text) are counted and dropped, never fatal.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <variant>
 
 #include "scheduler.hpp"
 
@@ -47,6 +50,9 @@ class Dispatcher : public service::Outbox {
   void Send(const std::string& worker_id, const wire::Message& message) override;
   std::uint64_t malformed() const { return malformed_.load(); }
   std::uint64_t denied() const { return denied_.load(); }  // CURVE handshakes refused
+  // Messages that decoded and were handed to the handler, by type name (HELLO, READY,
+  // HEARTBEAT, REPORT, RESULT, FAIL, BYE: what a worker sends), since Start.
+  std::map<std::string, std::uint64_t> received() const;
 
  private:
   struct Impl;
@@ -55,6 +61,7 @@ class Dispatcher : public service::Outbox {
   std::unique_ptr<Impl> impl_;
   std::atomic<std::uint64_t> malformed_{0};
   std::atomic<std::uint64_t> denied_{0};
+  std::array<std::atomic<std::uint64_t>, std::variant_size_v<wire::Message>> received_{};
 };
 
 }  // namespace krige::dispatch

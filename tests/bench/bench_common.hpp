@@ -42,6 +42,10 @@ inline double Median(std::vector<double> v) {
 }  // namespace krige::bench
 
 #ifdef KRIGE_BENCH_STACK
+#include <signal.h>
+
+#include <regex>
+
 #include "krige/client.hpp"
 #include "test_env.hpp"
 
@@ -75,6 +79,32 @@ class LocalStack {
     krige::testing::RunCommand(krige::testing::SourceDir() + "/scripts/pg-cluster destroy " + dir_ +
                                "/pg");
   }
+  // Stops krige-server (SIGTERM) and starts a new one on the same database and log directory
+  // (server-N.log), waiting up to `timeout` for its listening line: it recovers the running
+  // experiments from the store before it prints it. Returns the seconds that took.
+  double RestartServer(std::chrono::seconds timeout) {
+    namespace kt = krige::testing;
+    client_.reset();
+    server_->Kill(SIGTERM);
+    server_->Wait(std::chrono::seconds(30));
+    server_.reset();
+    const auto start = std::chrono::steady_clock::now();
+    server_ = std::make_unique<kt::ChildProcess>(
+        std::vector<std::string>{kt::BinDir() + "/krige-server", "--database-url", database_url_,
+                                 "--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*", "--auth",
+                                 "off"},
+        dir_ + "/server-" + std::to_string(++restarts_) + ".log");
+    const std::string line = server_->WaitForLine("krige-server listening", timeout);
+    std::smatch m;
+    if (!std::regex_search(line, m, std::regex("http=(\\S+) zmq=(\\S+)")))
+      throw std::runtime_error("krige-server did not start again:\n" + server_->Log());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    http_ = m[1];
+    zmq_ = m[2];
+    client_ = std::make_unique<Client>(Client::Connect(http_, std::chrono::seconds(60)));
+    return seconds;
+  }
   Client& client() { return *client_; }
   const std::string& http() const { return http_; }
   const std::string& database_url() const { return database_url_; }
@@ -91,7 +121,54 @@ class LocalStack {
   std::unique_ptr<krige::testing::ChildProcess> server_;
   std::vector<std::unique_ptr<krige::testing::ChildProcess>> workers_;
   std::unique_ptr<Client> client_;
+  int restarts_ = 0;
 };
+
+}  // namespace krige::bench
+#endif
+
+#ifdef KRIGE_BENCH_STORAGE
+#include <cmath>
+#include <random>
+
+#include "krige/storage/pg.hpp"
+
+namespace krige::bench {
+
+// Loads `n` completed trials (numbers first..first+n-1) into `experiment` through the storage
+// layer, 50 000 per transaction: C and gamma log-uniform, kernel one of three, accuracy in
+// [0.6, 1) as the value, with an f1 metric. The scheduler learns of them when it restarts.
+inline void LoadCompletedTrials(krige::storage::pg::Database& db, std::int64_t experiment, int n,
+                                std::mt19937_64& rng, int first = 0) {
+  std::uniform_real_distribution<double> u(0, 1);
+  const char* kernels[] = {"rbf", "poly", "linear"};
+  for (int begin = first; begin < first + n; begin += 50000) {
+    std::vector<krige::Trial> batch;
+    for (int i = begin; i < std::min(first + n, begin + 50000); ++i) {
+      krige::Trial t;
+      t.number = i;
+      t.state = krige::TrialState::kCompleted;
+      t.worker = "bench";
+      t.params = {{"C", std::pow(10.0, -3 + 6 * u(rng))},
+                  {"gamma", std::pow(10.0, -5 + 5 * u(rng))},
+                  {"kernel", std::string(kernels[rng() % 3])}};
+      const double accuracy = 0.6 + 0.4 * u(rng);
+      t.value = accuracy;
+      t.metrics = {{"accuracy", accuracy}, {"f1", accuracy * 0.98}};
+      batch.push_back(std::move(t));
+    }
+    krige::storage::pg::ImportTrials(db, experiment, batch);
+  }
+}
+
+// The space LoadCompletedTrials fills, as an experiment spec (JSON), random search.
+inline const char* const kLoadedSpaceSpec = R"({
+  "name": "loaded", "objective": {"metric": "accuracy", "goal": "maximize"},
+  "tuner": {"name": "random", "seed": 1}, "max_trials": 1000000,
+  "space": {"C": {"type": "float", "low": 0.001, "high": 1000, "log": true},
+            "gamma": {"type": "float", "low": 0.00001, "high": 1, "log": true},
+            "kernel": {"type": "categorical", "values": ["rbf", "poly", "linear"]}},
+  "training": {"kind": "function", "function": "none"}})";
 
 }  // namespace krige::bench
 #endif

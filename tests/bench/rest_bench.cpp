@@ -1,8 +1,9 @@
 // rest: read throughput and latency of the REST API as an experiment grows. Experiments of
 // 1 000, 100 000 and 1 000 000 completed trials are bulk-loaded through the storage layer
-// (pg::ImportTrials) into a throwaway PostgreSQL behind a krige-server; wrk (16 connections,
-// 2 threads) then reads, for SECONDS each: the first trial page by value, a page by value deep
-// in the list (its cursor found by walking the pages), and the experiment itself.
+// (bench_common.hpp's LoadCompletedTrials, pg::ImportTrials) into a throwaway PostgreSQL
+// behind a krige-server; wrk (16 connections, 2 threads) then reads, for SECONDS each: the
+// first trial page by value, a page by value deep in the list (its cursor found by walking the
+// pages), and the experiment itself.
 // Goals: >= 5 000 requests/s and p99 <= 20 ms at 100 000 trials, and the 1 000 000-trial
 // figures within 1.5x of the 1 000-trial ones (requests/s and p99), per endpoint.
 //   tests/bench/run rest [--quick] [--seconds S] [--sizes 1000,100000,1000000]
@@ -11,13 +12,11 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <random>
 #include <regex>
 #include <sstream>
 
 #include "bench_common.hpp"
 #include "krige/codec.hpp"
-#include "krige/storage/pg.hpp"
 
 namespace {
 
@@ -66,29 +65,6 @@ Json Get(krige::Transport& http, const std::string& target) {
   return krige::ParseJson(response.body);
 }
 
-// Loads `n` completed trials with a 3-parameter configuration each, 50 000 per transaction.
-void Load(krige::storage::pg::Database& db, std::int64_t experiment, int n, std::mt19937_64& rng) {
-  std::uniform_real_distribution<double> u(0, 1);
-  const char* kernels[] = {"rbf", "poly", "linear"};
-  for (int first = 0; first < n; first += 50000) {
-    std::vector<krige::Trial> batch;
-    for (int i = first; i < std::min(n, first + 50000); ++i) {
-      krige::Trial t;
-      t.number = i;
-      t.state = krige::TrialState::kCompleted;
-      t.worker = "bench";
-      t.params = {{"C", std::pow(10.0, -3 + 6 * u(rng))},
-                  {"gamma", std::pow(10.0, -5 + 5 * u(rng))},
-                  {"kernel", std::string(kernels[rng() % 3])}};
-      const double accuracy = 0.6 + 0.4 * u(rng);
-      t.value = accuracy;
-      t.metrics = {{"accuracy", accuracy}, {"f1", accuracy * 0.98}};
-      batch.push_back(std::move(t));
-    }
-    krige::storage::pg::ImportTrials(db, experiment, batch);
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -123,17 +99,12 @@ int main(int argc, char** argv) {
   out["seconds_per_run"] = seconds;
   out["wrk"] = "wrk -t2 -c16 --latency";
   for (const int n : sizes) {
-    krige::ExperimentSpec spec = krige::SpecFromJson(krige::ParseJson(R"({
-      "name": "rest", "objective": {"metric": "accuracy", "goal": "maximize"},
-      "tuner": {"name": "random", "seed": 1}, "max_trials": 1000000,
-      "space": {"C": {"type": "float", "low": 0.001, "high": 1000, "log": true},
-                "gamma": {"type": "float", "low": 0.00001, "high": 1, "log": true},
-                "kernel": {"type": "categorical", "values": ["rbf", "poly", "linear"]}},
-      "training": {"kind": "function", "function": "none"}})"));
+    krige::ExperimentSpec spec =
+        krige::SpecFromJson(krige::ParseJson(krige::bench::kLoadedSpaceSpec));
     spec.name = "rest-" + std::to_string(n);
     const std::int64_t id = stack.client().CreateExperiment(spec).id;
     const auto load_start = std::chrono::steady_clock::now();
-    Load(*db, id, n, rng);
+    krige::bench::LoadCompletedTrials(*db, id, n, rng);
     const double load_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
     // A finished study: what users browse. ANALYZE as autovacuum would, soon after.

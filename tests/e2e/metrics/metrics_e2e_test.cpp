@@ -117,6 +117,14 @@ TEST(MetricsTest, CountersAgreeWithTheDatabaseAfterASweep) {
   EXPECT_LE(s.at("krige_dispatch_seconds_count"), s.at("krige_trials_assigned_total"));
   EXPECT_EQ(s.at("krige_workers_connected"), 2);
   EXPECT_EQ(s.at("krige_wire_malformed_total"), 3);
+  // The malformed HELLOs are not counted as received; the two workers' are.
+  EXPECT_EQ(s.at(R"(krige_wire_messages_total{type="HELLO"})"), 2);
+  EXPECT_GE(s.at(R"(krige_wire_messages_total{type="RESULT"})") +
+                s.at(R"(krige_wire_messages_total{type="FAIL"})"),
+            row[1].as<double>());
+  EXPECT_GE(s.at(R"(krige_wire_messages_total{type="HEARTBEAT"})"), 2);
+  EXPECT_EQ(s.at(R"(krige_wire_messages_total{type="BYE"})"), 0);
+  EXPECT_EQ(s.types.at("krige_wire_messages_total"), "counter");
   EXPECT_EQ(s.at("krige_scheduler_queue_depth"), 0);
   EXPECT_EQ(
       s.at(
