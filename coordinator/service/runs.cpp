@@ -262,6 +262,15 @@ std::optional<TrackingExperiment> StoredRunService::FindExperiment(const std::st
   return runs_.FindExperimentByName(name);
 }
 
+std::vector<ExperimentRuns> StoredRunService::ListExperiments(int limit) {
+  if (limit < 1 || limit > static_cast<int>(limits::kRunSearchPage))
+    throw Error(ErrorCode::kInvalidArgument,
+                "must be 1 to " + std::to_string(limits::kRunSearchPage), "limit");
+  std::vector<ExperimentRuns> out;
+  for (auto& [e, n] : runs_.ListExperiments(limit)) out.push_back({std::move(e), n});
+  return out;
+}
+
 TrackingExperiment StoredRunService::SetExperimentTags(std::int64_t id, const KeyValues& tags) {
   CheckId(id, "id");
   Problems p;

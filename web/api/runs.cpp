@@ -1,7 +1,13 @@
 // /api/v1/runs: experiment tracking (create, log a batch, end, get, metric history, search,
 // artifacts) and /api/v1/tracking/experiments. Decode -> one service call -> encode; every
 // decoding problem is a 400 naming its field path.
+#include <cctype>
+#include <charconv>
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <string_view>
 
 #include "decode.hpp"
 #include "handlers.hpp"
@@ -280,6 +286,78 @@ http::Handler GetTrackingExperiment(service::RunService& runs) {
     const auto found = runs.FindExperiment(text);
     if (!found) throw Error(ErrorCode::kNotFound, "no experiment named \"" + text + "\"", "id");
     return JsonResponse(200, {{"experiment", ExperimentJson(*found)}});
+  };
+}
+
+http::Handler ListTrackingExperiments(service::RunService& runs) {
+  return [&runs](const http::Request& request) {
+    const int limit = QueryInt(request, "limit", 1, limits::kRunSearchPage, 500);
+    Json out = Json::array();
+    for (const auto& e : runs.ListExperiments(limit)) {
+      Json j = ExperimentJson(e.experiment);
+      j["runs"] = e.runs;
+      out.push_back(std::move(j));
+    }
+    return JsonResponse(200, {{"experiments", std::move(out)}});
+  };
+}
+
+// Every run of one experiment (those matching ?filter=, in ?order_by= order, as the search
+// pages them), a row each: the attributes, then a column per param, per metric (its latest
+// value) and per tag that any of them has.
+http::Handler RunsCsv(service::RunService& runs) {
+  return [&runs](const http::Request& request) {
+    const std::int64_t id = PathId(request, "id");
+    const TrackingExperiment experiment = runs.GetExperiment(id);
+    service::RunSearch search;
+    search.experiment_ids = {experiment.id};
+    search.filter = QueryParam(request, "filter").value_or("");
+    if (const auto order = QueryParam(request, "order_by")) search.order_by = {*order};
+    search.limit = limits::kRunSearchPage;
+    std::vector<RunInfo> all;
+    do {
+      service::RunPage page = runs.Search(search);
+      for (auto& r : page.runs) all.push_back(std::move(r));
+      search.cursor = page.next_cursor;
+    } while (!search.cursor.empty());
+    std::set<std::string> params, metrics, tags;
+    for (const auto& r : all) {
+      for (const auto& [k, v] : r.params) params.insert(k);
+      for (const auto& [k, v] : r.latest_metrics) metrics.insert(k);
+      for (const auto& [k, v] : r.tags) tags.insert(k);
+    }
+    std::string out = "run_id,name,status,start_time,end_time,parent_run_id,trial_id";
+    for (const auto& k : params) out += "," + CsvCell("param_" + k, true);
+    for (const auto& k : metrics) out += "," + CsvCell("metric_" + k, true);
+    for (const auto& k : tags) out += "," + CsvCell("tag_" + k, true);
+    out += "\r\n";
+    const auto opt = [](const std::optional<std::int64_t>& v) {
+      return v ? std::to_string(*v) : std::string();
+    };
+    for (const auto& r : all) {
+      out += std::to_string(r.id) + "," + CsvCell(r.name, true) + "," + RunStatusName(r.status) +
+             "," + std::to_string(r.start_time) + "," + opt(r.end_time) + "," +
+             opt(r.parent_run_id) + "," + opt(r.trial_id);
+      for (const auto& k : params) {
+        const auto it = r.params.find(k);
+        out += "," + (it == r.params.end() ? std::string() : CsvCell(it->second, true));
+      }
+      for (const auto& k : metrics) {
+        const auto it = r.latest_metrics.find(k);
+        out += "," + (it == r.latest_metrics.end() ? std::string() : CsvNumber(it->second.value));
+      }
+      for (const auto& k : tags) {
+        const auto it = r.tags.find(k);
+        out += "," + (it == r.tags.end() ? std::string() : CsvCell(it->second, true));
+      }
+      out += "\r\n";
+    }
+    http::Response response;
+    response.content_type = "text/csv; charset=utf-8";
+    response.headers["Content-Disposition"] =
+        "attachment; filename=\"tracking-experiment-" + std::to_string(id) + "-runs.csv\"";
+    response.body = std::move(out);
+    return response;
   };
 }
 

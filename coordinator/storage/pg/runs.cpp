@@ -227,6 +227,16 @@ class PgRunRepository : public RunRepository {
     });
   }
 
+  std::vector<std::pair<TrackingExperiment, std::int64_t>> ListExperiments(int limit) override {
+    return db_->Run([&](pqxx::connection& c) {
+      pqxx::read_transaction w(c);
+      std::vector<std::pair<TrackingExperiment, std::int64_t>> out;
+      for (const auto& row : w.exec_prepared("tracking_experiment_list", limit))
+        out.emplace_back(RowToExperiment(row), row[4].as<std::int64_t>());
+      return out;
+    });
+  }
+
   std::optional<TrackingExperiment> AddExperimentTags(std::int64_t id,
                                                       const service::KeyValues& tags) override {
     return db_->Run([&](pqxx::connection& c) -> std::optional<TrackingExperiment> {
@@ -391,6 +401,10 @@ void PrepareRunStatements(pqxx::connection& c) {
             "SELECT " + kExperimentCols + " FROM tracking_experiments WHERE id = $1");
   c.prepare("tracking_experiment_by_name",
             "SELECT " + kExperimentCols + " FROM tracking_experiments WHERE name = $1");
+  c.prepare("tracking_experiment_list",
+            "SELECT " + kExperimentCols +
+                ", (SELECT count(*) FROM runs r WHERE r.experiment_id = te.id) "
+                "FROM tracking_experiments te ORDER BY id DESC LIMIT $1");
   c.prepare("tracking_experiment_tag",
             "UPDATE tracking_experiments SET tags = tags || $2::jsonb WHERE id = $1 RETURNING " +
                 kExperimentCols);

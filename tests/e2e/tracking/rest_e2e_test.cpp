@@ -6,9 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "krige/client.hpp"
@@ -204,6 +207,80 @@ TEST_F(TrackingRestTest, SearchFiltersByMetricParamAndTag) {
                  R"({"experiment_names": ["search"], "filter": "params.model < 'a'"})")
                 .status,
             400);
+}
+
+// GET /api/v1/tracking/experiments lists them with their run counts; runs.csv has a row per
+// run (more than one search page of them), a column per param, metric (latest value) and tag,
+// and keeps text inert for a spreadsheet.
+TEST_F(TrackingRestTest, ExperimentsAreListedAndTheirRunsExportAsCsv) {
+  const int n = 1005;  // more than one search page (limits::kRunSearchPage)
+  std::int64_t first = 0, experiment = 0;
+  for (int i = 0; i < n; ++i) {
+    const Json run = Ok("POST", "/api/v1/runs",
+                        {{"experiment_name", "csv"},
+                         {"name", i == 0 ? "=HYPERLINK(\"x\")" : "r" + std::to_string(i)},
+                         {"params", {{"i", std::to_string(i)}}},
+                         {"tags", i % 2 ? Json{{"odd", "yes, \"quoted\""}} : Json::object()}},
+                        201)["run"];
+    if (i == 0) {
+      first = run["id"];
+      experiment = run["experiment_id"];
+    }
+  }
+  const std::string log = "/api/v1/runs/" + std::to_string(first) + "/log";
+  Ok("POST", log,
+     {{"metrics",
+       {{{"key", "loss"}, {"value", 0.5}, {"step", 0}},
+        {{"key", "loss"}, {"value", 0.25}, {"step", 1}},
+        {{"key", "odd"}, {"value", "NaN"}, {"step", 0}}}}});
+  NewRun("other");
+
+  const Json list = Ok("GET", "/api/v1/tracking/experiments");
+  std::map<std::string, std::int64_t> runs;
+  for (const auto& e : list["experiments"]) runs[e["name"]] = e["runs"];
+  EXPECT_EQ(runs["csv"], n);
+  EXPECT_EQ(runs["other"], 1);
+  EXPECT_EQ(Ok("GET", "/api/v1/tracking/experiments?limit=1")["experiments"].size(), 1u);
+  EXPECT_EQ(Send("GET", "/api/v1/tracking/experiments?limit=0").status, 400);
+
+  const HttpResponse csv =
+      Send("GET", "/api/v1/tracking/experiments/" + std::to_string(experiment) + "/runs.csv");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  std::vector<std::string> lines;
+  std::istringstream in(csv.body);
+  for (std::string line; std::getline(in, line);) {
+    ASSERT_FALSE(line.empty() || line.back() != '\r') << "CRLF line ends";
+    line.pop_back();
+    lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(n + 1));
+  EXPECT_EQ(lines[0],
+            "run_id,name,status,start_time,end_time,parent_run_id,trial_id,param_i,metric_loss,"
+            "metric_odd,tag_odd");
+  std::set<std::string> ids;
+  std::string first_row;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    ids.insert(lines[i].substr(0, lines[i].find(',')));
+    if (lines[i].rfind(std::to_string(first) + ",", 0) == 0) first_row = lines[i];
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(n)) << "each run once";
+  // The latest loss (step 1), NaN as a word, the formula-looking name made inert, no tag.
+  EXPECT_THAT(first_row, ::testing::StartsWith(std::to_string(first) +
+                                               ",\"'=HYPERLINK(\"\"x\"\")\",running,"));
+  EXPECT_THAT(first_row, ::testing::EndsWith(",,,,0,0.25,NaN,"));
+  EXPECT_THAT(csv.body, HasSubstr(",\"yes, \"\"quoted\"\"\"\r\n"));
+
+  // ?filter= and ?order_by= as the search takes them.
+  const HttpResponse filtered =
+      Send("GET", "/api/v1/tracking/experiments/" + std::to_string(experiment) +
+                      "/runs.csv?filter=metrics.loss%20%3C%201&order_by=run_id");
+  ASSERT_EQ(filtered.status, 200) << filtered.body;
+  EXPECT_EQ(std::count(filtered.body.begin(), filtered.body.end(), '\n'), 2);
+  EXPECT_EQ(Send("GET", "/api/v1/tracking/experiments/" + std::to_string(experiment) +
+                            "/runs.csv?filter=metrics.loss%20%3E")
+                .status,
+            400);
+  EXPECT_EQ(Send("GET", "/api/v1/tracking/experiments/999999/runs.csv").status, 404);
 }
 
 // The same requests with the server's per-component fallback (openat with O_NOFOLLOW), as on a

@@ -24,7 +24,9 @@ TEST(RunRoutesTest, EveryTrackingRouteDeclaresItsRole) {
       {"GET /api/v1/runs/{id}/artifacts", Role::kRead},
       {"PUT /api/v1/runs/{id}/artifacts/{path...}", Role::kWrite},
       {"GET /api/v1/runs/{id}/artifacts/{path...}", Role::kRead},
+      {"GET /api/v1/tracking/experiments", Role::kRead},
       {"GET /api/v1/tracking/experiments/{id}", Role::kRead},
+      {"GET /api/v1/tracking/experiments/{id}/runs.csv", Role::kRead},
       {"POST /api/v1/tracking/experiments/{id}/tags", Role::kWrite},
       {"GET /api/v1/trials/{id}/run", Role::kRead},
   };
