@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "krige/client.hpp"
 #include "krige/codec.hpp"
@@ -38,7 +39,8 @@ class TrackingRestTest : public ::testing::Test {
     server_ = std::move(server.process);
     zmq_ = server.zmq;
     ::unsetenv("KRIGE_ARTIFACTS_NO_OPENAT2");
-    transport_ = MakeHttpTransport(server.http, std::chrono::seconds(30));
+    http_ = server.http;
+    transport_ = MakeHttpTransport(http_, std::chrono::seconds(30));
   }
   virtual bool Fallback() const { return false; }
   void TearDown() override {
@@ -75,7 +77,7 @@ class TrackingRestTest : public ::testing::Test {
 
   testing::TestDatabase db_;
   testing::TempDir dir_;
-  std::string root_, outside_, zmq_;
+  std::string root_, outside_, zmq_, http_;
   std::unique_ptr<testing::ChildProcess> server_;
   std::shared_ptr<Transport> transport_;
 };
@@ -131,6 +133,49 @@ TEST_F(TrackingRestTest, ABatchLoggedTwiceIsStoredOnceAndPagedBack) {
   got = Ok("POST", run + "/end", {{"status", "killed"}})["run"];
   EXPECT_EQ(got["status"], "killed");
   EXPECT_FALSE(got["end_time"].is_null());
+}
+
+// A batch of which some points are stored already (logged again by another batch): the new
+// ones are stored, the stored ones kept as they were (the first value wins), nothing doubles.
+// Also two such batches at once, and a batch that repeats a point within itself.
+TEST_F(TrackingRestTest, ABatchOverlappingStoredPointsAddsOnlyItsNewOnes) {
+  const std::int64_t id = NewRun("overlap");
+  const std::string log = "/api/v1/runs/" + std::to_string(id) + "/log";
+  const auto batch = [](int from, int to, double value) {
+    Json metrics = Json::array();
+    for (int i = from; i < to; ++i)
+      metrics.push_back({{"key", "loss"}, {"value", value}, {"step", i}, {"timestamp", 1000 + i}});
+    return Json{{"metrics", metrics}};
+  };
+  Ok("POST", log, batch(0, 100, 1.0));
+  Ok("POST", log, batch(50, 150, 2.0));  // 50..99 are stored: only 100..149 are new
+  // Three at once, each over its own connection (the server stores them in parallel).
+  std::vector<std::thread> parallel;
+  std::vector<int> statuses(3);
+  for (int k = 0; k < 3; ++k)
+    parallel.emplace_back([&, k] {
+      HttpRequest r;
+      r.method = "POST";
+      r.target = log;
+      r.body = batch(140 + 10 * k, 200 + 10 * k, 3.0).dump();
+      statuses[k] = MakeHttpTransport(http_, std::chrono::seconds(30))->Send(r).status;
+    });
+  for (auto& t : parallel) t.join();
+  EXPECT_EQ(statuses, std::vector<int>({200, 200, 200}));
+  Json twice = batch(300, 310, 4.0);
+  twice["metrics"].push_back(twice["metrics"][0]);
+  Ok("POST", log, twice);
+
+  const Json page = Ok("GET", "/api/v1/runs/" + std::to_string(id) + "/metrics/loss?limit=10000");
+  const Json& points = page["points"];
+  ASSERT_EQ(points.size(), 220u + 10u);  // steps 0..219, then 300..309
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const int step = points[i]["step"];
+    EXPECT_EQ(step, i < 220 ? static_cast<int>(i) : static_cast<int>(300 + i - 220));
+    const double want = step < 100 ? 1.0 : step < 150 ? 2.0 : step < 300 ? 3.0 : 4.0;
+    EXPECT_EQ(points[i]["value"].get<double>(), want) << "step " << step;
+  }
+  EXPECT_EQ(Ok("GET", "/api/v1/runs/" + std::to_string(id))["run"]["metrics"]["loss"]["step"], 309);
 }
 
 TEST_F(TrackingRestTest, BadBatchesAre400sNamingEveryField) {
