@@ -171,7 +171,12 @@ void StoredRunService::Log(std::int64_t id, const LogBatch& batch) {
                          " points per batch (send more batches)");
   else
     for (std::size_t i = 0; i < batch.metrics.size(); ++i) {
+      // Checked with a fixed field first: a good point (almost all) builds no string.
+      static const std::string kAny = "metrics[]";
       std::vector<FieldProblem> found;
+      CheckMetricPoint(batch.metrics[i], kAny, found);
+      if (found.empty()) continue;
+      found.clear();
       CheckMetricPoint(batch.metrics[i], "metrics[" + std::to_string(i) + "]", found);
       for (auto& f : found) p.Add(std::move(f.field), std::move(f.message));
     }
@@ -260,6 +265,15 @@ std::optional<TrackingExperiment> StoredRunService::FindExperiment(const std::st
   p.Text("name", name, limits::kRunNameBytes, false);
   p.Throw();
   return runs_.FindExperimentByName(name);
+}
+
+std::vector<ExperimentRuns> StoredRunService::ListExperiments(int limit) {
+  if (limit < 1 || limit > static_cast<int>(limits::kRunSearchPage))
+    throw Error(ErrorCode::kInvalidArgument,
+                "must be 1 to " + std::to_string(limits::kRunSearchPage), "limit");
+  std::vector<ExperimentRuns> out;
+  for (auto& [e, n] : runs_.ListExperiments(limit)) out.push_back({std::move(e), n});
+  return out;
 }
 
 TrackingExperiment StoredRunService::SetExperimentTags(std::int64_t id, const KeyValues& tags) {

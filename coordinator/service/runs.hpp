@@ -22,6 +22,7 @@ class StoredRunService : public RunService {
   RunPage Search(const RunSearch& search) override;
   TrackingExperiment GetExperiment(std::int64_t id) override;
   std::optional<TrackingExperiment> FindExperiment(const std::string& name) override;
+  std::vector<ExperimentRuns> ListExperiments(int limit) override;
   TrackingExperiment SetExperimentTags(std::int64_t id, const KeyValues& tags) override;
   ArtifactInfo PutArtifact(std::int64_t id, const std::string& path,
                            const std::string& bytes) override;

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 
+#include "connection.hpp"
 #include "krige/client.hpp"
 
 namespace krige {
@@ -85,7 +86,7 @@ class HttpTransport final : public Transport {
  public:
   HttpTransport(BaseUrl url, std::chrono::milliseconds timeout, std::string token,
                 const std::string& ca_file)
-      : url_(std::move(url)), timeout_(timeout), token_(std::move(token)) {
+      : url_(std::move(url)), timeout_(timeout), token_(std::move(token)), ca_file_(ca_file) {
     if (!url_.tls) return;
     tls_.emplace(ssl::context::tls_client);
     tls_->set_verify_mode(ssl::verify_peer);
@@ -99,6 +100,10 @@ class HttpTransport final : public Transport {
       throw Error(ErrorCode::kInvalidArgument,
                   "cannot load the CA certificates " + ca_file + ": " + e.what(), "cacert");
     }
+  }
+
+  std::shared_ptr<Transport> Connection() const {
+    return std::make_shared<HttpTransport>(url_, timeout_, token_, ca_file_);
   }
 
   HttpResponse Send(const HttpRequest& request) override {
@@ -240,6 +245,7 @@ class HttpTransport final : public Transport {
   const BaseUrl url_;
   const std::chrono::milliseconds timeout_;
   const std::string token_;
+  const std::string ca_file_;
   std::mutex mu_;  // one request at a time over the one connection
   asio::io_context ioc_;
   std::optional<ssl::context> tls_;  // https://
@@ -258,5 +264,14 @@ std::shared_ptr<Transport> MakeHttpTransport(const std::string& base_url,
     if (const char* env = std::getenv("KRIGE_CACERT")) ca = env;
   return std::make_shared<HttpTransport>(ParseBaseUrl(base_url), timeout, token, ca);
 }
+
+namespace detail {
+
+std::shared_ptr<Transport> NewConnection(const Transport& transport) {
+  const auto* http = dynamic_cast<const HttpTransport*>(&transport);
+  return http ? http->Connection() : nullptr;
+}
+
+}  // namespace detail
 
 }  // namespace krige

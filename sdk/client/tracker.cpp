@@ -1,21 +1,33 @@
 // Tracker and Run: the buffer LogMetric appends to, and the background thread that sends it.
 #include "krige/tracker.hpp"
+#include "connection.hpp"
 #include "krige/worker.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <exception>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
 
 namespace krige {
 namespace {
+
+using detail::NewConnection;
+
+// Batches sent at once, each over its own connection: the server decodes one while the
+// database stores another and this process encodes a third, so the rate is not one round trip
+// at a time.
+constexpr std::size_t kSenders = 3;
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -94,6 +106,13 @@ Json PairsJson(const std::vector<std::pair<std::string, std::string>>& kvs) {
 
 namespace detail {
 
+// The buffer: points go into `open_` (32-byte records whose key points at an interned entry
+// holding the key and its JSON text, so logging allocates nothing per point); a full `open_`
+// is sealed into `ready_` as a batch; senders (kSenders threads, each with its
+// own connection when the transport can make one) take batches from `ready_` and POST them.
+// Params and tags go only through sender 0, in the order they were logged, so a tag set twice
+// ends with its last value. Every sealed batch has a number; Flush waits until every batch
+// numbered up to the last one sealed at the call is done.
 class RunState {
  public:
   RunState(Client client, TrackerOptions options, std::int64_t id)
@@ -101,17 +120,24 @@ class RunState {
     if (options_.max_batch == 0 || options_.max_batch > limits::kLogBatchMetrics)
       options_.max_batch = limits::kLogBatchMetrics;
     if (options_.max_buffered < options_.max_batch) options_.max_buffered = options_.max_batch;
-    pending_.reserve(options_.max_batch);
-    thread_ = std::thread([this] { Loop(); });
+    open_.reserve(options_.max_batch);
+    std::vector<std::shared_ptr<Transport>> transports;
+    for (std::size_t i = 0; i < kSenders; ++i) {
+      std::shared_ptr<Transport> t = i == 0 ? nullptr : NewConnection(*client_.transport());
+      transports.push_back(t ? t : client_.transport());
+    }
+    for (std::size_t i = 0; i < transports.size(); ++i)
+      senders_.emplace_back([this, i, t = transports[i]] { Loop(i, *t); });
   }
 
   ~RunState() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
+      SealLocked();
     }
     wake_.notify_all();
-    thread_.join();
+    for (auto& t : senders_) t.join();
   }
 
   std::int64_t id() const { return id_; }
@@ -122,11 +148,13 @@ class RunState {
       throw Error(ErrorCode::kInvalidArgument, "a step is an integer from 0 to 2^53", "step");
     if (ts == 0) ts = NowMs();
     std::unique_lock<std::mutex> lock(mu_);
-    if (pending_.size() + in_flight_ >= options_.max_buffered)
-      room_.wait(lock,
-                 [&] { return pending_.size() + in_flight_ < options_.max_buffered || stop_; });
-    pending_.push_back(MetricPoint{key, value, step, ts});
-    if (pending_.size() == options_.max_batch) {
+    if (buffered_ >= options_.max_buffered)
+      room_.wait(lock, [&] { return buffered_ < options_.max_buffered || stop_; });
+    if (!last_key_ || last_key_->first != key) last_key_ = Intern(key);
+    open_.push_back(Point{last_key_, value, step, ts});
+    ++buffered_;
+    if (open_.size() >= options_.max_batch) {
+      SealLocked();
       lock.unlock();
       wake_.notify_one();
     }
@@ -138,14 +166,15 @@ class RunState {
       std::lock_guard<std::mutex> lock(mu_);
       (param ? params_ : tags_).emplace_back(key, value);
     }
-    wake_.notify_one();
+    wake_.notify_all();
   }
 
   void Flush() {
     std::unique_lock<std::mutex> lock(mu_);
-    const std::uint64_t target = ++flush_requested_;
-    wake_.notify_one();
-    flushed_.wait(lock, [&] { return flush_done_ >= target; });
+    SealLocked();
+    const std::uint64_t target = sealed_;
+    wake_.notify_all();
+    flushed_.wait(lock, [&] { return outstanding_.empty() || *outstanding_.begin() > target; });
     if (error_) {
       const std::exception_ptr e = error_;
       error_ = nullptr;
@@ -201,75 +230,113 @@ class RunState {
   }
 
  private:
-  // The background thread: waits for a full batch, the flush interval, a Flush or the end,
-  // then sends what is pending in batches of max_batch.
-  void Loop() {
-    std::vector<MetricPoint> batch;
-    batch.reserve(options_.max_batch);
-    std::unique_lock<std::mutex> lock(mu_);
-    while (true) {
-      wake_.wait_for(lock, options_.flush_interval, [&] {
-        return stop_ || pending_.size() >= options_.max_batch || flush_requested_ > flush_done_;
-      });
-      const std::uint64_t flush_target = flush_requested_;
-      while (!pending_.empty() || !params_.empty() || !tags_.empty()) {
-        // Take at most one batch; LogMetric keeps appending to pending_ meanwhile.
-        batch.clear();
-        if (pending_.size() <= options_.max_batch) {
-          batch.swap(pending_);
-          pending_.reserve(options_.max_batch);
-        } else {
-          batch.assign(std::make_move_iterator(pending_.begin()),
-                       std::make_move_iterator(pending_.begin() + options_.max_batch));
-          pending_.erase(pending_.begin(), pending_.begin() + options_.max_batch);
-        }
-        const std::size_t np = std::min(params_.size(), limits::kLogBatchParams);
-        const std::size_t nt = std::min(tags_.size(), limits::kLogBatchTags);
-        std::vector<std::pair<std::string, std::string>> params(params_.begin(),
-                                                                params_.begin() + np);
-        std::vector<std::pair<std::string, std::string>> tags(tags_.begin(), tags_.begin() + nt);
-        params_.erase(params_.begin(), params_.begin() + np);
-        tags_.erase(tags_.begin(), tags_.begin() + nt);
-        in_flight_ = batch.size();
-        lock.unlock();
-        const std::string body = Body(batch, params, tags);
-        const bool ok = Deliver(body);
-        lock.lock();
-        in_flight_ = 0;
-        (ok ? sent_ : dropped_) += batch.size();
-        room_.notify_all();
-        if (stop_ && !ok) break;  // the server is gone for good: do not retry the rest forever
+  using Key = std::pair<const std::string, std::string>;  // the key, its JSON text
+  struct Point {
+    const Key* key;
+    double value;
+    std::int64_t step, timestamp;
+  };
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  struct Batch {
+    std::uint64_t number = 0;
+    std::vector<Point> points;
+    Pairs params, tags;
+  };
+
+  // Keys are kept for the run's life (nodes of a map do not move, so a batch being encoded
+  // may point at them while new keys are added).
+  const Key* Intern(const std::string& key) {
+    auto it = keys_.find(key);
+    if (it == keys_.end())
+      it = keys_.emplace(key, Json(key).dump(-1, ' ', false, Json::error_handler_t::replace)).first;
+    return &*it;
+  }
+
+  // Turns what is buffered (points in open_, params, tags) into numbered batches.
+  void SealLocked() {
+    if (!open_.empty()) {
+      Batch b;
+      b.number = ++sealed_;
+      b.points.swap(open_);
+      if (!spare_.empty()) {
+        open_.swap(spare_.back());
+        spare_.pop_back();
       }
-      if (flush_target > flush_done_) {
-        flush_done_ = flush_target;
-        flushed_.notify_all();
-      }
-      if (stop_) {
-        flush_done_ = flush_requested_;
-        flushed_.notify_all();
-        return;
-      }
+      open_.reserve(options_.max_batch);
+      outstanding_.insert(b.number);
+      ready_.push_back(std::move(b));
+    }
+    while (!params_.empty() || !tags_.empty()) {
+      Batch b;
+      b.number = ++sealed_;
+      const std::size_t np = std::min(params_.size(), limits::kLogBatchParams);
+      const std::size_t nt = std::min(tags_.size(), limits::kLogBatchTags);
+      b.params.assign(params_.begin(), params_.begin() + np);
+      b.tags.assign(tags_.begin(), tags_.begin() + nt);
+      params_.erase(params_.begin(), params_.begin() + np);
+      tags_.erase(tags_.begin(), tags_.begin() + nt);
+      outstanding_.insert(b.number);
+      pairs_.push_back(std::move(b));
     }
   }
 
-  std::string Body(const std::vector<MetricPoint>& batch,
-                   const std::vector<std::pair<std::string, std::string>>& params,
-                   const std::vector<std::pair<std::string, std::string>>& tags) {
-    std::string out;
-    out.reserve(64 + batch.size() * 64);
-    out += "{\"metrics\":[";
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const MetricPoint& p = batch[i];
-      if (i) out += ',';
-      auto it = escaped_.find(p.key);
-      if (it == escaped_.end()) {
-        if (escaped_.size() > 10000) escaped_.clear();
-        it = escaped_
-                 .emplace(p.key, Json(p.key).dump(-1, ' ', false, Json::error_handler_t::replace))
-                 .first;
+  bool HasWork(std::size_t sender) const {
+    return !ready_.empty() || (sender == 0 && !pairs_.empty());
+  }
+
+  // One sender: waits for a sealed batch (sealing what is buffered when flush_interval passes
+  // without one), sends it, records the outcome.
+  void Loop(std::size_t sender, Transport& transport) {
+    std::unique_lock<std::mutex> lock(mu_);
+    std::string body;
+    while (true) {
+      if (!HasWork(sender) && !stop_) {
+        const bool woken =
+            wake_.wait_for(lock, options_.flush_interval, [&] { return stop_ || HasWork(sender); });
+        if (!woken) SealLocked();  // the interval passed: what is buffered goes now
       }
+      if (!HasWork(sender)) {
+        if (stop_ && (sender != 0 || pairs_.empty()) && ready_.empty()) return;
+        continue;
+      }
+      Batch batch;
+      if (sender == 0 && !pairs_.empty()) {
+        batch = std::move(pairs_.front());
+        pairs_.pop_front();
+      } else {
+        batch = std::move(ready_.front());
+        ready_.pop_front();
+      }
+      const bool skip = stop_ && gone_;
+      lock.unlock();
+      Encode(batch, body);
+      const bool ok = !skip && Deliver(transport, body);
+      lock.lock();
+      if (!ok && stop_) gone_ = true;  // the server is away for good: drop the rest at once
+      (ok ? sent_ : dropped_) += batch.points.size();
+      buffered_ -= batch.points.size();
+      outstanding_.erase(batch.number);
+      batch.points.clear();
+      if (batch.points.capacity() > 0 && spare_.size() < kSenders)
+        spare_.push_back(std::move(batch.points));
+      room_.notify_all();
+      flushed_.notify_all();
+    }
+  }
+
+  static void EncodePairs(std::string& out, const Pairs& kvs) {
+    out += PairsJson(kvs).dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+
+  void Encode(const Batch& batch, std::string& out) {
+    out.clear();
+    out.reserve(64 + batch.points.size() * 72);
+    out += "{\"metrics\":[";
+    for (std::size_t i = 0; i < batch.points.size(); ++i) {
+      const Point& p = batch.points[i];
+      if (i) out += ',';
       out += "{\"key\":";
-      out += it->second;
+      out += p.key->second;
       out += ",\"value\":";
       AppendDouble(out, p.value);
       out += ",\"step\":";
@@ -278,22 +345,33 @@ class RunState {
       AppendInt(out, p.timestamp);
       out += '}';
     }
-    out += "],\"params\":";
-    out += PairsJson(params).dump(-1, ' ', false, Json::error_handler_t::replace);
-    out += ",\"tags\":";
-    out += PairsJson(tags).dump(-1, ' ', false, Json::error_handler_t::replace);
+    out += ']';
+    if (!batch.params.empty()) {
+      out += ",\"params\":";
+      EncodePairs(out, batch.params);
+    }
+    if (!batch.tags.empty()) {
+      out += ",\"tags\":";
+      EncodePairs(out, batch.tags);
+    }
     out += '}';
-    return out;
   }
 
   // Sends one batch until it is stored, refused for good, or retry_for has passed.
-  bool Deliver(const std::string& body) {
+  bool Deliver(Transport& transport, const std::string& body) {
     const auto give_up = std::chrono::steady_clock::now() + options_.retry_for;
     auto backoff = std::chrono::milliseconds(50);
+    HttpRequest request;
+    request.method = "POST";
+    request.target = "/api/v1/runs/" + std::to_string(id_) + "/log";
+    request.headers["Accept"] = "application/json";
+    request.headers["Content-Type"] = "application/json";
+    request.body = body;
     while (true) {
       try {
-        Send(client_, "POST", "/api/v1/runs/" + std::to_string(id_) + "/log", body);
-        return true;
+        const HttpResponse response = transport.Send(request);
+        if (response.status >= 200 && response.status <= 299) return true;
+        ThrowHttpError(response);
       } catch (const Error& e) {
         if (!Transient(e.code()) || std::chrono::steady_clock::now() >= give_up) {
           std::lock_guard<std::mutex> lock(mu_);
@@ -306,7 +384,6 @@ class RunState {
         return false;
       }
       {
-        // Sleep, but wake early when the run is being torn down.
         std::unique_lock<std::mutex> lock(mu_);
         if (stop_ && std::chrono::steady_clock::now() >= give_up) return false;
       }
@@ -320,14 +397,18 @@ class RunState {
   const std::int64_t id_;
   std::mutex mu_;
   std::condition_variable wake_, room_, flushed_;
-  std::vector<MetricPoint> pending_;
-  std::vector<std::pair<std::string, std::string>> params_, tags_;
-  std::size_t in_flight_ = 0, sent_ = 0, dropped_ = 0;
-  std::uint64_t flush_requested_ = 0, flush_done_ = 0;
+  std::map<std::string, std::string> keys_;  // key -> its JSON text
+  const Key* last_key_ = nullptr;
+  std::vector<Point> open_;
+  std::vector<std::vector<Point>> spare_;  // emptied batches' storage, reused
+  std::deque<Batch> ready_, pairs_;        // sealed: points; params and tags (sender 0)
+  Pairs params_, tags_;
+  std::set<std::uint64_t> outstanding_;  // sealed batches not yet done
+  std::uint64_t sealed_ = 0;
+  std::size_t buffered_ = 0, sent_ = 0, dropped_ = 0;
   std::exception_ptr error_;
-  bool stop_ = false, ended_ = false, keep_open_ = false;
-  std::unordered_map<std::string, std::string> escaped_;  // the loop thread's only
-  std::thread thread_;  // last: started once everything above exists
+  bool stop_ = false, gone_ = false, ended_ = false, keep_open_ = false;
+  std::vector<std::thread> senders_;  // last: started once everything above exists
 };
 
 }  // namespace detail

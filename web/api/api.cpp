@@ -66,7 +66,9 @@ void RegisterRunsApi(http::Router& router, service::RunService& runs) {
   router.Add("PUT", "/api/v1/runs/{id}/artifacts/{path...}", R::kWrite, PutArtifact(runs),
              artifact);
   router.Add("GET", "/api/v1/runs/{id}/artifacts/{path...}", R::kRead, GetArtifact(runs));
+  router.Add("GET", "/api/v1/tracking/experiments", R::kRead, ListTrackingExperiments(runs));
   router.Add("GET", "/api/v1/tracking/experiments/{id}", R::kRead, GetTrackingExperiment(runs));
+  router.Add("GET", "/api/v1/tracking/experiments/{id}/runs.csv", R::kRead, RunsCsv(runs));
   router.Add("GET", "/api/v1/trials/{id}/run", R::kRead, GetTrialRun(runs));
   router.Add("POST", "/api/v1/tracking/experiments/{id}/tags", R::kWrite,
              TagTrackingExperiment(runs));

@@ -212,33 +212,6 @@ http::Handler TrialColumns(service::TrialFeed& feed) {
   };
 }
 
-namespace {
-
-// RFC 4180 quoting; a text cell a spreadsheet would read as a formula gets a leading '.
-std::string CsvCell(const std::string& text, bool is_text) {
-  std::string v = text;
-  if (is_text && !v.empty() && std::string("=+-@\t\r").find(v[0]) != std::string::npos) v = "'" + v;
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string CsvJson(const Json& v) {
-  if (v.is_null()) return "";
-  if (v.is_string()) return CsvCell(v.get<std::string>(), true);
-  return CsvCell(v.dump(), false);
-}
-
-std::string CsvNumber(double v) {
-  return Json(v).dump();
-}  // shortest round trip
-
-}  // namespace
-
 http::Handler TrialsCsv(service::TrialFeed& feed) {
   return [&feed](const http::Request& request) {
     const std::int64_t experiment_id = PathId(request, "id");

@@ -132,3 +132,31 @@ http::Response JsonResponse(int status, const Json& body) {
 }
 
 }  // namespace krige::web
+
+namespace krige::web {
+
+std::string CsvCell(const std::string& text, bool is_text) {
+  std::string v = text;
+  if (is_text && !v.empty() && std::string("=+-@\t\r").find(v[0]) != std::string::npos) v = "'" + v;
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string CsvJson(const Json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return CsvCell(v.get<std::string>(), true);
+  return CsvCell(v.dump(), false);
+}
+
+std::string CsvNumber(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return Json(v).dump();  // the shortest text that reads back as v
+}
+
+}  // namespace krige::web

@@ -50,4 +50,11 @@ Json BodyJson(const http::Request& request);
 // A JSON response; invalid UTF-8 in stored strings is replaced, never thrown.
 http::Response JsonResponse(int status, const Json& body);
 
+// CSV cells (RFC 4180 quoting). A text cell a spreadsheet would read as a formula (=, +, -, @,
+// tab, CR first) gets a leading '. CsvNumber: the shortest round trip; NaN, Infinity and
+// -Infinity as those words.
+std::string CsvCell(const std::string& text, bool is_text);
+std::string CsvJson(const Json& v);  // null: empty; a string: CsvCell; else its JSON text
+std::string CsvNumber(double v);
+
 }  // namespace krige::web

@@ -59,5 +59,7 @@ http::Handler GetArtifact(service::RunService& runs);
 http::Handler ListArtifacts(service::RunService& runs);
 http::Handler GetTrackingExperiment(service::RunService& runs);
 http::Handler TagTrackingExperiment(service::RunService& runs);
+http::Handler ListTrackingExperiments(service::RunService& runs);
+http::Handler RunsCsv(service::RunService& runs);
 
 }  // namespace krige::web

@@ -1,7 +1,13 @@
 // /api/v1/runs: experiment tracking (create, log a batch, end, get, metric history, search,
 // artifacts) and /api/v1/tracking/experiments. Decode -> one service call -> encode; every
 // decoding problem is a 400 naming its field path.
+#include <cctype>
+#include <charconv>
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <string_view>
 
 #include "decode.hpp"
 #include "handlers.hpp"
@@ -85,6 +91,225 @@ Json ArtifactJson(const service::ArtifactInfo& a) {
   return {{"path", a.path}, {"size", a.size}};
 }
 
+// The batch shape the SDK sends, read without building a JSON document (which costs about as
+// much as storing the points): {"metrics": [{"key": "loss", "value": 0.5, "step": 3,
+// "timestamp": 1700000000000}, ...], "params": ..., "tags": ...} with ASCII keys without
+// escapes, numbers or "NaN"/"Infinity"/"-Infinity" as values, integer steps and timestamps,
+// every point valid. Anything else (a problem to report, an unusual spelling) makes Parse
+// return false, and the general decoder below reads the body and names every problem; so
+// both accept and store the same batches.
+class FastBatch {
+ public:
+  explicit FastBatch(const std::string& text) : s_(text) {}
+
+  bool Parse(service::LogBatch& batch, std::int64_t now) {
+    Ws();
+    if (!Eat('{')) return false;
+    Ws();
+    if (Eat('}')) return End();
+    while (true) {
+      std::string name;
+      if (!PlainString(name, 64)) return false;
+      Ws();
+      if (!Eat(':')) return false;
+      Ws();
+      if (name == "metrics") {
+        if (!Metrics(batch.metrics, now)) return false;
+      } else if (name == "params" || name == "tags") {
+        const std::size_t begin = at_;
+        if (!Skip()) return false;
+        try {
+          pairs_[name] = ParseJson(s_.substr(begin, at_ - begin));
+        } catch (const Error&) {
+          return false;
+        }
+      } else {
+        return false;  // not a field of a batch: the general decoder says what it makes of it
+      }
+      if (!seen_.insert(name).second) return false;
+      Ws();
+      if (Eat('}')) break;
+      if (!Eat(',')) return false;
+      Ws();
+    }
+    if (!End()) return false;
+    try {
+      batch.params = Pairs(pairs_, "params");
+      batch.tags = Pairs(pairs_, "tags");
+    } catch (const Error&) {
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  bool End() {
+    Ws();
+    return at_ == s_.size();
+  }
+  void Ws() {
+    while (at_ < s_.size() &&
+           (s_[at_] == ' ' || s_[at_] == '\n' || s_[at_] == '\r' || s_[at_] == '\t'))
+      ++at_;
+  }
+  bool Eat(char c) {
+    if (at_ < s_.size() && s_[at_] == c) {
+      ++at_;
+      return true;
+    }
+    return false;
+  }
+  // "text" of printable ASCII without escapes.
+  bool PlainString(std::string& out, std::size_t max) {
+    if (!Eat('"')) return false;
+    const std::size_t begin = at_;
+    while (at_ < s_.size() && s_[at_] != '"') {
+      const unsigned char c = static_cast<unsigned char>(s_[at_]);
+      if (c < 0x20 || c >= 0x7f || c == '\\' || at_ - begin >= max) return false;
+      ++at_;
+    }
+    if (at_ >= s_.size()) return false;
+    out.assign(s_, begin, at_ - begin);
+    ++at_;
+    return true;
+  }
+  // The extent of a JSON number (its grammar checked); from_chars reads it.
+  bool NumberText(bool integer_only, std::size_t& begin) {
+    begin = at_;
+    Eat('-');
+    if (Eat('0')) {
+    } else if (at_ < s_.size() && s_[at_] >= '1' && s_[at_] <= '9') {
+      while (at_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[at_]))) ++at_;
+    } else {
+      return false;
+    }
+    if (integer_only) return at_ < s_.size() && s_[at_] != '.' && s_[at_] != 'e' && s_[at_] != 'E';
+    if (Eat('.')) {
+      if (at_ >= s_.size() || !std::isdigit(static_cast<unsigned char>(s_[at_]))) return false;
+      while (at_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[at_]))) ++at_;
+    }
+    if (Eat('e') || Eat('E')) {
+      if (!Eat('+')) Eat('-');
+      if (at_ >= s_.size() || !std::isdigit(static_cast<unsigned char>(s_[at_]))) return false;
+      while (at_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[at_]))) ++at_;
+    }
+    return true;
+  }
+  bool Integer(std::int64_t& out) {
+    std::size_t begin = 0;
+    if (!NumberText(true, begin)) return false;
+    const auto r = std::from_chars(s_.data() + begin, s_.data() + at_, out);
+    return r.ec == std::errc() && r.ptr == s_.data() + at_;
+  }
+  bool Value(double& out) {
+    if (at_ < s_.size() && s_[at_] == '"') {
+      std::string word;
+      if (!PlainString(word, 16)) return false;
+      if (word == "NaN")
+        out = std::numeric_limits<double>::quiet_NaN();
+      else if (word == "Infinity")
+        out = std::numeric_limits<double>::infinity();
+      else if (word == "-Infinity")
+        out = -std::numeric_limits<double>::infinity();
+      else
+        return false;
+      return true;
+    }
+    std::size_t begin = 0;
+    if (!NumberText(false, begin)) return false;
+    const auto r = std::from_chars(s_.data() + begin, s_.data() + at_, out);
+    return r.ec == std::errc() && r.ptr == s_.data() + at_ && std::isfinite(out);
+  }
+  bool Metrics(std::vector<MetricPoint>& out, std::int64_t now) {
+    if (!Eat('[')) return false;
+    Ws();
+    if (Eat(']')) return true;
+    out.reserve(std::min<std::size_t>(s_.size() / 48, limits::kLogBatchMetrics));
+    static const std::string kAny = "metrics[]";
+    std::vector<FieldProblem> problems;
+    while (true) {
+      if (out.size() >= limits::kLogBatchMetrics) return false;
+      MetricPoint& p = out.emplace_back();
+      p.timestamp = now;
+      bool key = false, value = false;
+      if (!Eat('{')) return false;
+      Ws();
+      if (!Eat('}')) {
+        while (true) {
+          if (!PlainString(field_, 16)) return false;
+          Ws();
+          if (!Eat(':')) return false;
+          Ws();
+          if (field_ == "key") {
+            if (!PlainString(p.key, limits::kRunKeyBytes)) return false;
+            key = true;
+          } else if (field_ == "value") {
+            if (!Value(p.value)) return false;
+            value = true;
+          } else if (field_ == "step") {
+            if (!Integer(p.step)) return false;
+          } else if (field_ == "timestamp") {
+            if (!Integer(p.timestamp)) return false;
+          } else {
+            return false;
+          }
+          Ws();
+          if (Eat('}')) break;
+          if (!Eat(',')) return false;
+          Ws();
+        }
+      }
+      if (!key || !value) return false;
+      CheckMetricPoint(p, kAny, problems);
+      if (!problems.empty()) return false;
+      Ws();
+      if (Eat(']')) return true;
+      if (!Eat(',')) return false;
+      Ws();
+    }
+  }
+  // Past one JSON value (params or tags; ParseJson then checks it).
+  bool Skip() {
+    if (at_ >= s_.size()) return false;
+    if (s_[at_] == '"') return SkipString();
+    if (s_[at_] == '{' || s_[at_] == '[') {
+      int depth = 0;
+      while (at_ < s_.size()) {
+        const char c = s_[at_];
+        if (c == '"') {
+          if (!SkipString()) return false;
+          continue;
+        }
+        if (c == '{' || c == '[') ++depth;
+        if ((c == '}' || c == ']') && --depth == 0) {
+          ++at_;
+          return true;
+        }
+        ++at_;
+      }
+      return false;
+    }
+    const std::size_t begin = at_;
+    while (at_ < s_.size() &&
+           std::string_view(",}] \n\r\t").find(s_[at_]) == std::string_view::npos)
+      ++at_;
+    return at_ > begin;
+  }
+  bool SkipString() {
+    ++at_;
+    while (at_ < s_.size() && s_[at_] != '"') at_ += s_[at_] == '\\' ? 2 : 1;
+    if (at_ >= s_.size()) return false;
+    ++at_;
+    return true;
+  }
+
+  const std::string& s_;
+  std::size_t at_ = 0;
+  std::string field_;
+  std::set<std::string> seen_;
+  Json pairs_ = Json::object();
+};
+
 }  // namespace
 
 http::Handler CreateRun(service::RunService& runs) {
@@ -107,9 +332,28 @@ http::Handler CreateRun(service::RunService& runs) {
   };
 }
 
+namespace {
+service::LogBatch DecodeBatch(const http::Request& request);
+}
+
 http::Handler LogRun(service::RunService& runs) {
   return [&runs](const http::Request& request) {
     const std::int64_t id = PathId(request, "id");
+    service::LogBatch batch;
+    if (!FastBatch(request.body).Parse(batch, NowMs())) batch = DecodeBatch(request);
+    runs.Log(id, batch);
+    return JsonResponse(200, {{"logged",
+                               {{"metrics", batch.metrics.size()},
+                                {"params", batch.params.size()},
+                                {"tags", batch.tags.size()}}}});
+  };
+}
+
+namespace {
+
+// The general decoder of a batch: every problem named by its field path.
+service::LogBatch DecodeBatch(const http::Request& request) {
+  {
     const Json body = Object(BodyJson(request));
     service::LogBatch batch;
     if (const Json* metrics = Find(body, "metrics")) {
@@ -146,13 +390,11 @@ http::Handler LogRun(service::RunService& runs) {
     }
     batch.params = Pairs(body, "params");
     batch.tags = Pairs(body, "tags");
-    runs.Log(id, batch);
-    return JsonResponse(200, {{"logged",
-                               {{"metrics", batch.metrics.size()},
-                                {"params", batch.params.size()},
-                                {"tags", batch.tags.size()}}}});
-  };
+    return batch;
+  }
 }
+
+}  // namespace
 
 http::Handler EndRun(service::RunService& runs) {
   return [&runs](const http::Request& request) {
@@ -280,6 +522,78 @@ http::Handler GetTrackingExperiment(service::RunService& runs) {
     const auto found = runs.FindExperiment(text);
     if (!found) throw Error(ErrorCode::kNotFound, "no experiment named \"" + text + "\"", "id");
     return JsonResponse(200, {{"experiment", ExperimentJson(*found)}});
+  };
+}
+
+http::Handler ListTrackingExperiments(service::RunService& runs) {
+  return [&runs](const http::Request& request) {
+    const int limit = QueryInt(request, "limit", 1, limits::kRunSearchPage, 500);
+    Json out = Json::array();
+    for (const auto& e : runs.ListExperiments(limit)) {
+      Json j = ExperimentJson(e.experiment);
+      j["runs"] = e.runs;
+      out.push_back(std::move(j));
+    }
+    return JsonResponse(200, {{"experiments", std::move(out)}});
+  };
+}
+
+// Every run of one experiment (those matching ?filter=, in ?order_by= order, as the search
+// pages them), a row each: the attributes, then a column per param, per metric (its latest
+// value) and per tag that any of them has.
+http::Handler RunsCsv(service::RunService& runs) {
+  return [&runs](const http::Request& request) {
+    const std::int64_t id = PathId(request, "id");
+    const TrackingExperiment experiment = runs.GetExperiment(id);
+    service::RunSearch search;
+    search.experiment_ids = {experiment.id};
+    search.filter = QueryParam(request, "filter").value_or("");
+    if (const auto order = QueryParam(request, "order_by")) search.order_by = {*order};
+    search.limit = limits::kRunSearchPage;
+    std::vector<RunInfo> all;
+    do {
+      service::RunPage page = runs.Search(search);
+      for (auto& r : page.runs) all.push_back(std::move(r));
+      search.cursor = page.next_cursor;
+    } while (!search.cursor.empty());
+    std::set<std::string> params, metrics, tags;
+    for (const auto& r : all) {
+      for (const auto& [k, v] : r.params) params.insert(k);
+      for (const auto& [k, v] : r.latest_metrics) metrics.insert(k);
+      for (const auto& [k, v] : r.tags) tags.insert(k);
+    }
+    std::string out = "run_id,name,status,start_time,end_time,parent_run_id,trial_id";
+    for (const auto& k : params) out += "," + CsvCell("param_" + k, true);
+    for (const auto& k : metrics) out += "," + CsvCell("metric_" + k, true);
+    for (const auto& k : tags) out += "," + CsvCell("tag_" + k, true);
+    out += "\r\n";
+    const auto opt = [](const std::optional<std::int64_t>& v) {
+      return v ? std::to_string(*v) : std::string();
+    };
+    for (const auto& r : all) {
+      out += std::to_string(r.id) + "," + CsvCell(r.name, true) + "," + RunStatusName(r.status) +
+             "," + std::to_string(r.start_time) + "," + opt(r.end_time) + "," +
+             opt(r.parent_run_id) + "," + opt(r.trial_id);
+      for (const auto& k : params) {
+        const auto it = r.params.find(k);
+        out += "," + (it == r.params.end() ? std::string() : CsvCell(it->second, true));
+      }
+      for (const auto& k : metrics) {
+        const auto it = r.latest_metrics.find(k);
+        out += "," + (it == r.latest_metrics.end() ? std::string() : CsvNumber(it->second.value));
+      }
+      for (const auto& k : tags) {
+        const auto it = r.tags.find(k);
+        out += "," + (it == r.tags.end() ? std::string() : CsvCell(it->second, true));
+      }
+      out += "\r\n";
+    }
+    http::Response response;
+    response.content_type = "text/csv; charset=utf-8";
+    response.headers["Content-Disposition"] =
+        "attachment; filename=\"tracking-experiment-" + std::to_string(id) + "-runs.csv\"";
+    response.body = std::move(out);
+    return response;
   };
 }
 

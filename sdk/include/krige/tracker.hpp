@@ -6,9 +6,11 @@
 //   run.LogArtifact("model.bin", "/tmp/model.bin");
 //   run.End(krige::RunStatus::kFinished);
 //
-// LogMetric, LogParam and SetTag only append to the run's buffer (a mutex and a vector): they
-// never wait for the network. A background thread per run sends the buffer in batches
-// (POST /api/v1/runs/{id}/log, up to limits::kLogBatchMetrics points each) and retries a batch
+// LogMetric, LogParam and SetTag only append to the run's buffer (a mutex and a vector of
+// 32-byte records; keys are interned): they never wait for the network. Background threads
+// per run (three, each with its own connection when the client speaks HTTP) send the buffer in
+// batches (POST /api/v1/runs/{id}/log, up to limits::kLogBatchMetrics points each), several in
+// flight at once; params and tags go in order through one of them. A sender retries a batch
 // that could not be delivered (server restarting, unreachable, 503) until
 // TrackerOptions::retry_for has passed; a retried batch is stored once (the server keys points
 // by run, key, step and timestamp). The buffer is bounded (TrackerOptions::max_buffered): only

@@ -6,10 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "krige/client.hpp"
 #include "krige/codec.hpp"
@@ -35,7 +39,8 @@ class TrackingRestTest : public ::testing::Test {
     server_ = std::move(server.process);
     zmq_ = server.zmq;
     ::unsetenv("KRIGE_ARTIFACTS_NO_OPENAT2");
-    transport_ = MakeHttpTransport(server.http, std::chrono::seconds(30));
+    http_ = server.http;
+    transport_ = MakeHttpTransport(http_, std::chrono::seconds(30));
   }
   virtual bool Fallback() const { return false; }
   void TearDown() override {
@@ -72,7 +77,7 @@ class TrackingRestTest : public ::testing::Test {
 
   testing::TestDatabase db_;
   testing::TempDir dir_;
-  std::string root_, outside_, zmq_;
+  std::string root_, outside_, zmq_, http_;
   std::unique_ptr<testing::ChildProcess> server_;
   std::shared_ptr<Transport> transport_;
 };
@@ -128,6 +133,49 @@ TEST_F(TrackingRestTest, ABatchLoggedTwiceIsStoredOnceAndPagedBack) {
   got = Ok("POST", run + "/end", {{"status", "killed"}})["run"];
   EXPECT_EQ(got["status"], "killed");
   EXPECT_FALSE(got["end_time"].is_null());
+}
+
+// A batch of which some points are stored already (logged again by another batch): the new
+// ones are stored, the stored ones kept as they were (the first value wins), nothing doubles.
+// Also two such batches at once, and a batch that repeats a point within itself.
+TEST_F(TrackingRestTest, ABatchOverlappingStoredPointsAddsOnlyItsNewOnes) {
+  const std::int64_t id = NewRun("overlap");
+  const std::string log = "/api/v1/runs/" + std::to_string(id) + "/log";
+  const auto batch = [](int from, int to, double value) {
+    Json metrics = Json::array();
+    for (int i = from; i < to; ++i)
+      metrics.push_back({{"key", "loss"}, {"value", value}, {"step", i}, {"timestamp", 1000 + i}});
+    return Json{{"metrics", metrics}};
+  };
+  Ok("POST", log, batch(0, 100, 1.0));
+  Ok("POST", log, batch(50, 150, 2.0));  // 50..99 are stored: only 100..149 are new
+  // Three at once, each over its own connection (the server stores them in parallel).
+  std::vector<std::thread> parallel;
+  std::vector<int> statuses(3);
+  for (int k = 0; k < 3; ++k)
+    parallel.emplace_back([&, k] {
+      HttpRequest r;
+      r.method = "POST";
+      r.target = log;
+      r.body = batch(140 + 10 * k, 200 + 10 * k, 3.0).dump();
+      statuses[k] = MakeHttpTransport(http_, std::chrono::seconds(30))->Send(r).status;
+    });
+  for (auto& t : parallel) t.join();
+  EXPECT_EQ(statuses, std::vector<int>({200, 200, 200}));
+  Json twice = batch(300, 310, 4.0);
+  twice["metrics"].push_back(twice["metrics"][0]);
+  Ok("POST", log, twice);
+
+  const Json page = Ok("GET", "/api/v1/runs/" + std::to_string(id) + "/metrics/loss?limit=10000");
+  const Json& points = page["points"];
+  ASSERT_EQ(points.size(), 220u + 10u);  // steps 0..219, then 300..309
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const int step = points[i]["step"];
+    EXPECT_EQ(step, i < 220 ? static_cast<int>(i) : static_cast<int>(300 + i - 220));
+    const double want = step < 100 ? 1.0 : step < 150 ? 2.0 : step < 300 ? 3.0 : 4.0;
+    EXPECT_EQ(points[i]["value"].get<double>(), want) << "step " << step;
+  }
+  EXPECT_EQ(Ok("GET", "/api/v1/runs/" + std::to_string(id))["run"]["metrics"]["loss"]["step"], 309);
 }
 
 TEST_F(TrackingRestTest, BadBatchesAre400sNamingEveryField) {
@@ -204,6 +252,80 @@ TEST_F(TrackingRestTest, SearchFiltersByMetricParamAndTag) {
                  R"({"experiment_names": ["search"], "filter": "params.model < 'a'"})")
                 .status,
             400);
+}
+
+// GET /api/v1/tracking/experiments lists them with their run counts; runs.csv has a row per
+// run (more than one search page of them), a column per param, metric (latest value) and tag,
+// and keeps text inert for a spreadsheet.
+TEST_F(TrackingRestTest, ExperimentsAreListedAndTheirRunsExportAsCsv) {
+  const int n = 1005;  // more than one search page (limits::kRunSearchPage)
+  std::int64_t first = 0, experiment = 0;
+  for (int i = 0; i < n; ++i) {
+    const Json run = Ok("POST", "/api/v1/runs",
+                        {{"experiment_name", "csv"},
+                         {"name", i == 0 ? "=HYPERLINK(\"x\")" : "r" + std::to_string(i)},
+                         {"params", {{"i", std::to_string(i)}}},
+                         {"tags", i % 2 ? Json{{"odd", "yes, \"quoted\""}} : Json::object()}},
+                        201)["run"];
+    if (i == 0) {
+      first = run["id"];
+      experiment = run["experiment_id"];
+    }
+  }
+  const std::string log = "/api/v1/runs/" + std::to_string(first) + "/log";
+  Ok("POST", log,
+     {{"metrics",
+       {{{"key", "loss"}, {"value", 0.5}, {"step", 0}},
+        {{"key", "loss"}, {"value", 0.25}, {"step", 1}},
+        {{"key", "odd"}, {"value", "NaN"}, {"step", 0}}}}});
+  NewRun("other");
+
+  const Json list = Ok("GET", "/api/v1/tracking/experiments");
+  std::map<std::string, std::int64_t> runs;
+  for (const auto& e : list["experiments"]) runs[e["name"]] = e["runs"];
+  EXPECT_EQ(runs["csv"], n);
+  EXPECT_EQ(runs["other"], 1);
+  EXPECT_EQ(Ok("GET", "/api/v1/tracking/experiments?limit=1")["experiments"].size(), 1u);
+  EXPECT_EQ(Send("GET", "/api/v1/tracking/experiments?limit=0").status, 400);
+
+  const HttpResponse csv =
+      Send("GET", "/api/v1/tracking/experiments/" + std::to_string(experiment) + "/runs.csv");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  std::vector<std::string> lines;
+  std::istringstream in(csv.body);
+  for (std::string line; std::getline(in, line);) {
+    ASSERT_FALSE(line.empty() || line.back() != '\r') << "CRLF line ends";
+    line.pop_back();
+    lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(n + 1));
+  EXPECT_EQ(lines[0],
+            "run_id,name,status,start_time,end_time,parent_run_id,trial_id,param_i,metric_loss,"
+            "metric_odd,tag_odd");
+  std::set<std::string> ids;
+  std::string first_row;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    ids.insert(lines[i].substr(0, lines[i].find(',')));
+    if (lines[i].rfind(std::to_string(first) + ",", 0) == 0) first_row = lines[i];
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(n)) << "each run once";
+  // The latest loss (step 1), NaN as a word, the formula-looking name made inert, no tag.
+  EXPECT_THAT(first_row, ::testing::StartsWith(std::to_string(first) +
+                                               ",\"'=HYPERLINK(\"\"x\"\")\",running,"));
+  EXPECT_THAT(first_row, ::testing::EndsWith(",,,,0,0.25,NaN,"));
+  EXPECT_THAT(csv.body, HasSubstr(",\"yes, \"\"quoted\"\"\"\r\n"));
+
+  // ?filter= and ?order_by= as the search takes them.
+  const HttpResponse filtered =
+      Send("GET", "/api/v1/tracking/experiments/" + std::to_string(experiment) +
+                      "/runs.csv?filter=metrics.loss%20%3C%201&order_by=run_id");
+  ASSERT_EQ(filtered.status, 200) << filtered.body;
+  EXPECT_EQ(std::count(filtered.body.begin(), filtered.body.end(), '\n'), 2);
+  EXPECT_EQ(Send("GET", "/api/v1/tracking/experiments/" + std::to_string(experiment) +
+                            "/runs.csv?filter=metrics.loss%20%3E")
+                .status,
+            400);
+  EXPECT_EQ(Send("GET", "/api/v1/tracking/experiments/999999/runs.csv").status, 404);
 }
 
 // The same requests with the server's per-component fallback (openat with O_NOFOLLOW), as on a

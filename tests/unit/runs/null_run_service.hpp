@@ -20,6 +20,7 @@ class NullRunService : public service::RunService {
   service::RunPage Search(const service::RunSearch&) override { Fail(); }
   TrackingExperiment GetExperiment(std::int64_t) override { Fail(); }
   std::optional<TrackingExperiment> FindExperiment(const std::string&) override { Fail(); }
+  std::vector<service::ExperimentRuns> ListExperiments(int) override { Fail(); }
   TrackingExperiment SetExperimentTags(std::int64_t, const service::KeyValues&) override { Fail(); }
   service::ArtifactInfo PutArtifact(std::int64_t, const std::string&, const std::string&) override {
     Fail();

@@ -51,6 +51,19 @@ export async function getJson(url, signal) {
   return response.json();
 }
 
+export async function postJson(url, body, signal) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: headers({ "Content-Type": "application/json" }),
+    body: JSON.stringify(body),
+    credentials: "omit",
+    cache: "no-store",
+    signal,
+  });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
 // Downloads `url` (with the token) and saves it as `filename` through a blob: URL.
 export async function download(url, filename) {
   const response = await fetch(url, { headers: headers({ Accept: "*/*" }), credentials: "omit", cache: "no-store" });

@@ -253,3 +253,35 @@ export function drawImportance(container, importances, holder) {
     )
   );
 }
+
+// One metric's history (a tracking run): value by step, one point per logged point (several
+// at one step are all drawn, in timestamp order). NaN and infinite values are gaps. The
+// container's data-points is the number of points drawn into the series.
+export function drawMetricHistory(container, key, points, holder) {
+  const x = new Float64Array(points.length);
+  const y = new Array(points.length);
+  let finite = 0;
+  points.forEach((p, i) => {
+    x[i] = p.step;
+    y[i] = typeof p.value === "number" && isFinite(p.value) ? p.value : null;
+    if (y[i] !== null) finite++;
+  });
+  container.dataset.points = String(points.length);
+  container.dataset.finite = String(finite);
+  container.dataset.metric = key;
+  replace(holder, () =>
+    new uPlot(
+      {
+        width: chartWidth(container),
+        height: 220,
+        legend: { show: false },
+        scales: { x: { time: false } },
+        axes: [{ label: "step" }, { label: key }],
+        series: [{ label: "step" }, { label: key, stroke: COLORS[0], width: 1.5, spanGaps: false, points: { show: points.length <= 50, size: 4 } }],
+        hooks: { draw: [markDrawn(container)] },
+      },
+      [x, y],
+      container
+    )
+  );
+}

@@ -14,6 +14,8 @@ import { el, fact, formatValue, formatParams, stateBadge } from "./dom.js";
 import { getJson, token, setToken } from "./api.js";
 import { experimentPage } from "./experiment.js";
 import { drawSteps } from "./charts.js";
+import { trackingPage, runsPage } from "./runs.js";
+import { runPage } from "./run.js";
 
 const REFRESH_MS = 2000;
 const view = document.getElementById("view");
@@ -27,7 +29,7 @@ function setStatus(text, isError) {
 
 function nav(active) {
   const link = (href, label, key) => el("a", { href, class: active === key ? "tab active" : "tab" }, label);
-  return el("nav", { class: "tabs" }, link("#/", "Experiments", "experiments"), link("#/workers", "Workers", "workers"));
+  return el("nav", { class: "tabs" }, link("#/", "Experiments", "experiments"), link("#/tracking", "Runs", "tracking"), link("#/workers", "Workers", "workers"));
 }
 
 // ---- experiments ------------------------------------------------------------------------
@@ -295,6 +297,9 @@ function route() {
   if ((m = /^#\/experiments\/(\d+)$/.exec(hash))) current = experimentPage(m[1], setStatus, handleError);
   else if ((m = /^#\/trials\/(\d+)$/.exec(hash))) current = trialPage(m[1]);
   else if (hash === "#/workers") current = workersPage();
+  else if (hash === "#/tracking") current = trackingPage(nav);
+  else if ((m = /^#\/tracking\/(\d+)$/.exec(hash))) current = runsPage(m[1], handleError);
+  else if ((m = /^#\/runs\/(\d+)$/.exec(hash))) current = runPage(m[1]);
   else if (hash === "#/" || hash === "#") current = experimentsPage();
   else current = { root: el("section", {}, el("h1", {}, "Not found"), el("p", {}, el("a", { href: "#/" }, "all experiments"))), refresh: async () => {} };
   view.replaceChildren(current.root);

@@ -55,6 +55,11 @@ struct MetricPage {
   std::string next_cursor;
 };
 
+struct ExperimentRuns {
+  TrackingExperiment experiment;
+  std::int64_t runs = 0;
+};
+
 struct ArtifactInfo {
   std::string path;  // relative to the run's directory, '/'-separated
   std::int64_t size = 0;
@@ -80,6 +85,8 @@ class RunService {
   virtual RunPage Search(const RunSearch& search) = 0;
   virtual TrackingExperiment GetExperiment(std::int64_t id) = 0;
   virtual std::optional<TrackingExperiment> FindExperiment(const std::string& name) = 0;
+  // The newest `limit` experiments (1..limits::kRunSearchPage), each with its number of runs.
+  virtual std::vector<ExperimentRuns> ListExperiments(int limit) = 0;
   virtual TrackingExperiment SetExperimentTags(std::int64_t id, const KeyValues& tags) = 0;
   // `path` as the route captured it ('/'-joined, percent-decoded segments). A path that could
   // leave the run's directory ("..", absolute, NUL, a symbolic link on the way) is a 400 and

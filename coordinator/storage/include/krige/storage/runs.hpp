@@ -34,6 +34,8 @@ class RunRepository {
                                               const service::KeyValues& tags) = 0;
   virtual std::optional<TrackingExperiment> FindExperiment(std::int64_t id) = 0;
   virtual std::optional<TrackingExperiment> FindExperimentByName(const std::string& name) = 0;
+  // The newest `limit` experiments (by id, newest first), with the number of runs of each.
+  virtual std::vector<std::pair<TrackingExperiment, std::int64_t>> ListExperiments(int limit) = 0;
   virtual std::optional<TrackingExperiment> AddExperimentTags(std::int64_t id,
                                                               const service::KeyValues& tags) = 0;
   // kNotFound (field parent_run_id) when the parent does not exist.
