@@ -46,10 +46,25 @@ inline double Median(std::vector<double> v) {
 
 #include <regex>
 
+#include <cstdio>
+#include <fstream>
+
 #include "krige/client.hpp"
+#include "krige/codec.hpp"
 #include "test_env.hpp"
 
 namespace krige::bench {
+
+// Prints each goal (name, target, value, met) and writes `out` with them to NAME.json.
+inline void WriteGoals(krige::Json& out, const krige::Json& goals, const std::string& name) {
+  out["goals"] = goals;
+  std::printf("\n");
+  for (const auto& g : goals)
+    std::printf("%-58s target %-8s value %-12s %s\n", g["name"].get<std::string>().c_str(),
+                g["target"].dump().c_str(), g["value"].dump().c_str(),
+                g["met"].get<bool>() ? "met" : "NOT met");
+  std::ofstream(name + ".json") << out.dump(2) << "\n";
+}
 
 // Starts the stack in `dir` (which must be reachable by the postgres user when run as root);
 // stops everything and deletes the cluster when destroyed.

@@ -153,11 +153,6 @@ int main(int argc, char** argv) {
                    {"target", true},
                    {"value", dispatching},
                    {"met", dispatching}});
-  out["goals"] = goals;
-  for (const auto& g : goals)
-    std::printf("%-48s target %-6s value %-10s %s\n", g["name"].get<std::string>().c_str(),
-                g["target"].dump().c_str(), g["value"].dump().c_str(),
-                g["met"].get<bool>() ? "met" : "NOT met");
-  std::ofstream(name + ".json") << out.dump(2) << "\n";
+  krige::bench::WriteGoals(out, goals, name);
   return 0;
 }

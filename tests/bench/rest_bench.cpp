@@ -182,12 +182,6 @@ int main(int argc, char** argv) {
       goal(std::string(endpoint) + ": p99 at 1 000 000 / at 1 000", 1.5, later, later <= 1.5);
     }
   }
-  out["goals"] = goals;
-  std::printf("\n");
-  for (const auto& g : goals)
-    std::printf("%-58s target %-8g value %-10.3g %s\n", g["name"].get<std::string>().c_str(),
-                g["target"].get<double>(), g["value"].get<double>(),
-                g["met"].get<bool>() ? "met" : "NOT met");
-  std::ofstream(name + ".json") << out.dump(2) << "\n";
+  krige::bench::WriteGoals(out, goals, name);
   return 0;
 }

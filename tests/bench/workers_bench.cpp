@@ -340,12 +340,7 @@ int main(int argc, char** argv) {
   goal("heartbeats received / sent", 1,
        heartbeats_sent > 0 ? heartbeats_received / heartbeats_sent : 0,
        heartbeats_sent > 0 && heartbeats_received == heartbeats_sent);
-  out["goals"] = goals;
-  for (const auto& g : goals)
-    std::printf("%-44s target %-6s value %-12s %s\n", g["name"].get<std::string>().c_str(),
-                g["target"].dump().c_str(), g["value"].dump().c_str(),
-                g["met"].get<bool>() ? "met" : "NOT met");
-  std::ofstream(name + ".json") << out.dump(2) << "\n";
+  krige::bench::WriteGoals(out, goals, name);
   // Goals may be missed; a protocol check that fails (a lease expired, a trial failed, a
   // heartbeat lost) is a bug.
   const bool correct = retried == 0 && failed_other == 0 && heartbeats_sent > 0 &&

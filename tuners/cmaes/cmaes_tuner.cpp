@@ -19,11 +19,6 @@ namespace {
 using cmaes::CmaWithMargin;
 using cmaes::Vector;
 
-double Option(const TunerContext& c, const char* name, double fallback) {
-  const auto it = c.options.find(name);
-  return it == c.options.end() || !std::isfinite(it->second) ? fallback : it->second;
-}
-
 class CmaesTuner : public Tuner {
  public:
   explicit CmaesTuner(TunerContext context) : context_(std::move(context)) {
@@ -40,14 +35,14 @@ class CmaesTuner : public Tuner {
         dims_.push_back(j);
     }
     const double d = static_cast<double>(dims_.size());
-    startup_ = static_cast<std::size_t>(std::max(0.0, Option(context_, "n_startup_trials", 1)));
+    startup_ = static_cast<std::size_t>(std::max(0.0, context_.Option("n_startup_trials", 1)));
     popsize_ = static_cast<int>(
-        std::max(2.0, Option(context_, "popsize", 4 + std::floor(3 * std::log(std::max(d, 1.0))))));
-    inc_popsize_ = std::max(1, static_cast<int>(Option(context_, "inc_popsize", 2)));
-    ipop_ = Option(context_, "restarts", 1) != 0;
-    const double sigma0 = Option(context_, "sigma0", 1.0 / 6);
+        std::max(2.0, context_.Option("popsize", 4 + std::floor(3 * std::log(std::max(d, 1.0))))));
+    inc_popsize_ = std::max(1, static_cast<int>(context_.Option("inc_popsize", 2)));
+    ipop_ = context_.Option("restarts", 1) != 0;
+    const double sigma0 = context_.Option("sigma0", 1.0 / 6);
     sigma0_ = sigma0 > 0 ? sigma0 : 1.0 / 6;
-    const bool margin = Option(context_, "margin", 1) != 0;
+    const bool margin = context_.Option("margin", 1) != 0;
     // Discrete coordinates: the unit-cube positions of every admissible value (margin on);
     // beyond kMaxValues values a parameter is searched as continuous and rounded.
     for (std::size_t j : dims_) {

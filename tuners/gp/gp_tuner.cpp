@@ -18,11 +18,6 @@ namespace {
 using gp::Matrix;
 using gp::Vector;
 
-double Option(const TunerContext& c, const char* name, double fallback) {
-  const auto it = c.options.find(name);
-  return it == c.options.end() ? fallback : it->second;
-}
-
 double YeoJohnson(double y, double lambda) {
   if (y >= 0)
     return std::fabs(lambda) < 1e-9 ? std::log1p(y) : (std::pow(y + 1, lambda) - 1) / lambda;
@@ -92,12 +87,12 @@ class GpTuner : public Tuner {
   explicit GpTuner(TunerContext context) : context_(std::move(context)), encoder_(context_.space) {
     const double d = static_cast<double>(encoder_.dims());
     n_initial_ = static_cast<std::size_t>(
-        std::max(1.0, Option(context_, "n_initial", std::min(std::max(d + 1, 5.0), 10.0))));
-    warp_ = Option(context_, "warp", 1) != 0;
-    restarts_ = std::max(1, static_cast<int>(Option(context_, "fit_restarts", 2)));
-    max_fit_ = std::max(10, static_cast<int>(Option(context_, "max_fit_points", 150)));
-    candidates_ = std::max(16, static_cast<int>(Option(context_, "candidates", 1024)));
-    half_rank_ = static_cast<int>(Option(context_, "half_rank", 2));
+        std::max(1.0, context_.Option("n_initial", std::min(std::max(d + 1, 5.0), 10.0))));
+    warp_ = context_.Option("warp", 1) != 0;
+    restarts_ = std::max(1, static_cast<int>(context_.Option("fit_restarts", 2)));
+    max_fit_ = std::max(10, static_cast<int>(context_.Option("max_fit_points", 150)));
+    candidates_ = std::max(16, static_cast<int>(context_.Option("candidates", 1024)));
+    half_rank_ = static_cast<int>(context_.Option("half_rank", 2));
     ShiftedSobolPoints(encoder_.unit_dims(), 0, 0, 0);  // throws now for > 3667 parameters
   }
 

@@ -18,11 +18,6 @@ using tpe::Domain;
 using tpe::EstimatorOptions;
 using tpe::ParzenEstimator;
 
-double Option(const TunerContext& c, const char* name, double fallback) {
-  const auto it = c.options.find(name);
-  return it == c.options.end() || !std::isfinite(it->second) ? fallback : it->second;
-}
-
 // A trial as TPE ranks it: completed ones by loss, pending ones (constant liar) after all.
 struct Trial {
   const Params* params;
@@ -35,15 +30,15 @@ using tpe::Group;
 class TpeTuner : public Tuner {
  public:
   explicit TpeTuner(TunerContext context) : context_(std::move(context)) {
-    startup_ = static_cast<std::size_t>(std::max(0.0, Option(context_, "n_startup_trials", 10)));
-    candidates_ = static_cast<std::size_t>(std::max(1.0, Option(context_, "n_ei_candidates", 24)));
-    multivariate_ = Option(context_, "multivariate", 0) != 0;
-    group_ = Option(context_, "group", 1) != 0;
-    liar_ = Option(context_, "constant_liar", 1) != 0;
-    const double prior = Option(context_, "prior_weight", 1.0);
+    startup_ = static_cast<std::size_t>(std::max(0.0, context_.Option("n_startup_trials", 10)));
+    candidates_ = static_cast<std::size_t>(std::max(1.0, context_.Option("n_ei_candidates", 24)));
+    multivariate_ = context_.Option("multivariate", 0) != 0;
+    group_ = context_.Option("group", 1) != 0;
+    liar_ = context_.Option("constant_liar", 1) != 0;
+    const double prior = context_.Option("prior_weight", 1.0);
     estimator_.prior_weight = prior > 0 ? prior : 1.0;
-    estimator_.endpoints = Option(context_, "consider_endpoints", 0) != 0;
-    estimator_.magic_clip = Option(context_, "consider_magic_clip", 1) != 0;
+    estimator_.endpoints = context_.Option("consider_endpoints", 0) != 0;
+    estimator_.magic_clip = context_.Option("consider_magic_clip", 1) != 0;
     for (const auto& p : context_.space.params()) domains_.push_back(Domain::Of(p));
   }
 

@@ -4,6 +4,7 @@
 // it stopped.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -42,6 +43,12 @@ struct TunerContext {
   Goal goal = Goal::kMaximize;
   std::uint64_t seed = 0;
   std::map<std::string, double> options;
+
+  // options[name], or `fallback` when it is absent or not finite.
+  double Option(const char* name, double fallback) const {
+    const auto it = options.find(name);
+    return it == options.end() || !std::isfinite(it->second) ? fallback : it->second;
+  }
 };
 
 class Tuner {
