@@ -239,7 +239,14 @@ Scheduler::WorkerSlot& Scheduler::TouchWorker(const std::string& id, int slots,
 
 void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& message,
                           Clock::time_point now) {
-  // The slots these free up are filled below: how long that took is the dispatch latency.
+  Receive(worker_id, message, now);
+  Commit(now);
+}
+
+void Scheduler::Receive(const std::string& worker_id, const wire::Message& message,
+                        Clock::time_point now) {
+  // The slots these free up are filled at the commit: from now to then is the dispatch
+  // latency.
   const bool frees = std::holds_alternative<wire::Hello>(message) ||
                      std::holds_alternative<wire::Ready>(message) ||
                      std::holds_alternative<wire::Result>(message) ||
@@ -247,6 +254,11 @@ void Scheduler::OnMessage(const std::string& worker_id, const wire::Message& mes
   if (frees) trigger_ = now;
   Handle(worker_id, message, now);
   trigger_.reset();
+}
+
+void Scheduler::Commit(Clock::time_point now) {
+  CommitFinishes();
+  Place(now);
   stats_.workers = static_cast<std::int64_t>(workers_.size());
   stats_.running_experiments = static_cast<std::int64_t>(running_.size());
 }
@@ -264,10 +276,10 @@ void Scheduler::Handle(const std::string& worker_id, const wire::Message& messag
                  hello->experiment ? " of experiment " + std::to_string(hello->experiment) : "");
     NoteWorker({worker_id, hello->hostname, hello->slots, hello->version, hello->kinds,
                 hello->experiment});
-    Fill(worker_id, now);
+    Fill(worker_id);
   } else if (std::get_if<wire::Ready>(&message)) {
     TouchWorker(worker_id, 0, now);
-    Fill(worker_id, now);
+    Fill(worker_id);
   } else if (const auto* beat = std::get_if<wire::Heartbeat>(&message)) {
     const bool known = workers_.count(worker_id) > 0;
     WorkerSlot& w = TouchWorker(worker_id, beat->slots, now);
@@ -286,7 +298,7 @@ void Scheduler::Handle(const std::string& worker_id, const wire::Message& messag
         outbox_.Send(worker_id, wire::Prune{ref});
       }
     }
-    Fill(worker_id, now);
+    Fill(worker_id);
   } else if (const auto* report = std::get_if<wire::Report>(&message)) {
     TouchWorker(worker_id, 0, now);
     reports_.push_back(
@@ -297,17 +309,19 @@ void Scheduler::Handle(const std::string& worker_id, const wire::Message& messag
     if (a != assigned.end()) {
       const auto slot = running_.find(a->second.experiment_id);
       if (slot != running_.end() && !slot->second->experiment.spec.pruner.name.empty()) {
+        Commit(now);  // the results before it first: the pruner compares with them
         FlushReports();
-        Fill(worker_id, now);  // a pruned trial's slot is free again
+        Fill(worker_id);  // a pruned trial's slot is free again
       }
     }
   } else if (const auto* result = std::get_if<wire::Result>(&message)) {
     TouchWorker(worker_id, 0, now);
-    OnResult(worker_id, *result, now);
+    OnResult(worker_id, *result);
   } else if (const auto* fail = std::get_if<wire::Fail>(&message)) {
     TouchWorker(worker_id, 0, now);
-    OnFail(worker_id, *fail, now);
+    OnFail(worker_id, *fail);
   } else if (std::get_if<wire::Bye>(&message)) {
+    Commit(now);  // its results first: then its trials are requeued
     DropWorker(worker_id, "worker left");
     FillAll(now);
   } else {
@@ -316,8 +330,7 @@ void Scheduler::Handle(const std::string& worker_id, const wire::Message& messag
   }
 }
 
-void Scheduler::OnResult(const std::string& worker_id, const wire::Result& result,
-                         Clock::time_point now) {
+void Scheduler::OnResult(const std::string& worker_id, const wire::Result& result) {
   // The result carries every step: the buffered reports of this attempt are redundant.
   reports_.erase(std::remove_if(reports_.begin(), reports_.end(),
                                 [&](const auto& r) {
@@ -325,62 +338,62 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
                                          r.first.attempt == result.trial.attempt;
                                 }),
                  reports_.end());
-  const storage::TrialKey key{result.trial.trial_id, result.trial.attempt, worker_id};
-  storage::RecordOutcome outcome;
-  std::optional<double> value;
-  const std::string not_finite = "the objective is not a finite number";
-  try {
-    const WriteTimer timer(stats_, SchedulerStats::kResult, 1 + result.steps.size());
-    if (!std::isfinite(result.value)) {
-      outcome = trials_.Fail(key, not_finite);
-    } else {
-      outcome = trials_.Complete(key, result.value, result.metrics, result.steps);
-      value = result.value;
-    }
-  } catch (const Error& error) {
-    // No ACK: the worker sends the result again until one comes.
-    spdlog::warn("trial {}: cannot record the result yet: {}", key.trial_id, error.what());
-    StoreFailed();
-    return;
-  }
-  // Only now, with the result durable, may the worker forget it.
-  outbox_.Send(worker_id, wire::Ack{result.trial, outcome.recorded != storage::Recorded::kStale});
-  if (outcome.recorded == storage::Recorded::kAccepted) ++stats_.results_committed;
-  // A duplicate whose first record this scheduler never saw (its commit's answer was lost
-  // with the connection) is applied now.
-  if (outcome.recorded == storage::Recorded::kAccepted && value)
-    pruning_->OnCompleted(outcome.experiment_id, key.trial_id, *value, result.steps);
-  if (outcome.recorded != storage::Recorded::kStale) {
-    Finished(result.trial, outcome, value, not_finite);
+  storage::Finish finish;
+  finish.key = {result.trial.trial_id, result.trial.attempt, worker_id};
+  if (std::isfinite(result.value)) {
+    finish.value = result.value;
+    finish.metrics = result.metrics;
+    finish.steps = result.steps;
   } else {
-    Release(worker_id, result.trial);
+    finish.error = "the objective is not a finite number";
   }
-  Fill(worker_id, now);
+  finishes_.push_back(std::move(finish));
+  Fill(worker_id);
 }
 
-void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail,
-                       Clock::time_point now) {
-  storage::RecordOutcome outcome;
+void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail) {
+  finishes_.push_back({{fail.trial.trial_id, fail.trial.attempt, worker_id}, std::nullopt, {}, {},
+                       fail.error});
+  Fill(worker_id);
+}
+
+void Scheduler::CommitFinishes() {
+  if (finishes_.empty()) return;
+  std::vector<storage::Finish> batch;
+  batch.swap(finishes_);
+  std::vector<storage::RecordOutcome> outcomes;
   try {
-    const WriteTimer timer(stats_, SchedulerStats::kResult, 1);
-    outcome = trials_.Fail({fail.trial.trial_id, fail.trial.attempt, worker_id}, fail.error);
+    const WriteTimer timer(stats_, SchedulerStats::kResult, batch.size());
+    outcomes = trials_.FinishAll(batch);
   } catch (const Error& error) {
-    spdlog::warn("trial {}: cannot record the failure yet: {}", fail.trial.trial_id, error.what());
+    // No ACK: the workers send these results again until one comes.
+    spdlog::warn("cannot record {} results yet: {}", batch.size(), error.what());
     StoreFailed();
     return;
   }
-  outbox_.Send(worker_id, wire::Ack{fail.trial, outcome.recorded != storage::Recorded::kStale});
-  if (outcome.recorded == storage::Recorded::kAccepted) ++stats_.results_committed;
-  if (outcome.recorded == storage::Recorded::kAccepted)
-    spdlog::info("trial {} failed: {}", fail.trial.trial_id, fail.error);
-  if (outcome.recorded == storage::Recorded::kAccepted)
-    pruning_->OnFailed(outcome.experiment_id, fail.trial.trial_id);
-  if (outcome.recorded != storage::Recorded::kStale) {
-    Finished(fail.trial, outcome, std::nullopt, fail.error);
-  } else {
-    Release(worker_id, fail.trial);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const storage::Finish& f = batch[i];
+    const storage::RecordOutcome& outcome = outcomes[i];
+    const wire::TrialRef ref{f.key.trial_id, f.key.attempt};
+    // Only now, with the result durable, may the worker forget it.
+    outbox_.Send(f.key.worker, wire::Ack{ref, outcome.recorded != storage::Recorded::kStale});
+    if (outcome.recorded == storage::Recorded::kAccepted) {
+      // A duplicate whose first record this scheduler never saw (its commit's answer was
+      // lost with the connection) is applied below, as an accepted one.
+      ++stats_.results_committed;
+      if (f.value) {
+        pruning_->OnCompleted(outcome.experiment_id, f.key.trial_id, *f.value, f.steps);
+      } else {
+        spdlog::info("trial {} failed: {}", f.key.trial_id, f.error);
+        pruning_->OnFailed(outcome.experiment_id, f.key.trial_id);
+      }
+    }
+    if (outcome.recorded != storage::Recorded::kStale) {
+      Finished(ref, outcome, f.value, f.error);
+    } else {
+      Release(f.key.worker, ref);
+    }
   }
-  Fill(worker_id, now);
 }
 
 void Scheduler::Release(const std::string& worker_id, const wire::TrialRef& ref) {
@@ -466,6 +479,7 @@ void Scheduler::End(std::int64_t experiment_id, ExperimentState to, const std::s
 }
 
 void Scheduler::Control(std::int64_t id, ExperimentControl action, Clock::time_point now) {
+  Commit(now);
   if (!in_sync_) Recover(now);  // throws while the store does not answer
   const auto e = experiments_.Get(id);
   if (!e) throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(id), "id");
@@ -666,6 +680,7 @@ void Scheduler::Prune(const std::vector<std::pair<storage::TrialKey, StepScores>
 }
 
 void Scheduler::Tick(Clock::time_point now) {
+  Commit(now);  // collected results first: an expired lease must not discard one
   if (!in_sync_ && experiments_.Ping()) {
     try {
       Recover(now);
@@ -690,109 +705,187 @@ void Scheduler::Tick(Clock::time_point now) {
     Expire(worker_id, trial_id, "the worker stopped reporting this trial");
   for (const auto& id : lost) DropWorker(id, "no heartbeat within the lease");
   FillAll(now);
-  stats_.workers = static_cast<std::int64_t>(workers_.size());
-  stats_.running_experiments = static_cast<std::int64_t>(running_.size());
 }
 
 void Scheduler::FillAll(Clock::time_point now) {
-  std::vector<std::string> ids;
   for (const auto& [id, worker] : workers_)
-    if (Usable(*worker, now)) ids.push_back(id);
-  for (const auto& id : ids) Fill(id, now);
+    if (Usable(*worker, now)) Fill(id);
+  Commit(now);
 }
 
-void Scheduler::Fill(const std::string& worker_id, Clock::time_point now) {
-  const auto it = workers_.find(worker_id);
-  if (it == workers_.end()) return;
-  WorkerSlot& worker = *it->second;
-  try {
-    while (Usable(worker, now) && AssignOne(worker_id, worker, now)) {
-    }
-  } catch (const Error& error) {
-    // Nothing was assigned: AssignOne changes memory only after the store has answered.
-    spdlog::warn("scheduler: cannot hand out a trial: {}", error.what());
-    StoreFailed();
+void Scheduler::Fill(const std::string& worker_id) {
+  const auto it = to_fill_.find(worker_id);
+  if (it == to_fill_.end()) {
+    to_fill_.emplace(worker_id, trigger_);
+  } else if (!it->second) {
+    it->second = trigger_;
   }
 }
 
-bool Scheduler::AssignOne(const std::string& worker_id, WorkerSlot& worker, Clock::time_point now) {
+Scheduler::ExperimentSlot* Scheduler::NextExperiment(const WorkerSlot& worker) {
   // Round robin: start after the experiment served last, wrap around once.
   std::vector<ExperimentSlot*> order;
   for (auto it = running_.upper_bound(next_turn_); it != running_.end(); ++it)
     order.push_back(it->second.get());
   for (auto it = running_.begin(); it != running_.end() && it->first <= next_turn_; ++it)
     order.push_back(it->second.get());
-
   for (ExperimentSlot* slot : order) {
     const ExperimentSpec& spec = slot->experiment.spec;
     if (slot->paused || slot->running >= spec.parallelism) continue;
     if (worker.only_experiment != 0 && worker.only_experiment != slot->experiment.id) continue;
     if (!worker.kinds.count(slot->served)) continue;
-    std::optional<Trial> trial;
-    if (slot->queued > 0) {
-      const WriteTimer timer(stats_, SchedulerStats::kClaim, 1);
-      trial = trials_.ClaimQueued(slot->experiment.id, worker_id);
-      if (trial) {
+    if (slot->queued == 0 && (slot->created >= spec.max_trials || slot->exhausted)) continue;
+    next_turn_ = slot->experiment.id;
+    return slot;
+  }
+  return nullptr;
+}
+
+void Scheduler::Place(Clock::time_point now) {
+  std::map<std::string, std::optional<Clock::time_point>> to_fill;
+  to_fill.swap(to_fill_);
+  // 1. Which experiment each free slot serves, as if they were filled one at a time: the
+  //    slots' counts include the planned trials (undone if the store does not answer).
+  struct Plan {
+    std::string worker;
+    ExperimentSlot* slot;
+    bool claim;
+    std::optional<Clock::time_point> trigger;
+  };
+  std::vector<Plan> plans;
+  std::map<ExperimentSlot*, int> wanted;  // new trials by experiment
+  for (const auto& [worker_id, trigger] : to_fill) {
+    const auto w = workers_.find(worker_id);
+    if (w == workers_.end()) continue;
+    int planned = 0;
+    while (Usable(*w->second, now) && w->second->free() > planned) {
+      ExperimentSlot* slot = NextExperiment(*w->second);
+      if (!slot) break;
+      ++planned;
+      ++slot->running;
+      const bool claim = slot->queued > 0;
+      if (claim) {
         --slot->queued;
       } else {
-        slot->queued = 0;  // out of sync: the store is the truth
+        ++slot->created;
+        ++wanted[slot];
       }
+      plans.push_back({worker_id, slot, claim, trigger});
     }
-    if (!trial) {
-      if (slot->created >= spec.max_trials || slot->exhausted) continue;
-      tuners::History history = slot->history;
-      for (const auto& [id, params] : slot->pending) history.pending.push_back(params);
-      std::vector<tuners::Suggestion> suggestions;
-      try {
-        suggestions = slot->tuner->Suggest(history, 1);
-      } catch (const std::exception& e) {
-        spdlog::error("experiment {}: the tuner failed: {}", slot->experiment.id, e.what());
-        suggestions.clear();
-      }
-      if (suggestions.empty()) {
-        slot->exhausted = true;
-        spdlog::info("experiment {}: the search space is exhausted", slot->experiment.id);
-        if (slot->pending.empty() && experiments_.FinishIfDone(slot->experiment.id, true)) {
-          Forget(slot->experiment.id);
-          return true;  // the map changed: start over
-        }
+  }
+  if (plans.empty()) return;
+  // 2. Each experiment's tuner proposes its new trials in one call.
+  std::map<ExperimentSlot*, std::vector<Params>> proposed;
+  std::vector<std::int64_t> exhausted;
+  for (const auto& [slot, n] : wanted) {
+    tuners::History history = slot->history;
+    for (const auto& [id, params] : slot->pending) history.pending.push_back(params);
+    std::vector<tuners::Suggestion> suggestions;
+    try {
+      suggestions = slot->tuner->Suggest(history, n);
+    } catch (const std::exception& e) {
+      spdlog::error("experiment {}: the tuner failed: {}", slot->experiment.id, e.what());
+      suggestions.clear();
+    }
+    if (static_cast<int>(suggestions.size()) < n) {
+      slot->exhausted = true;
+      exhausted.push_back(slot->experiment.id);
+      spdlog::info("experiment {}: the search space is exhausted", slot->experiment.id);
+    }
+    auto& params = proposed[slot];
+    for (auto& suggestion : suggestions) {
+      if (!suggestion.note.empty())
+        spdlog::info("experiment {}: {}", slot->experiment.id, suggestion.note);
+      params.push_back(std::move(suggestion.params));
+    }
+  }
+  // Slots the tuner had nothing for stay free.
+  std::vector<storage::Placement> placements;
+  std::vector<const Plan*> placed;
+  std::map<ExperimentSlot*, std::size_t> used;
+  for (const Plan& plan : plans) {
+    if (!plan.claim) {
+      const auto& params = proposed[plan.slot];
+      std::size_t& k = used[plan.slot];
+      if (k == params.size()) {
+        --plan.slot->running;
+        --plan.slot->created;
         continue;
       }
-      if (!suggestions[0].note.empty())
-        spdlog::info("experiment {}: {}", slot->experiment.id, suggestions[0].note);
-      {
-        const WriteTimer timer(stats_, SchedulerStats::kCreate, 1);
-        trial = trials_.CreateRunning(slot->experiment.id, suggestions[0].params, worker_id);
-      }
-      ++slot->created;
-      slot->pending[trial->id] = trial->params;
+      placements.push_back({plan.slot->experiment.id, plan.worker, false, params[k++]});
+    } else {
+      placements.push_back({plan.slot->experiment.id, plan.worker, true, {}});
     }
-    ++slot->running;
-    pruning_->OnAssigned(slot->experiment, *trial);
-    worker.trials[trial->id] = {trial->attempt, slot->experiment.id,
-                                std::max(now, options_.clock())};
-    owner_[trial->id] = worker_id;
-    next_turn_ = slot->experiment.id;
-    wire::Assign assign;
-    assign.trial = {trial->id, trial->attempt};
-    assign.experiment_id = slot->experiment.id;
-    assign.number = trial->number;
-    assign.params = trial->params;
-    assign.training = spec.training;
-    assign.objective = spec.objective;
-    assign.api_url = options_.api_url;
-    assign.experiment_name = spec.name;
-    assign.await_verdicts = !spec.pruner.name.empty();
-    if (options_.dataset_capability && spec.training.dataset.rfind("sha256:", 0) == 0)
-      assign.dataset_capability = options_.dataset_capability(spec.training.dataset.substr(7));
-    outbox_.Send(worker_id, assign);
-    ++stats_.assigned;
-    if (trigger_)
-      stats_.dispatch_seconds.Observe(
-          std::chrono::duration<double>(options_.clock() - *trigger_).count());
-    return true;
+    placed.push_back(&plan);
   }
-  return false;
+  // 3. One transaction for all of them; 4. memory, then the ASSIGNs.
+  std::vector<std::optional<Trial>> trials;
+  try {
+    const WriteTimer timer(stats_, SchedulerStats::kPlace, placements.size());
+    if (!placements.empty()) trials = trials_.PlaceAll(placements);
+  } catch (const Error& error) {
+    spdlog::warn("scheduler: cannot hand out {} trials: {}", placements.size(), error.what());
+    for (const Plan* plan : placed) {
+      --plan->slot->running;
+      if (plan->claim) {
+        ++plan->slot->queued;
+      } else {
+        --plan->slot->created;
+      }
+    }
+    StoreFailed();
+    return;
+  }
+  for (std::size_t i = 0; i < placed.size(); ++i) {
+    ExperimentSlot& slot = *placed[i]->slot;
+    if (trials[i]) {
+      Assign(placed[i]->worker, slot, *trials[i], placed[i]->trigger, now);
+      continue;
+    }
+    --slot.running;
+    if (placed[i]->claim) {
+      slot.queued = 0;  // out of sync: the store is the truth
+    } else {
+      --slot.created;
+    }
+  }
+  for (const std::int64_t id : exhausted) {
+    const auto it = running_.find(id);
+    if (it == running_.end() || !it->second->pending.empty()) continue;
+    try {
+      if (experiments_.FinishIfDone(id, true)) Forget(id);
+    } catch (const Error& error) {
+      spdlog::warn("experiment {}: cannot complete it yet: {}", id, error.what());
+      StoreFailed();
+    }
+  }
+}
+
+void Scheduler::Assign(const std::string& worker_id, ExperimentSlot& slot, const Trial& trial,
+                       const std::optional<Clock::time_point>& trigger, Clock::time_point now) {
+  const ExperimentSpec& spec = slot.experiment.spec;
+  slot.pending[trial.id] = trial.params;
+  pruning_->OnAssigned(slot.experiment, trial);
+  workers_.at(worker_id)->trials[trial.id] = {trial.attempt, slot.experiment.id,
+                                              std::max(now, options_.clock())};
+  owner_[trial.id] = worker_id;
+  wire::Assign assign;
+  assign.trial = {trial.id, trial.attempt};
+  assign.experiment_id = slot.experiment.id;
+  assign.number = trial.number;
+  assign.params = trial.params;
+  assign.training = spec.training;
+  assign.objective = spec.objective;
+  assign.api_url = options_.api_url;
+  assign.experiment_name = spec.name;
+  assign.await_verdicts = !spec.pruner.name.empty();
+  if (options_.dataset_capability && spec.training.dataset.rfind("sha256:", 0) == 0)
+    assign.dataset_capability = options_.dataset_capability(spec.training.dataset.substr(7));
+  outbox_.Send(worker_id, assign);
+  ++stats_.assigned;
+  if (trigger)
+    stats_.dispatch_seconds.Observe(
+        std::chrono::duration<double>(options_.clock() - *trigger).count());
 }
 
 }  // namespace krige::service

@@ -51,20 +51,19 @@ struct SchedulerOptions {
 // What the scheduler has done, for GET /metrics: written on the scheduler thread, read by
 // the scrape on any thread.
 struct SchedulerStats {
-  // The store writes on the hot path, each one transaction: a RESULT or FAIL, a batch of
-  // REPORTs, a trial created for a worker, a queued trial claimed.
-  enum Write { kResult, kReports, kCreate, kClaim, kWrites };
-  static constexpr const char* kWriteNames[kWrites] = {"result", "reports", "create", "claim"};
+  // The store writes on the hot path, each one transaction (group commit): the RESULTs and
+  // FAILs of a batch of messages, a batch of REPORTs, the trials placed on workers (created or
+  // claimed from the queue) after a batch.
+  enum Write { kResult, kReports, kPlace, kWrites };
+  static constexpr const char* kWriteNames[kWrites] = {"result", "reports", "place"};
   std::atomic<std::uint64_t> results_committed{0};  // RESULTs and FAILs recorded
   std::atomic<std::uint64_t> assigned{0};           // ASSIGNs sent
   std::atomic<std::int64_t> workers{0};             // workers known (connected)
   std::atomic<std::int64_t> running_experiments{0};
   metrics::Histogram write_seconds[kWrites] = {metrics::Histogram(metrics::Histogram::Seconds()),
                                                metrics::Histogram(metrics::Histogram::Seconds()),
-                                               metrics::Histogram(metrics::Histogram::Seconds()),
                                                metrics::Histogram(metrics::Histogram::Seconds())};
   metrics::Histogram write_rows[kWrites] = {metrics::Histogram(metrics::Histogram::Sizes()),
-                                            metrics::Histogram(metrics::Histogram::Sizes()),
                                             metrics::Histogram(metrics::Histogram::Sizes()),
                                             metrics::Histogram(metrics::Histogram::Sizes())};
   // From the arrival of a HELLO, READY, RESULT or FAIL to each ASSIGN it let out.
@@ -93,7 +92,15 @@ class Scheduler {
   // rebuilt the experiments' state from the store (Recover), which it retries every tick.
   void StoreFailed();
   bool in_sync() const { return in_sync_; }
+  // One message, handled and committed (Receive, then Commit).
   void OnMessage(const std::string& worker_id, const wire::Message& message, Clock::time_point now);
+  // Group commit: Receive applies a message to memory and collects what it asks of the store
+  // (RESULTs and FAILs to record, free slots to fill); Commit writes all of it, a transaction
+  // for the results and one for the trials placed, and only then sends the ACKs and ASSIGNs.
+  // Messages that need the store at once (BYE, a REPORT of a pruned experiment) commit
+  // what was collected before them.
+  void Receive(const std::string& worker_id, const wire::Message& message, Clock::time_point now);
+  void Commit(Clock::time_point now);
   void OnExperimentCreated(std::int64_t experiment_id, Clock::time_point now);
   // Applies a control request; the store changes first, then this scheduler's memory, so the
   // two never disagree. Stop (from running or paused): the experiment ends stopped, its queued
@@ -138,11 +145,18 @@ class Scheduler {
   void FlushReports();
   void Prune(const std::vector<std::pair<storage::TrialKey, StepScores>>& stored);
   WorkerSlot& TouchWorker(const std::string& id, int slots, Clock::time_point now);
-  void Fill(const std::string& worker_id, Clock::time_point now);
+  // Marks the worker's free slots to be filled at the next Commit.
+  void Fill(const std::string& worker_id);
   void FillAll(Clock::time_point now);
-  bool AssignOne(const std::string& worker_id, WorkerSlot& worker, Clock::time_point now);
-  void OnResult(const std::string& worker_id, const wire::Result& result, Clock::time_point now);
-  void OnFail(const std::string& worker_id, const wire::Fail& fail, Clock::time_point now);
+  // The next experiment, round robin, that may give `worker` a trial now (counting the trials
+  // Place has planned so far); null when none may.
+  ExperimentSlot* NextExperiment(const WorkerSlot& worker);
+  void CommitFinishes();
+  void Place(Clock::time_point now);
+  void Assign(const std::string& worker_id, ExperimentSlot& slot, const Trial& trial,
+              const std::optional<Clock::time_point>& trigger, Clock::time_point now);
+  void OnResult(const std::string& worker_id, const wire::Result& result);
+  void OnFail(const std::string& worker_id, const wire::Fail& fail);
   void Finished(const wire::TrialRef& ref, const storage::RecordOutcome& outcome,
                 const std::optional<double>& value, const std::string& error = "");
   // Counts a failure towards max_failed_trials; fails the experiment when it is reached.
@@ -169,8 +183,12 @@ class Scheduler {
   bool in_sync_ = true;                        // false after a failed store call
   Clock::time_point next_alive_{};             // when the workers table is told who is alive
   SchedulerStats stats_;
-  // The arrival of the message whose handling is filling slots now (dispatch latency).
+  // The arrival of the message being handled, when it frees slots (dispatch latency).
   std::optional<Clock::time_point> trigger_;
+  // Collected by Receive, written by Commit: RESULTs and FAILs, and the workers whose free
+  // slots to fill, each with the arrival of the first message that freed one.
+  std::vector<storage::Finish> finishes_;
+  std::map<std::string, std::optional<Clock::time_point>> to_fill_;
   // REPORTs waiting for the next Tick: written in one transaction, or dropped when the
   // trial's RESULT (which carries every step) arrives first.
   std::vector<std::pair<storage::TrialKey, StepScores>> reports_;

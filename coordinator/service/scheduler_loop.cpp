@@ -71,6 +71,18 @@ void SchedulerLoop::RunControl(const ControlEvent& control) {
   }
 }
 
+void SchedulerLoop::Guarded(const std::function<void()>& step) {
+  // A failing store call (database down) must not kill the thread: the worker resends
+  // unacknowledged results, and the next tick that reaches the store rebuilds the
+  // scheduler's state from it (Scheduler::StoreFailed).
+  try {
+    step();
+  } catch (const std::exception& e) {
+    spdlog::error("scheduler: {}", e.what());
+    scheduler_.StoreFailed();
+  }
+}
+
 void SchedulerLoop::Run() {
   auto next_tick = Clock::now() + kTickInterval;
   for (;;) {
@@ -81,24 +93,32 @@ void SchedulerLoop::Run() {
       if (stopping_) return;
       batch.swap(inbox_);
     }
+    // Group commit: the messages that arrived together are received one by one and written
+    // in one go (Scheduler::Commit), before any other event and before the tick.
+    std::optional<Clock::time_point> uncommitted;  // the arrival of the last one received
+    const auto commit = [&] {
+      if (!uncommitted) return;
+      Guarded([&] { scheduler_.Commit(*uncommitted); });
+      uncommitted.reset();
+    };
     for (auto& event : batch) {
-      // A failing store call (database down) must not kill the thread: the worker resends
-      // unacknowledged results, and the next tick that reaches the store rebuilds the
-      // scheduler's state from it (Scheduler::StoreFailed).
-      try {
-        if (auto* m = std::get_if<MessageEvent>(&event)) {
-          scheduler_.OnMessage(m->worker_id, m->message, m->received);
-        } else if (auto* c = std::get_if<ControlEvent>(&event)) {
+      if (auto* m = std::get_if<MessageEvent>(&event)) {
+        Guarded([&] { scheduler_.Receive(m->worker_id, m->message, m->received); });
+        uncommitted = std::max(uncommitted.value_or(m->received), m->received);
+      } else {
+        commit();
+        if (auto* c = std::get_if<ControlEvent>(&event)) {
           RunControl(*c);
         } else {
-          scheduler_.OnExperimentCreated(std::get<CreatedEvent>(event).experiment_id, Clock::now());
+          Guarded([&] {
+            scheduler_.OnExperimentCreated(std::get<CreatedEvent>(event).experiment_id,
+                                           Clock::now());
+          });
         }
-      } catch (const std::exception& e) {
-        spdlog::error("scheduler: {}", e.what());
-        scheduler_.StoreFailed();
       }
       --depth_;
     }
+    commit();
     if (Clock::now() >= next_tick) {
       // Leases are judged as of the arrival time of the oldest message not yet applied: a
       // backlog on this thread (a slow fit, a slow database) must not pass for silence.

@@ -6,9 +6,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <variant>
 
@@ -51,6 +53,8 @@ class SchedulerLoop {
 
   void Run();
   void RunControl(const ControlEvent& control);
+  // Runs one step of the loop; a throw is logged and counts as a failed store call.
+  void Guarded(const std::function<void()>& step);
   void Post(Event event);
 
   Scheduler& scheduler_;

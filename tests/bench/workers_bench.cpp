@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
     server_cpu = CpuSeconds(server) - cpu_before;
     // Where the scheduler thread's time went: its store transactions, by kind.
     const auto scrape = Scrape(*http);
-    for (const char* kind : {"result", "create", "claim", "reports"}) {
+    for (const char* kind : {"result", "place", "reports"}) {
       const std::string label = std::string("{kind=\"") + kind + "\"}";
       const double count = Get(scrape, "krige_commit_seconds_count" + label);
       const double sum = Get(scrape, "krige_commit_seconds_sum" + label);

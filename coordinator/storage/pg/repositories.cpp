@@ -2,8 +2,11 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "krige/codec.hpp"
@@ -240,62 +243,120 @@ class PgTrialRepository : public TrialRepository {
 
   Trial CreateRunning(std::int64_t experiment_id, const Params& params,
                       const std::string& worker) override {
-    return db_->Run([&](pqxx::connection& c) {
-      pqxx::work w(c);
-      const auto number = w.exec_prepared("experiment_next_number", experiment_id);
-      if (number.empty())
-        throw Error(ErrorCode::kFailedPrecondition,
-                    "experiment " + std::to_string(experiment_id) + " is not running");
-      const auto row = w.exec_prepared1("trial_insert_running", experiment_id,
-                                        number[0][0].as<int>(), ToJson(params).dump(), worker);
-      w.commit();
-      return RowToTrial(row, 0);
-    });
+    auto placed = PlaceAll({{experiment_id, worker, false, params}});
+    if (!placed[0])
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "experiment " + std::to_string(experiment_id) + " is not running");
+    return std::move(*placed[0]);
   }
 
   std::optional<Trial> ClaimQueued(std::int64_t experiment_id, const std::string& worker) override {
-    return db_->Run([&](pqxx::connection& c) -> std::optional<Trial> {
+    return std::move(PlaceAll({{experiment_id, worker, true, {}}})[0]);
+  }
+
+  std::vector<std::optional<Trial>> PlaceAll(const std::vector<Placement>& placements) override {
+    if (placements.empty()) return {};
+    return db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
-      const auto result = w.exec_prepared("trial_claim_queued", experiment_id, worker);
+      std::vector<std::optional<Trial>> out(placements.size());
+      // New trials by experiment, in order: one number reservation and one INSERT each.
+      std::map<std::int64_t, std::vector<std::size_t>> created;
+      for (std::size_t i = 0; i < placements.size(); ++i) {
+        const Placement& p = placements[i];
+        if (!p.claim) {
+          created[p.experiment_id].push_back(i);
+          continue;
+        }
+        const auto row = w.exec_prepared("trial_claim_queued", p.experiment_id, p.worker);
+        if (!row.empty()) out[i] = RowToTrial(row[0], 0);
+      }
+      for (const auto& [experiment_id, indices] : created) {
+        const auto first = w.exec_prepared("experiment_reserve_numbers", experiment_id,
+                                           static_cast<int>(indices.size()));
+        if (first.empty()) continue;  // not running: nothing created
+        const int number = first[0][0].as<int>();
+        Json rows = Json::array();
+        std::map<int, std::size_t> by_number;
+        for (std::size_t k = 0; k < indices.size(); ++k) {
+          const Placement& p = placements[indices[k]];
+          rows.push_back({{"number", number + static_cast<int>(k)},
+                          {"params", ToJson(p.params)},
+                          {"worker", p.worker}});
+          by_number[number + static_cast<int>(k)] = indices[k];
+        }
+        for (const auto& row : w.exec_prepared("trials_insert_running", experiment_id, rows.dump())) {
+          Trial t = RowToTrial(row, 0);
+          out[by_number.at(t.number)] = std::move(t);
+        }
+      }
       w.commit();
-      if (result.empty()) return std::nullopt;
-      return RowToTrial(result[0], 0);
+      return out;
     });
   }
 
   RecordOutcome Complete(const TrialKey& key, double value,
                          const std::map<std::string, double>& metrics,
                          const std::vector<StepScores>& steps) override {
-    return db_->Run([&](pqxx::connection& c) {
-      pqxx::work w(c);
-      const auto updated = w.exec_prepared("trial_complete", key.trial_id, key.attempt, value,
-                                           Json(metrics).dump(), key.worker);
-      if (updated.empty()) return Previous(w, key, TrialState::kCompleted);
-      RecordOutcome out;
-      out.recorded = Recorded::kAccepted;
-      out.experiment_id = updated[0][0].as<std::int64_t>();
-      Json rows = Json::array();
-      for (const auto& s : steps)
-        for (const auto& [name, v] : s.values)
-          if (std::isfinite(v)) rows.push_back({{"key", name}, {"step", s.step}, {"value", v}});
-      if (!rows.empty()) w.exec_prepared0("trial_steps_upsert", key.trial_id, rows.dump());
-      w.exec_prepared0("experiment_update_best", out.experiment_id, key.trial_id, value);
-      out.experiment_finished = pg::FinishIfDone(w, out.experiment_id, false);
-      w.commit();
-      return out;
-    });
+    return FinishAll({{key, value, metrics, steps, ""}})[0];
   }
 
   RecordOutcome Fail(const TrialKey& key, const std::string& error) override {
+    return FinishAll({{key, std::nullopt, {}, {}, error}})[0];
+  }
+
+  std::vector<RecordOutcome> FinishAll(const std::vector<Finish>& finishes) override {
+    if (finishes.empty()) return {};
+    Json completes = Json::array(), fails = Json::array();
+    for (const Finish& f : finishes) {
+      const Json attempt = {{"id", f.key.trial_id}, {"attempt", f.key.attempt}, {"worker", f.key.worker}};
+      Json row = attempt;
+      if (f.value) {
+        row["value"] = *f.value;
+        row["metrics"] = Json(f.metrics);
+        completes.push_back(std::move(row));
+      } else {
+        row["error"] = f.error;
+        fails.push_back(std::move(row));
+      }
+    }
     return db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
-      const auto updated =
-          w.exec_prepared("trial_fail", key.trial_id, key.attempt, error, key.worker);
-      if (updated.empty()) return Previous(w, key, TrialState::kFailed);
-      RecordOutcome out;
-      out.recorded = Recorded::kAccepted;
-      out.experiment_id = updated[0][0].as<std::int64_t>();
-      out.experiment_finished = pg::FinishIfDone(w, out.experiment_id, false);
+      // The trials each statement changed, with their experiments.
+      std::map<std::int64_t, std::int64_t> completed, failed;
+      if (!completes.empty())
+        for (const auto& row : w.exec_prepared("trials_complete", completes.dump()))
+          completed[row[0].as<std::int64_t>()] = row[1].as<std::int64_t>();
+      if (!fails.empty())
+        for (const auto& row : w.exec_prepared("trials_fail", fails.dump()))
+          failed[row[0].as<std::int64_t>()] = row[1].as<std::int64_t>();
+      std::vector<RecordOutcome> out(finishes.size());
+      std::map<std::int64_t, std::size_t> last_of;  // experiment -> its last accepted finish
+      Json steps = Json::array(), best = Json::array();
+      std::set<std::tuple<std::int64_t, std::string, int>> step_keys;
+      for (std::size_t i = 0; i < finishes.size(); ++i) {
+        const Finish& f = finishes[i];
+        auto& changed = f.value ? completed : failed;
+        const auto it = changed.find(f.key.trial_id);
+        if (it == changed.end()) {  // not running any more, or recorded earlier in the batch
+          out[i] = Previous(w, f.key, f.value ? TrialState::kCompleted : TrialState::kFailed);
+          continue;
+        }
+        out[i].recorded = Recorded::kAccepted;
+        out[i].experiment_id = it->second;
+        last_of[it->second] = i;
+        changed.erase(it);  // a repeat later in the batch is a duplicate
+        if (!f.value) continue;
+        best.push_back({{"experiment_id", it->second}, {"id", f.key.trial_id}, {"value", *f.value}});
+        for (const auto& s : f.steps)
+          for (const auto& [name, v] : s.values)
+            if (std::isfinite(v) && step_keys.insert({f.key.trial_id, name, s.step}).second)
+              steps.push_back(
+                  {{"trial_id", f.key.trial_id}, {"key", name}, {"step", s.step}, {"value", v}});
+      }
+      if (!steps.empty()) w.exec_prepared0("trials_steps_upsert", steps.dump());
+      if (!best.empty()) w.exec_prepared0("experiments_update_best", best.dump());
+      for (const auto& [experiment_id, i] : last_of)
+        out[i].experiment_finished = pg::FinishIfDone(w, experiment_id, false);
       w.commit();
       return out;
     });

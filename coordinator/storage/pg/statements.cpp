@@ -60,33 +60,53 @@ void PrepareStatements(pqxx::connection& c) {
   // best_trial_id first: its foreign key would otherwise act on the row being deleted.
   c.prepare("experiment_clear_best", "UPDATE experiments SET best_trial_id = NULL WHERE id = $1");
   c.prepare("experiment_delete", "DELETE FROM experiments WHERE id = $1 RETURNING id");
-  c.prepare("experiment_update_best",
-            "UPDATE experiments e SET best_trial_id = $2 WHERE e.id = $1 AND ("
-            "e.best_trial_id IS NULL OR EXISTS (SELECT 1 FROM trials b WHERE b.id = "
-            "e.best_trial_id AND CASE WHEN e.direction = 'maximize' THEN $3 > b.value "
-            "ELSE $3 < b.value END))");
-  c.prepare("experiment_next_number",
-            "UPDATE experiments SET trials_created = trials_created + 1 WHERE id = $1 AND "
-            "state = 'running' RETURNING trials_created - 1");
+  // $2 numbers for new trials; returns the first.
+  c.prepare("experiment_reserve_numbers",
+            "UPDATE experiments SET trials_created = trials_created + $2 WHERE id = $1 AND "
+            "state = 'running' RETURNING trials_created - $2");
+  // Group commit: the best of a batch of completed trials per experiment ($1: a JSON array
+  // of {experiment_id, id, value} in the order they were recorded; ties go to the first).
+  c.prepare("experiments_update_best",
+            "UPDATE experiments e SET best_trial_id = c.id FROM ("
+            "SELECT DISTINCT ON (r.experiment_id) r.experiment_id, r.id, r.value "
+            "FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY "
+            "AS r(experiment_id bigint, id bigint, value double precision, ord bigint) "
+            "JOIN experiments x ON x.id = r.experiment_id ORDER BY r.experiment_id, "
+            "CASE WHEN x.direction = 'maximize' THEN -r.value ELSE r.value END, ord) c "
+            "WHERE e.id = c.experiment_id AND (e.best_trial_id IS NULL OR EXISTS (SELECT 1 FROM "
+            "trials b WHERE b.id = e.best_trial_id AND CASE WHEN e.direction = 'maximize' THEN "
+            "c.value > b.value ELSE c.value < b.value END))");
 
   // trials
-  c.prepare("trial_insert_running",
+  // $2: a JSON array of {number, params, worker}.
+  c.prepare("trials_insert_running",
             "INSERT INTO trials AS t (experiment_id, number, params, state, attempt, worker, "
-            "started_at) VALUES ($1, $2, $3::jsonb, 'running', 1, $4, now()) RETURNING " +
+            "started_at) SELECT $1, r.number, r.params, 'running', 1, r.worker, now() "
+            "FROM jsonb_to_recordset($2::jsonb) AS r(number integer, params jsonb, worker text) "
+            "RETURNING " +
                 kTrialCols);
   c.prepare("trial_claim_queued",
             "UPDATE trials AS t SET state = 'running', worker = $2, started_at = now() "
             "WHERE t.id = (SELECT id FROM trials WHERE experiment_id = $1 AND state = 'queued' "
             "ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " +
                 kTrialCols);
-  c.prepare("trial_complete",
-            "UPDATE trials SET state = 'completed', value = $3, metrics = $4::jsonb, "
-            "finished_at = now(), error = '' WHERE id = $1 AND attempt = $2 AND state = 'running' "
-            "AND worker = $5 RETURNING experiment_id");
-  c.prepare("trial_fail",
-            "UPDATE trials SET state = 'failed', error = $3, finished_at = now() "
-            "WHERE id = $1 AND attempt = $2 AND state = 'running' AND worker = $4 "
-            "RETURNING experiment_id");
+  // Group commit ($1: a JSON array of attempts); each returns the trials it changed.
+  c.prepare("trials_complete",
+            "UPDATE trials t SET state = 'completed', value = r.value, metrics = r.metrics, "
+            "finished_at = now(), error = '' FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, "
+            "attempt integer, value double precision, metrics jsonb, worker text) "
+            "WHERE t.id = r.id AND t.attempt = r.attempt AND t.state = 'running' "
+            "AND t.worker = r.worker RETURNING t.id, t.experiment_id");
+  c.prepare("trials_fail",
+            "UPDATE trials t SET state = 'failed', error = r.error, finished_at = now() "
+            "FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, attempt integer, error text, "
+            "worker text) WHERE t.id = r.id AND t.attempt = r.attempt AND t.state = 'running' "
+            "AND t.worker = r.worker RETURNING t.id, t.experiment_id");
+  c.prepare("trials_steps_upsert",
+            "INSERT INTO trial_metrics (trial_id, key, step, value) "
+            "SELECT r.trial_id, r.key, r.step, r.value FROM jsonb_to_recordset($1::jsonb) "
+            "AS r(trial_id bigint, key text, step integer, value double precision) "
+            "ON CONFLICT (trial_id, key, step) DO UPDATE SET value = EXCLUDED.value, ts = now()");
   c.prepare("trial_prune",
             "UPDATE trials SET state = 'pruned', value = $3, error = $4, finished_at = now() "
             "WHERE id = $1 AND attempt = $2 AND state = 'running' AND worker = $5 "
@@ -101,11 +121,6 @@ void PrepareStatements(pqxx::connection& c) {
             "WHERE id = $1 AND attempt = $2 AND state = 'running' RETURNING state, experiment_id");
   c.prepare("trial_state",
             "SELECT state, attempt, experiment_id, coalesce(worker, '') FROM trials WHERE id = $1");
-  c.prepare("trial_steps_upsert",
-            "INSERT INTO trial_metrics (trial_id, key, step, value) "
-            "SELECT $1, r.key, r.step, r.value FROM jsonb_to_recordset($2::jsonb) "
-            "AS r(key text, step integer, value double precision) "
-            "ON CONFLICT (trial_id, key, step) DO UPDATE SET value = EXCLUDED.value, ts = now()");
   c.prepare("trial_report",
             "INSERT INTO trial_metrics (trial_id, key, step, value) "
             "SELECT $1, r.key, $3, r.value::double precision FROM jsonb_each_text($4::jsonb) r "

@@ -109,8 +109,12 @@ TEST(MetricsTest, CountersAgreeWithTheDatabaseAfterASweep) {
   EXPECT_EQ(s.at(R"(krige_trials{state="running"})"), 0);
   EXPECT_EQ(s.at("krige_results_committed_total"), row[1].as<double>());
   EXPECT_EQ(s.at("krige_trials_assigned_total"), row[2].as<double>());  // one per attempt
-  EXPECT_EQ(s.at(R"(krige_commit_seconds_count{kind="result"})"), row[1].as<double>());
-  EXPECT_EQ(s.at(R"(krige_commit_seconds_count{kind="create"})"), 10);
+  // Group commit: a transaction per batch of results, its rows the results it recorded.
+  EXPECT_EQ(s.at(R"(krige_commit_batch_rows_sum{kind="result"})"), row[1].as<double>());
+  EXPECT_GE(s.at(R"(krige_commit_seconds_count{kind="result"})"), 1);
+  EXPECT_LE(s.at(R"(krige_commit_seconds_count{kind="result"})"), row[1].as<double>());
+  EXPECT_EQ(s.at(R"(krige_commit_batch_rows_sum{kind="place"})"), row[2].as<double>());
+  EXPECT_LE(s.at(R"(krige_commit_seconds_count{kind="place"})"), row[2].as<double>());
   // Every ASSIGN but those handed out when the experiment was created (into the idle
   // workers' free slots, by no worker message) follows a worker's READY/RESULT.
   EXPECT_GE(s.at("krige_dispatch_seconds_count"), 10 - spec.parallelism);

@@ -162,6 +162,8 @@ class FakeStore {
   std::vector<std::string> seen, lost;
   int steps_recorded = 0;
   int step_batches = 0;
+  int finish_batches = 0;  // FinishAll transactions
+  int place_batches = 0;   // PlaceAll transactions
 
   // Faults. `down`: every call throws kUnavailable, as when PostgreSQL is stopped.
   // `lose_answers`: the next N writes are applied, then throw (the connection died during
@@ -284,6 +286,32 @@ class FakeTrials : public storage::TrialRepository {
   storage::RecordOutcome Fail(const storage::TrialKey& k, const std::string& e) override {
     s_.Enter();
     return s_.Written(s_.Fail(k, e));
+  }
+  std::vector<storage::RecordOutcome> FinishAll(
+      const std::vector<storage::Finish>& finishes) override {
+    s_.Enter();
+    ++s_.finish_batches;
+    std::vector<storage::RecordOutcome> out;
+    for (const auto& f : finishes)
+      out.push_back(f.value ? s_.Complete(f.key, *f.value, f.metrics, f.steps)
+                            : s_.Fail(f.key, f.error));
+    return s_.Written(out);
+  }
+  std::vector<std::optional<Trial>> PlaceAll(
+      const std::vector<storage::Placement>& placements) override {
+    s_.Enter();
+    ++s_.place_batches;
+    std::vector<std::optional<Trial>> out;
+    for (const auto& p : placements) {
+      if (p.claim) {
+        out.push_back(s_.ClaimQueued(p.experiment_id, p.worker));
+      } else if (s_.state(p.experiment_id) == ExperimentState::kRunning) {
+        out.push_back(s_.CreateRunning(p.experiment_id, p.params, p.worker));
+      } else {
+        out.push_back(std::nullopt);
+      }
+    }
+    return s_.Written(out);
   }
   storage::RecordOutcome Prune(const storage::TrialKey& k, double v,
                                const std::string& reason) override {

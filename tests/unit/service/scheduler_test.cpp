@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "fake_store.hpp"
 #include "krige/codec.hpp"
 #include "scheduler.hpp"
@@ -105,6 +107,81 @@ TEST_F(SchedulerTest, SlotsAreSharedFairlyWithinEachParallelism) {
   const auto next = outbox_.Take<wire::Assign>();
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].second.experiment_id, a);
+}
+
+TEST_F(SchedulerTest, ABatchOfResultsIsOneTransactionAndItsAcksFollowTheCommit) {
+  const auto e = NewExperiment("e", 20, 8);
+  Hello("w", 8);
+  auto assigned = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(assigned.size(), 8u);
+  const int finishes = store_.finish_batches, places = store_.place_batches;
+  // Eight results (one of them twice, one FAIL) and a READY arrive together.
+  for (std::size_t i = 0; i < assigned.size(); ++i) {
+    if (i == 3) {
+      scheduler_.Receive("w", wire::Fail{assigned[i].second.trial, "boom"}, now_);
+      continue;
+    }
+    wire::Result r;
+    r.trial = assigned[i].second.trial;
+    r.value = 0.1 * static_cast<double>(i);
+    scheduler_.Receive("w", r, now_);
+    if (i == 5) scheduler_.Receive("w", r, now_);  // a resend within the batch
+  }
+  scheduler_.Receive("w", wire::Ready{8}, now_);
+  EXPECT_TRUE(outbox_.sent.empty()) << "nothing leaves before the commit";
+  scheduler_.Commit(now_);
+  EXPECT_EQ(store_.finish_batches, finishes + 1);
+  EXPECT_EQ(store_.place_batches, places + 1);
+  const auto acks = outbox_.Take<wire::Ack>();
+  ASSERT_EQ(acks.size(), 9u);
+  for (const auto& [w, a] : acks) EXPECT_TRUE(a.accepted);
+  assigned = outbox_.Take<wire::Assign>();
+  EXPECT_EQ(assigned.size(), 8u) << "the freed slots are filled in the same commit";
+  std::set<int> numbers;
+  for (const auto& [w, m] : assigned) numbers.insert(m.number);
+  EXPECT_EQ(numbers, (std::set<int>{8, 9, 10, 11, 12, 13, 14, 15}));
+  int completed = 0, failed = 0;
+  for (const auto& [id, t] : store_.trials()) {
+    completed += t.state == TrialState::kCompleted;
+    failed += t.state == TrialState::kFailed;
+  }
+  EXPECT_EQ(completed, 7);
+  EXPECT_EQ(failed, 1);
+  (void)e;
+}
+
+TEST_F(SchedulerTest, ABatchTheStoreDoesNotTakeIsNeitherAckedNorForgotten) {
+  NewExperiment("e", 4, 2);
+  Hello("w", 2);
+  const auto assigned = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(assigned.size(), 2u);
+  store_.down = true;
+  for (const auto& [w, m] : assigned) {
+    wire::Result r;
+    r.trial = m.trial;
+    r.value = 1;
+    scheduler_.Receive("w", r, now_);
+  }
+  scheduler_.Commit(now_);
+  EXPECT_TRUE(outbox_.Take<wire::Ack>().empty()) << "no ACK for what is not stored";
+  EXPECT_TRUE(outbox_.Take<wire::Assign>().empty());
+  store_.down = false;
+  now_ += 300ms;
+  scheduler_.Tick(now_);  // the store answers again: state rebuilt from it
+  for (const auto& [w, m] : assigned) {  // the worker's resends
+    wire::Result r;
+    r.trial = m.trial;
+    r.value = 1;
+    scheduler_.Receive("w", r, now_);
+  }
+  scheduler_.Commit(now_);
+  const auto acks = outbox_.Take<wire::Ack>();
+  ASSERT_EQ(acks.size(), 2u);
+  for (const auto& [w, a] : acks) EXPECT_TRUE(a.accepted);
+  const auto next = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_EQ(next[0].second.number, 2);
+  EXPECT_EQ(next[1].second.number, 3);
 }
 
 TEST_F(SchedulerTest, AWorkerGetsOnlyTheKindsItListsAndTheExperimentItIsPinnedTo) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,25 @@ class ExperimentRepository {
   virtual bool Ping() = 0;
 };
 
+// A RESULT or FAIL to record (TrialRepository::FinishAll): with a `value` the attempt
+// completes with its metrics and per-step scores, without one it fails with `error`.
+struct Finish {
+  TrialKey key;
+  std::optional<double> value;
+  std::map<std::string, double> metrics;
+  std::vector<StepScores> steps;
+  std::string error;
+};
+
+// A trial to put on a worker (TrialRepository::PlaceAll): the experiment's lowest-numbered
+// queued trial (`claim`), or a new one with `params`.
+struct Placement {
+  std::int64_t experiment_id = 0;
+  std::string worker;
+  bool claim = false;
+  Params params;
+};
+
 class TrialRepository {
  public:
   virtual ~TrialRepository() = default;
@@ -85,6 +105,14 @@ class TrialRepository {
                                  const std::map<std::string, double>& metrics,
                                  const std::vector<StepScores>& steps) = 0;
   virtual RecordOutcome Fail(const TrialKey& key, const std::string& error) = 0;
+  // Group commit: every finish recorded as Complete or Fail would record it, all in one
+  // transaction, so that one WAL flush serves the batch. One outcome per finish, in order; a
+  // finish repeated within the batch is a duplicate of the first.
+  virtual std::vector<RecordOutcome> FinishAll(const std::vector<Finish>& finishes) = 0;
+  // Group commit of ClaimQueued and CreateRunning: per placement, in order, the trial now
+  // running on its worker, or nullopt (no queued trial to claim; the experiment is not
+  // running). One transaction; new trials of one experiment get consecutive numbers.
+  virtual std::vector<std::optional<Trial>> PlaceAll(const std::vector<Placement>& placements) = 0;
   // The pruner stopped the running attempt: the trial ends `pruned` with its last reported
   // `value` (never the experiment's best) and `reason` as its error text. Idempotent on
   // (trial_id, attempt) like Complete; completes the experiment at its budget.
