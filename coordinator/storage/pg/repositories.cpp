@@ -346,7 +346,10 @@ class PgTrialRepository : public TrialRepository {
         last_of[it->second] = i;
         changed.erase(it);  // a repeat later in the batch is a duplicate
         if (!f.value) continue;
-        best.push_back({{"experiment_id", it->second}, {"id", f.key.trial_id}, {"value", *f.value}});
+        best.push_back({{"experiment_id", it->second},
+                        {"id", f.key.trial_id},
+                        {"value", *f.value},
+                        {"ord", i}});
         for (const auto& s : f.steps)
           for (const auto& [name, v] : s.values)
             if (std::isfinite(v) && step_keys.insert({f.key.trial_id, name, s.step}).second)

@@ -65,11 +65,11 @@ void PrepareStatements(pqxx::connection& c) {
             "UPDATE experiments SET trials_created = trials_created + $2 WHERE id = $1 AND "
             "state = 'running' RETURNING trials_created - $2");
   // Group commit: the best of a batch of completed trials per experiment ($1: a JSON array
-  // of {experiment_id, id, value} in the order they were recorded; ties go to the first).
+  // of {experiment_id, id, value, ord}, ord their order of recording; ties go to the first).
   c.prepare("experiments_update_best",
             "UPDATE experiments e SET best_trial_id = c.id FROM ("
             "SELECT DISTINCT ON (r.experiment_id) r.experiment_id, r.id, r.value "
-            "FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY "
+            "FROM jsonb_to_recordset($1::jsonb) "
             "AS r(experiment_id bigint, id bigint, value double precision, ord bigint) "
             "JOIN experiments x ON x.id = r.experiment_id ORDER BY r.experiment_id, "
             "CASE WHEN x.direction = 'maximize' THEN -r.value ELSE r.value END, ord) c "
