@@ -352,8 +352,8 @@ void Scheduler::OnResult(const std::string& worker_id, const wire::Result& resul
 }
 
 void Scheduler::OnFail(const std::string& worker_id, const wire::Fail& fail) {
-  finishes_.push_back({{fail.trial.trial_id, fail.trial.attempt, worker_id}, std::nullopt, {}, {},
-                       fail.error});
+  finishes_.push_back(
+      {{fail.trial.trial_id, fail.trial.attempt, worker_id}, std::nullopt, {}, {}, fail.error});
   Fill(worker_id);
 }
 

@@ -48,8 +48,9 @@ TEST_F(CoordinatorFaultTest, AKillWithABatchOfResultsInFlight) {
   while (!waiting && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     pqxx::read_transaction r(Sql());
-    waiting = r.exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                      "AND query LIKE '%state = ''completed''%'")[0]
+    waiting = r.exec1(
+                   "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND query LIKE '%state = ''completed''%'")[0]
                   .as<int>() > 0;
   }
   ASSERT_TRUE(waiting) << "no transaction of results waited for the lock";
@@ -71,14 +72,8 @@ TEST_F(CoordinatorFaultTest, AKillWithABatchOfResultsInFlight) {
   ExpectAllComplete();
   // Every trial ran once: the results in flight were resent and recorded, none was run again.
   EXPECT_EQ(count("attempt > 1"), 0);
-  pqxx::read_transaction r(Sql());
-  EXPECT_EQ(r.exec1("SELECT count(*) FROM trial_metrics m JOIN trials t ON t.id = m.trial_id "
-                    "WHERE t.experiment_id = " +
-                    std::to_string(id))[0]
-                .as<int>(),
-            r.exec1("SELECT count(*) FROM trials WHERE experiment_id = " + std::to_string(id))[0]
-                .as<int>())
-      << "one score row per trial";
+  // Each value is the one its trial computed (the objective prints loss = x).
+  EXPECT_EQ(count("value IS NULL OR abs(value - (params->>'x')::float8) > 1e-9"), 0);
 }
 
 }  // namespace

@@ -284,7 +284,8 @@ class PgTrialRepository : public TrialRepository {
                           {"worker", p.worker}});
           by_number[number + static_cast<int>(k)] = indices[k];
         }
-        for (const auto& row : w.exec_prepared("trials_insert_running", experiment_id, rows.dump())) {
+        for (const auto& row :
+             w.exec_prepared("trials_insert_running", experiment_id, rows.dump())) {
           Trial t = RowToTrial(row, 0);
           out[by_number.at(t.number)] = std::move(t);
         }
@@ -308,7 +309,8 @@ class PgTrialRepository : public TrialRepository {
     if (finishes.empty()) return {};
     Json completes = Json::array(), fails = Json::array();
     for (const Finish& f : finishes) {
-      const Json attempt = {{"id", f.key.trial_id}, {"attempt", f.key.attempt}, {"worker", f.key.worker}};
+      const Json attempt = {
+          {"id", f.key.trial_id}, {"attempt", f.key.attempt}, {"worker", f.key.worker}};
       Json row = attempt;
       if (f.value) {
         row["value"] = *f.value;

@@ -167,7 +167,7 @@ TEST_F(SchedulerTest, ABatchTheStoreDoesNotTakeIsNeitherAckedNorForgotten) {
   EXPECT_TRUE(outbox_.Take<wire::Assign>().empty());
   store_.down = false;
   now_ += 300ms;
-  scheduler_.Tick(now_);  // the store answers again: state rebuilt from it
+  scheduler_.Tick(now_);                 // the store answers again: state rebuilt from it
   for (const auto& [w, m] : assigned) {  // the worker's resends
     wire::Result r;
     r.trial = m.trial;
