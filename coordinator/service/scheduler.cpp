@@ -1,5 +1,6 @@
 #include "scheduler.hpp"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -65,7 +66,7 @@ void SchedulerStats::Collect(metrics::Exposition& out) const {
 struct Scheduler::ExperimentSlot {
   Experiment experiment;
   std::unique_ptr<tuners::Tuner> tuner;
-  tuners::History history;                 // completed and failed
+  tuners::History history;                 // completed and failed (Remember)
   std::map<std::int64_t, Params> pending;  // queued or running trials
   int running = 0;
   int queued = 0;
@@ -76,6 +77,23 @@ struct Scheduler::ExperimentSlot {
   int failures = 0;        // failed trials before any completed (max_failed_trials)
   std::string served;      // what a worker must serve to run its trials (krige::ServedKind)
 };
+
+namespace {
+
+// Adds a finished trial to the slot's history: listed, or only counted when the tuner does
+// not read it (Tuner::ReadsHistory).
+template <typename Slot>
+void Remember(Slot& slot, const Params& params, const std::optional<double>& value) {
+  if (!slot.tuner->ReadsHistory()) {
+    ++slot.history.unlisted;
+  } else if (value) {
+    slot.history.completed.push_back({params, *value});
+  } else {
+    slot.history.failed.push_back(params);
+  }
+}
+
+}  // namespace
 
 struct Scheduler::WorkerSlot {
   int slots = 0;
@@ -121,11 +139,11 @@ std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::RebuildSlot(
     ++slot->created;
     switch (t.state) {
       case TrialState::kCompleted:
-        slot->history.completed.push_back({t.params, t.value.value_or(0.0)});
+        Remember(*slot, t.params, t.value.value_or(0.0));
         slot->succeeded = true;
         break;
       case TrialState::kFailed:
-        slot->history.failed.push_back(t.params);
+        Remember(*slot, t.params, std::nullopt);
         if (t.error != kStoppedTrialError) ++slot->failures;
         break;
       case TrialState::kPruned:  // after the completed ones: see Pruning::TunerValue
@@ -145,9 +163,8 @@ std::unique_ptr<Scheduler::ExperimentSlot> Scheduler::RebuildSlot(
   for (const auto& o : slot->history.completed) values.push_back(o.value);
   for (const Trial& t : trials)
     if (t.state == TrialState::kPruned)
-      slot->history.completed.push_back(
-          {t.params,
-           Pruning::TunerValue(t.value.value_or(0.0), experiment.spec.objective.goal, values)});
+      Remember(*slot, t.params,
+               Pruning::TunerValue(t.value.value_or(0.0), experiment.spec.objective.goal, values));
   return slot;
 }
 
@@ -192,6 +209,9 @@ void Scheduler::Recover(Clock::time_point now) {
     running[e.id] = std::move(slot);
   }
   running_ = std::move(running);
+  stored.clear();
+  stored.shrink_to_fit();
+  malloc_trim(0);  // give the trials read back to the system: a recovery must not leave RSS
   pruning_->Reset();
   owner_.clear();
   for (auto& [id, worker] : workers_) worker->trials.clear();
@@ -421,10 +441,10 @@ void Scheduler::Finished(const wire::TrialRef& ref, const storage::RecordOutcome
   bool failed_now = false;
   if (pending != slot.pending.end()) {
     if (value) {
-      slot.history.completed.push_back({pending->second, *value});
+      Remember(slot, pending->second, *value);
       slot.succeeded = true;
     } else {
-      slot.history.failed.push_back(pending->second);
+      Remember(slot, pending->second, std::nullopt);
       failed_now = true;
     }
     slot.pending.erase(pending);
@@ -577,7 +597,7 @@ bool Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
     spdlog::warn("trial {} requeued as attempt {}: {}", trial_id, a.attempt + 1, reason);
   } else {
     spdlog::warn("trial {} failed after {} attempts: {}", trial_id, a.attempt, reason);
-    slot.history.failed.push_back(slot.pending[trial_id]);
+    Remember(slot, slot.pending[trial_id], std::nullopt);
     slot.pending.erase(trial_id);
     if (outcome.experiment_finished) {
       Forget(a.experiment_id);
@@ -778,7 +798,9 @@ void Scheduler::Place(Clock::time_point now) {
   std::map<ExperimentSlot*, std::vector<Params>> proposed;
   std::vector<std::int64_t> exhausted;
   for (const auto& [slot, n] : wanted) {
-    tuners::History history = slot->history;
+    // The history is lent with the pending trials added, not copied: the cost of a batch
+    // must not grow with the study.
+    tuners::History& history = slot->history;
     for (const auto& [id, params] : slot->pending) history.pending.push_back(params);
     std::vector<tuners::Suggestion> suggestions;
     try {
@@ -787,6 +809,7 @@ void Scheduler::Place(Clock::time_point now) {
       spdlog::error("experiment {}: the tuner failed: {}", slot->experiment.id, e.what());
       suggestions.clear();
     }
+    history.pending.clear();
     if (static_cast<int>(suggestions.size()) < n) {
       slot->exhausted = true;
       exhausted.push_back(slot->experiment.id);

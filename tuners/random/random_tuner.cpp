@@ -41,28 +41,38 @@ ParamValue Draw(const ParamSpec& p, std::mt19937_64& rng) {
 
 class RandomTuner : public Tuner {
  public:
-  explicit RandomTuner(TunerContext context) : context_(std::move(context)) {}
+  explicit RandomTuner(TunerContext context)
+      : context_(std::move(context)), may_repeat_(MayRepeat(context_.space)) {}
 
   std::vector<Suggestion> Suggest(const History& history, int n) const override {
-    return SuggestDistinct(history, n, 64, [&](std::uint64_t k, std::uint64_t redraw) {
-      return SampleUniform(context_.space, DeriveSeed(context_.seed, k + (redraw << 40)));
-    });
+    return SuggestDistinct(
+        history, n, 64,
+        [&](std::uint64_t k, std::uint64_t redraw) {
+          return SampleUniform(context_.space, DeriveSeed(context_.seed, k + (redraw << 40)));
+        },
+        may_repeat_);
   }
+  bool ReadsHistory() const override { return may_repeat_; }
 
  private:
   TunerContext context_;
+  bool may_repeat_;
 };
 
 }  // namespace
 
 std::vector<Suggestion> SuggestDistinct(
     const History& history, int n, int max_draws,
-    const std::function<Params(std::uint64_t k, std::uint64_t redraw)>& draw) {
+    const std::function<Params(std::uint64_t k, std::uint64_t redraw)>& draw, bool may_repeat) {
+  std::vector<Suggestion> out;
+  std::uint64_t k = history.size();
+  if (!may_repeat) {
+    for (int i = 0; i < n; ++i, ++k) out.push_back({draw(k, 0), ""});
+    return out;
+  }
   std::set<Params> taken(history.pending.begin(), history.pending.end());
   for (const auto& o : history.completed) taken.insert(o.params);
   taken.insert(history.failed.begin(), history.failed.end());
-  std::vector<Suggestion> out;
-  std::uint64_t k = history.size();
   for (int i = 0; i < n; ++i, ++k) {
     Params params = draw(k, 0);
     for (int redraw = 1; taken.count(params) && redraw < max_draws; ++redraw)
@@ -72,6 +82,12 @@ std::vector<Suggestion> SuggestDistinct(
     out.push_back({std::move(params), ""});
   }
   return out;
+}
+
+bool MayRepeat(const SearchSpace& space) {
+  for (const auto& p : space.params())
+    if (p.type == ParamType::kFloat && p.step <= 0 && !p.when) return false;
+  return true;
 }
 
 Params SampleUniform(const SearchSpace& space, std::uint64_t seed) {

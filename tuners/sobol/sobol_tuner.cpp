@@ -14,23 +14,29 @@ constexpr std::size_t kMaxSobolDims = 3667;  // Boost's default direction-number
 
 class SobolTuner : public Tuner {
  public:
-  explicit SobolTuner(TunerContext context) : context_(std::move(context)) {
+  explicit SobolTuner(TunerContext context)
+      : context_(std::move(context)), may_repeat_(MayRepeat(context_.space)) {
     if (context_.space.size() > kMaxSobolDims)
       throw Error(ErrorCode::kInvalidArgument, "sobol: at most 3667 parameters", "space");
   }
+  bool ReadsHistory() const override { return may_repeat_; }
 
   std::vector<Suggestion> Suggest(const History& history, int n) const override {
     // A duplicate is redrawn from later Sobol points first; small discrete spaces may use up
     // every stratum, so then from independent uniform draws.
-    return SuggestDistinct(history, n, 127, [&](std::uint64_t k, std::uint64_t redraw) {
-      if (redraw < 64) return SobolParams(context_.space, context_.seed, k + (redraw << 40));
-      return SampleUniform(context_.space,
-                           DeriveSeed(context_.seed ^ 0x5eed, k + ((redraw - 63) << 40)));
-    });
+    return SuggestDistinct(
+        history, n, 127,
+        [&](std::uint64_t k, std::uint64_t redraw) {
+          if (redraw < 64) return SobolParams(context_.space, context_.seed, k + (redraw << 40));
+          return SampleUniform(context_.space,
+                               DeriveSeed(context_.seed ^ 0x5eed, k + ((redraw - 63) << 40)));
+        },
+        may_repeat_);
   }
 
  private:
   TunerContext context_;
+  bool may_repeat_;
 };
 
 }  // namespace

@@ -19,7 +19,8 @@ space:
   kernel: {type: categorical, values: [rbf, poly]}
   degree: {type: int, low: 2, high: 5, when: {kernel: poly}}
 training: {dataset: d.csv, model: logistic_regression}
-)")).space;
+)"))
+                .space;
   return c;
 }
 
@@ -54,6 +55,34 @@ TEST(RandomTunerTest, SuggestionsLieInTheSpaceAndCoverIt) {
   // Log scale: half of the draws fall below the geometric middle (1.0).
   EXPECT_NEAR(small_c / 400.0, 0.5, 0.1);
   EXPECT_NEAR(poly / 400.0, 0.5, 0.1);
+}
+
+TEST(RandomTunerTest, OverAContinuousSpaceOnlyTheNumberOfTrialsMatters) {
+  // C is a float always active: no two draws coincide, so random and sobol need no history
+  // but its size, and the scheduler counts the finished trials instead of keeping them.
+  for (const char* name : {"random", "sobol"}) {
+    SCOPED_TRACE(name);
+    auto tuner = DefaultRegistry().Create(name, Context(5));
+    EXPECT_FALSE(tuner->ReadsHistory());
+    History listed;
+    for (const auto& s : tuner->Suggest(listed, 30)) listed.completed.push_back({s.params, 1.0});
+    History counted;
+    counted.unlisted = 30;
+    const auto a = tuner->Suggest(listed, 5), b = tuner->Suggest(counted, 5);
+    ASSERT_EQ(a.size(), 5u);
+    ASSERT_EQ(b.size(), 5u);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(a[i].params, b[i].params);
+  }
+  // A space of ints and categories can repeat: the history is read (duplicates are skipped).
+  TunerContext c = Context(1);
+  ParamSpec k;
+  k.name = "k";
+  k.type = ParamType::kInt;
+  k.low = 1;
+  k.high = 4;
+  c.space = SearchSpace({k});
+  EXPECT_TRUE(DefaultRegistry().Create("random", c)->ReadsHistory());
+  EXPECT_TRUE(DefaultRegistry().Create("gp", Context(5))->ReadsHistory());
 }
 
 TEST(RandomTunerTest, NoDuplicateOfPendingInASmallSpace) {

@@ -30,7 +30,10 @@ struct History {
   std::vector<Observation> completed;
   std::vector<Params> failed;
   std::vector<Params> pending;
-  std::size_t size() const { return completed.size() + failed.size() + pending.size(); }
+  // Finished trials the caller counted instead of listing: only for a tuner whose
+  // ReadsHistory() is false.
+  std::size_t unlisted = 0;
+  std::size_t size() const { return completed.size() + failed.size() + pending.size() + unlisted; }
 };
 
 struct Suggestion {
@@ -60,6 +63,11 @@ class Tuner {
   virtual std::vector<Suggestion> Suggest(const History& history, int n) const = 0;
   // The number of distinct configurations this tuner will ever propose (grid), if finite.
   virtual std::optional<std::size_t> Capacity() const { return std::nullopt; }
+  // False when its suggestions depend on the number of finished trials only, not on their
+  // configurations or values (random and sobol over a space whose configurations cannot
+  // repeat): the caller may then count them (History::unlisted) instead of keeping them, so
+  // that a million-trial experiment costs its coordinator a counter.
+  virtual bool ReadsHistory() const { return true; }
 };
 
 using TunerFactory = std::function<std::unique_ptr<Tuner>(const TunerContext&)>;
