@@ -258,6 +258,7 @@ class PgTrialRepository : public TrialRepository {
     if (placements.empty()) return {};
     return db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
+      w.exec_prepared("trials_seq_lock");  // seq in commit order (migration 0010)
       std::vector<std::optional<Trial>> out(placements.size());
       // New trials by experiment, in order: one number reservation and one INSERT each.
       std::map<std::int64_t, std::vector<std::size_t>> created;
@@ -323,6 +324,7 @@ class PgTrialRepository : public TrialRepository {
     }
     return db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
+      w.exec_prepared("trials_seq_lock");  // seq in commit order (migration 0010)
       // The trials each statement changed, with their experiments.
       std::map<std::int64_t, std::int64_t> completed, failed;
       if (!completes.empty())

@@ -78,27 +78,34 @@ void PrepareStatements(pqxx::connection& c) {
             "c.value > b.value ELSE c.value < b.value END))");
 
   // trials
+  // Statements that set seq themselves run after "trials_seq_lock" in their transaction
+  // (migration 0010); the deferred trigger assigns it for every other write.
+  c.prepare("trials_seq_lock", "SELECT pg_advisory_xact_lock(7021226907)");
   // $2: a JSON array of {number, params, worker}.
   c.prepare("trials_insert_running",
             "INSERT INTO trials AS t (experiment_id, number, params, state, attempt, worker, "
-            "started_at) SELECT $1, r.number, r.params, 'running', 1, r.worker, now() "
+            "started_at, seq) SELECT $1, r.number, r.params, 'running', 1, r.worker, now(), "
+            "nextval('trials_change_seq') "
             "FROM jsonb_to_recordset($2::jsonb) AS r(number integer, params jsonb, worker text) "
             "RETURNING " +
                 kTrialCols);
   c.prepare("trial_claim_queued",
-            "UPDATE trials AS t SET state = 'running', worker = $2, started_at = now() "
+            "UPDATE trials AS t SET state = 'running', worker = $2, started_at = now(), "
+            "seq = nextval('trials_change_seq') "
             "WHERE t.id = (SELECT id FROM trials WHERE experiment_id = $1 AND state = 'queued' "
             "ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " +
                 kTrialCols);
   // Group commit ($1: a JSON array of attempts); each returns the trials it changed.
   c.prepare("trials_complete",
             "UPDATE trials t SET state = 'completed', value = r.value, metrics = r.metrics, "
-            "finished_at = now(), error = '' FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, "
+            "finished_at = now(), error = '', seq = nextval('trials_change_seq') FROM "
+            "jsonb_to_recordset($1::jsonb) AS r(id bigint, "
             "attempt integer, value double precision, metrics jsonb, worker text) "
             "WHERE t.id = r.id AND t.attempt = r.attempt AND t.state = 'running' "
             "AND t.worker = r.worker RETURNING t.id, t.experiment_id");
   c.prepare("trials_fail",
-            "UPDATE trials t SET state = 'failed', error = r.error, finished_at = now() "
+            "UPDATE trials t SET state = 'failed', error = r.error, finished_at = now(), "
+            "seq = nextval('trials_change_seq') "
             "FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, attempt integer, error text, "
             "worker text) WHERE t.id = r.id AND t.attempt = r.attempt AND t.state = 'running' "
             "AND t.worker = r.worker RETURNING t.id, t.experiment_id");
