@@ -54,7 +54,7 @@ Registry DefaultRegistry() {
   registry.Add("auto", MakeAutoTuner, std::vector<std::string>{"gp_trials", "cmaes_dims"});
   registry.Add("gp", MakeGpTuner,
                std::vector<std::string>{"n_initial", "warp", "fit_restarts", "max_fit_points",
-                                        "candidates", "half_rank"});
+                                        "candidates", "half_rank", "max_posterior_points"});
   registry.Add("cmaes", MakeCmaesTuner,
                std::vector<std::string>{"n_startup_trials", "popsize", "inc_popsize", "restarts",
                                         "sigma0", "margin"});
