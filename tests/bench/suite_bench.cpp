@@ -36,8 +36,9 @@ struct Args {
   int threads = 2;
   bool peers = true;
   int max_budget = 200;
-  int sklearn_seeds = 5;     // the reference costs ~0.5 s a suggestion in 10-D
-  int sklearn_budget = 100;  // so it runs fewer seeds and a smaller budget
+  int sklearn_seeds = 5;      // the reference costs ~0.5 s a suggestion in 10-D
+  int sklearn_budget = 100;   // so it runs fewer seeds and a smaller budget
+  int sklearn_max_dims = 20;  // and, with --quick, only the functions of at most 6 dimensions
   std::string name = "suite";
   std::string python = "/usr/bin/python3";
   std::string functions;  // --functions a,b: a subset
@@ -161,6 +162,7 @@ int Main(const Args& args) {
   for (std::size_t f = 0; f < functions.size(); ++f) {
     const double d = static_cast<double>(functions[f].fn.low.size());
     for (const auto& p : peers) {
+      if (p == "sklearn_gp_ei" && d > args.sklearn_max_dims) continue;
       const double cost = p == "sklearn_gp_ei"            ? 40.0 * d * args.sklearn_seeds
                           : p.rfind("optuna_tpe", 0) == 0 ? 0.5 * d * args.seeds
                                                           : 0.05 * args.seeds;
@@ -197,11 +199,13 @@ int Main(const Args& args) {
           for (int s = 1; s <= (sk ? std::min(args.sklearn_seeds, args.seeds) : args.seeds); ++s)
             seeds += " " + std::to_string(s);
           for (int b : peer_budgets) bs += " " + std::to_string(b);
-          const std::string command = args.python + " " KRIGE_BENCH_DIR "/suite_peers.py" +
-                                      " --function " + fn.name + " --low" + Numbers(fn.low) +
-                                      " --high" + Numbers(fn.high) + " --minimum" +
-                                      Numbers({fn.minimum}) + " --sampler " + job.tuner +
-                                      " --seeds" + seeds + " --budgets" + bs;
+          // One BLAS thread per peer: the jobs already fill the cores.
+          const std::string command = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + args.python +
+                                      " " KRIGE_BENCH_DIR "/suite_peers.py" + " --function " +
+                                      fn.name + " --low" + Numbers(fn.low) + " --high" +
+                                      Numbers(fn.high) + " --minimum" + Numbers({fn.minimum}) +
+                                      " --sampler " + job.tuner + " --seeds" + seeds +
+                                      " --budgets" + bs;
           const std::string out = Capture(command);
           try {
             result = Json::parse(out).at("runs").get<std::vector<std::vector<double>>>();
@@ -329,9 +333,10 @@ int Main(const Args& args) {
 
   // ---- Print -----------------------------------------------------------------------------
   std::printf(
-      "\nMedian simple regret over %d seeds (sklearn_gp_ei: %d seeds, budgets <= %d); "
-      "* = lowest in the row\n",
-      args.seeds, std::min(args.sklearn_seeds, args.seeds), args.sklearn_budget);
+      "\nMedian simple regret over %d seeds (sklearn_gp_ei: %d seeds, budgets <= %d, <= %d "
+      "dimensions); * = lowest in the row\n",
+      args.seeds, std::min(args.sklearn_seeds, args.seeds), args.sklearn_budget,
+      args.sklearn_max_dims);
   std::printf("%-18s %6s", "function", "budget");
   auto shortname = [](std::string t) {
     for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
@@ -370,6 +375,7 @@ int Main(const Args& args) {
   out["seeds"] = args.seeds;
   out["sklearn_seeds"] = std::min(args.sklearn_seeds, args.seeds);
   out["sklearn_budget"] = args.sklearn_budget;
+  out["sklearn_max_dims"] = args.sklearn_max_dims;
   out["budgets"] = budgets;
   Json fns = Json::array();
   for (const auto& sf : functions)
@@ -408,6 +414,8 @@ int main(int argc, char** argv) {
       args.max_budget = number();
     } else if (a == "--sklearn-seeds" && i + 1 < argc) {
       args.sklearn_seeds = number();
+    } else if (a == "--sklearn-max-dims" && i + 1 < argc) {
+      args.sklearn_max_dims = number();
     } else if (a == "--sklearn-budget" && i + 1 < argc) {
       args.sklearn_budget = number();
     } else if (a == "--functions" && i + 1 < argc) {
@@ -420,15 +428,18 @@ int main(int argc, char** argv) {
       args.name = argv[++i];
     } else {
       std::cerr << "usage: suite_bench [--quick] [--seeds N] [--threads N] [--max-budget N] "
-                   "[--sklearn-seeds N] [--sklearn-budget N] [--functions A,B] [--tuners A,B] "
+                   "[--sklearn-seeds N] [--sklearn-budget N] [--sklearn-max-dims D] [--functions "
+                   "A,B] [--tuners A,B] "
                    "[--no-peers] [--name NAME]\n";
       return 2;
     }
   }
-  if (args.quick) {
-    if (!seeds_given) args.seeds = 3;
+  if (args.quick) {  // the same goals, on fewer seeds and up to 100 evaluations
+    if (!seeds_given) args.seeds = 5;
+    args.max_budget = std::min(args.max_budget, 100);
     args.sklearn_seeds = std::min(args.sklearn_seeds, 1);
     args.sklearn_budget = std::min(args.sklearn_budget, 50);
+    args.sklearn_max_dims = std::min(args.sklearn_max_dims, 6);
   }
   if (args.seeds < 1 || args.seeds > 1000 || args.max_budget < 25 || args.max_budget > 200) {
     std::cerr << "--seeds must be in 1..1000 and --max-budget in 25..200\n";
