@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "auto/auto_tuner.hpp"
 #include "cmaes/cmaes_tuner.hpp"
 #include "gp/gp_tuner.hpp"
 #include "grid/grid_tuner.hpp"
@@ -50,9 +51,10 @@ std::vector<std::string> Registry::Names() const {
 Registry DefaultRegistry() {
   Registry registry;
   // The options each tuner reads (docs/tuners.md describes them).
+  registry.Add("auto", MakeAutoTuner, std::vector<std::string>{"gp_trials", "cmaes_dims"});
   registry.Add("gp", MakeGpTuner,
                std::vector<std::string>{"n_initial", "warp", "fit_restarts", "max_fit_points",
-                                        "candidates", "half_rank"});
+                                        "candidates", "half_rank", "max_posterior_points"});
   registry.Add("cmaes", MakeCmaesTuner,
                std::vector<std::string>{"n_startup_trials", "popsize", "inc_popsize", "restarts",
                                         "sigma0", "margin"});

@@ -48,7 +48,8 @@ const std::vector<std::string>& ClusteringMetrics() {
 }
 
 const std::vector<std::string>& KnownTuners() {
-  static const std::vector<std::string> kNames = {"grid", "random", "sobol", "gp", "tpe", "cmaes"};
+  static const std::vector<std::string> kNames = {"grid", "random", "sobol", "gp",
+                                                  "tpe",  "cmaes",  "auto"};
   return kNames;
 }
 

@@ -21,7 +21,8 @@ using cmaes::Vector;
 
 class CmaesTuner : public Tuner {
  public:
-  explicit CmaesTuner(TunerContext context) : context_(std::move(context)) {
+  CmaesTuner(TunerContext context, std::optional<CmaesStart> start)
+      : context_(std::move(context)), start_(std::move(start)) {
     const auto& ps = context_.space.params();
     std::set<std::string> parents;
     for (const auto& p : ps)
@@ -35,7 +36,8 @@ class CmaesTuner : public Tuner {
         dims_.push_back(j);
     }
     const double d = static_cast<double>(dims_.size());
-    startup_ = static_cast<std::size_t>(std::max(0.0, context_.Option("n_startup_trials", 1)));
+    startup_ = static_cast<std::size_t>(
+        std::max(0.0, context_.Option("n_startup_trials", start_ ? 0 : 1)));
     popsize_ = static_cast<int>(
         std::max(2.0, context_.Option("popsize", 4 + std::floor(3 * std::log(std::max(d, 1.0))))));
     inc_popsize_ = std::max(1, static_cast<int>(context_.Option("inc_popsize", 2)));
@@ -139,6 +141,17 @@ class CmaesTuner : public Tuner {
   State Start(int restart, int popsize) const {
     const auto d = static_cast<Eigen::Index>(dims_.size());
     Vector mean = Vector::Constant(d, 0.5);
+    if (restart == 0 && start_) {  // the caller's warm start: its point and step size
+      for (std::size_t m = 0; m < dims_.size(); ++m) {
+        const auto& spec = context_.space.params()[dims_[m]];
+        const auto it = start_->mean.find(spec.name);
+        if (it != start_->mean.end() && IsNumeric(it->second))
+          mean[static_cast<Eigen::Index>(m)] =
+              std::clamp(SpaceEncoder::NumericPosition(spec, AsDouble(it->second)), 0.0, 1.0);
+      }
+      const double sigma = start_->sigma > 0 ? std::min(start_->sigma, sigma0_) : sigma0_;
+      return {CmaWithMargin(mean, sigma, popsize, values_), restart};
+    }
     if (restart > 0) {  // IPOP: a random start point
       std::mt19937_64 rng(DeriveSeed(DeriveSeed(context_.seed, 0x1b0b), restart));
       for (Eigen::Index i = 0; i < d; ++i) mean[i] = tpe::Uniform01(rng);
@@ -186,6 +199,7 @@ class CmaesTuner : public Tuner {
   }
 
   TunerContext context_;
+  std::optional<CmaesStart> start_;
   std::vector<std::size_t> dims_;            // indices of the parameters CMA-ES searches
   std::vector<std::vector<double>> values_;  // per dim: positions of its values, or empty
   std::size_t startup_ = 1;
@@ -198,7 +212,11 @@ class CmaesTuner : public Tuner {
 }  // namespace
 
 std::unique_ptr<Tuner> MakeCmaesTuner(const TunerContext& context) {
-  return std::make_unique<CmaesTuner>(context);
+  return std::make_unique<CmaesTuner>(context, std::nullopt);
+}
+
+std::unique_ptr<Tuner> MakeWarmCmaesTuner(const TunerContext& context, CmaesStart start) {
+  return std::make_unique<CmaesTuner>(context, std::move(start));
 }
 
 }  // namespace krige::tuners

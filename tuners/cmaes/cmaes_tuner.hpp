@@ -20,4 +20,14 @@ namespace krige::tuners {
 // termination criterion fires; 0: never), sigma0 (1/6 of the unit range), margin (1).
 std::unique_ptr<Tuner> MakeCmaesTuner(const TunerContext& context);
 
+// A warm start (the auto tuner's hand-over from gp): the first CMA-ES run starts at `mean`'s
+// numeric values (the unit-cube position of each searched parameter; a missing one at the
+// centre) with step size `sigma` (at most sigma0), and n_startup_trials defaults to 0. IPOP
+// restarts start as usual.
+struct CmaesStart {
+  Params mean;
+  double sigma = 0;
+};
+std::unique_ptr<Tuner> MakeWarmCmaesTuner(const TunerContext& context, CmaesStart start);
+
 }  // namespace krige::tuners

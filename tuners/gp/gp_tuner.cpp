@@ -93,6 +93,10 @@ class GpTuner : public Tuner {
     max_fit_ = std::max(10, static_cast<int>(context_.Option("max_fit_points", 150)));
     candidates_ = std::max(16, static_cast<int>(context_.Option("candidates", 1024)));
     half_rank_ = static_cast<int>(context_.Option("half_rank", 2));
+    // Clamped: beyond a few thousand points one Cholesky costs seconds.
+    max_posterior_ =
+        std::clamp(static_cast<Eigen::Index>(context_.Option("max_posterior_points", 2000)),
+                   Eigen::Index{100}, Eigen::Index{kMaxPosterior});
     ShiftedSobolPoints(encoder_.unit_dims(), 0, 0, 0);  // throws now for > 3667 parameters
   }
 
@@ -197,11 +201,52 @@ class GpTuner : public Tuner {
       *why = "hyperparameter fit failed";
       return std::nullopt;
     }
+    // Beyond max_posterior_ trials the posterior is conditioned on a subset (the best quarter,
+    // the most recent quarter, a seeded sample of the rest), so a suggestion's cost stops
+    // growing with the history; the best trials, where EI looks, are always in it.
+    if (n > max_posterior_) {
+      const Eigen::Index m = max_posterior_, best = m / 4, recent = m / 4;
+      std::vector<char> in(static_cast<std::size_t>(n), 0);
+      std::vector<Eigen::Index> subset;
+      auto add = [&](Eigen::Index i) {
+        if (!in[static_cast<std::size_t>(i)]) {
+          in[static_cast<std::size_t>(i)] = 1;
+          subset.push_back(i);
+        }
+      };
+      for (Eigen::Index i = 0; i < best; ++i) add(order[i]);
+      for (Eigen::Index i = n - 1;
+           i >= 0 && static_cast<Eigen::Index>(subset.size()) < best + recent; --i)
+        add(i);
+      std::vector<Eigen::Index> rest;
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (!in[static_cast<std::size_t>(i)]) rest.push_back(i);
+      std::mt19937_64 rng(DeriveSeed(context_.seed, 0x9057'0000'0000ULL + n));
+      std::shuffle(rest.begin(), rest.end(), rng);
+      for (Eigen::Index i : rest) {
+        if (static_cast<Eigen::Index>(subset.size()) >= m) break;
+        add(i);
+      }
+      Matrix Xs(m, d);
+      Vector ys(m);
+      for (Eigen::Index i = 0; i < m; ++i) {
+        Xs.row(i) = X.row(subset[static_cast<std::size_t>(i)]);
+        ys[i] = y[subset[static_cast<std::size_t>(i)]];
+      }
+      auto posterior = gp::Posterior::Make(Xs, ys, theta, why);
+      if (!posterior) return std::nullopt;
+      return Finish(std::move(*posterior), X, y, order, history);
+    }
     auto posterior = gp::Posterior::Make(X, y, theta, why);
     if (!posterior) return std::nullopt;
-    Model model{std::move(*posterior), y.minCoeff(), Matrix()};
-    const auto top = std::min<Eigen::Index>(5, n);
-    model.top.resize(top, d);
+    return Finish(std::move(*posterior), X, y, order, history);
+  }
+
+  Model Finish(gp::Posterior posterior, const Matrix& X, const Vector& y,
+               const std::vector<Eigen::Index>& order, const History& history) const {
+    Model model{std::move(posterior), y.minCoeff(), Matrix()};
+    const auto top = std::min<Eigen::Index>(5, X.rows());
+    model.top.resize(top, X.cols());
     for (Eigen::Index i = 0; i < top; ++i) model.top.row(i) = X.row(order[i]);
     for (const auto& p : history.pending) model.posterior.AddFantasy(Encode(p));
     return model;
@@ -368,6 +413,8 @@ class GpTuner : public Tuner {
   Eigen::Index max_fit_ = 150;
   int candidates_ = 1024;
   int half_rank_ = 2;
+  static constexpr int kMaxPosterior = 5000;
+  Eigen::Index max_posterior_ = 2000;
 };
 
 }  // namespace

@@ -251,5 +251,42 @@ TEST(GpTunerTest, FindsTheMinimumOfAQuadraticQuickly) {
   EXPECT_LT(best, 1e-3);
 }
 
+TEST(GpTunerTest, TenThousandTrialsGiveAModelSuggestionNearTheBest) {
+  // Beyond max_posterior_points (2000) the posterior holds a subset; the suggestion must still
+  // come from the model (no fallback note), be new and lie in the box, near the optimum.
+  const int d = 10;
+  TunerContext c;
+  std::vector<ParamSpec> ps(d);
+  for (int j = 0; j < d; ++j) {
+    ps[j].name = "x" + std::to_string(j);
+    ps[j].low = 0;
+    ps[j].high = 1;
+  }
+  c.space = SearchSpace(ps);
+  c.goal = Goal::kMinimize;
+  c.seed = 5;
+  auto distance = [&](const Params& p) {
+    double s = 0;
+    for (int j = 0; j < d; ++j) s += std::pow(AsDouble(p.at("x" + std::to_string(j))) - 0.7, 2);
+    return std::sqrt(s);
+  };
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0, 1);
+  History h;
+  double best = 1e9;
+  for (int i = 0; i < 10000; ++i) {
+    Params p;
+    for (int j = 0; j < d; ++j) p["x" + std::to_string(j)] = u(rng);
+    h.completed.push_back({p, distance(p)});
+    best = std::min(best, distance(p));
+  }
+  const auto s = DefaultRegistry().Create("gp", c)->Suggest(h, 1);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].note, "");
+  EXPECT_TRUE(c.space.Contains(s[0].params));
+  for (const auto& o : h.completed) ASSERT_NE(o.params, s[0].params);
+  EXPECT_LT(distance(s[0].params), 2 * best) << "best of the history " << best;
+}
+
 }  // namespace
 }  // namespace krige::tuners::gp
