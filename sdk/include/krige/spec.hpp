@@ -20,7 +20,7 @@ struct Objective {
 };
 
 struct TunerSpec {
-  std::string name = "random";
+  std::string name = "auto";
   std::uint64_t seed = 0;
   std::map<std::string, double> options;  // tuner-specific knobs (e.g. gp: n_initial)
 };
