@@ -1,0 +1,237 @@
+// The live stream end to end: a real krige-server, real krige-workers running commands, a real
+// PostgreSQL. Client::StreamTrials sees every trial reach its final state exactly as the REST
+// API and the trials table hold it (each change once, in seq order); Client::Wait, which
+// follows the stream, returns the completed (or stopped) experiment; `krige watch ID` piped
+// prints plain lines, each failed trial's error once, and ends with the final counts.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "krige/client.hpp"
+#include "krige/codec.hpp"
+#include "test_env.hpp"
+
+namespace krige {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using ::testing::HasSubstr;
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+class StreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = testing::StartServer(db_.url(), dir_.path() + "/server.log", testing::Auth::kOff);
+    server_ = std::move(server.process);
+    http_ = server.http;
+    for (int i = 0; i < 2; ++i)
+      workers_.push_back(std::make_unique<ChildProcess>(
+          std::vector<std::string>{testing::BinDir() + "/krige-worker", "--connect", server.zmq,
+                                   "--slots", "1", "--id", "w" + std::to_string(i),
+                                   "--allow-commands"},
+          dir_.path() + "/worker" + std::to_string(i) + ".log"));
+    client_ = std::make_unique<Client>(MakeHttpTransport(http_));
+  }
+
+  void TearDown() override {
+    if (!HasFailure()) return;
+    for (const char* name : {"server.log", "worker0.log", "worker1.log"}) {
+      std::ifstream in(dir_.path() + "/" + name);
+      std::cout << "--- " << name << "\n" << std::string(std::istreambuf_iterator<char>(in), {});
+    }
+  }
+
+  // `max_trials` command trials over x in [0, 1] (random, seed 4); trials 2 and 5 fail with
+  // "bad luck N" on stderr, the others report loss = x.
+  std::int64_t Submit(int max_trials, const std::string& script = "") {
+    const std::string body =
+        script.empty() ? "sleep 0.2; case $2 in 2|5) echo \"bad luck $2\" >&2; exit 3;; esac; "
+                         "echo loss=$1"
+                       : script;
+    return client_
+        ->CreateExperiment(SpecFromJson(Json{
+            {"name", "stream"},
+            {"objective", {{"metric", "loss"}, {"goal", "minimize"}}},
+            {"tuner", {{"name", "random"}, {"seed", 4}}},
+            {"max_trials", max_trials},
+            {"max_attempts", 1},
+            {"parallelism", 2},
+            {"space", {{"x", {{"type", "float"}, {"low", 0}, {"high", 1}}}}},
+            {"training",
+             {{"kind", "command"}, {"command", {"sh", "-c", body, "sh", "{x}", "{number}"}}}}}))
+        .id;
+  }
+
+  pqxx::result Sql(const std::string& query, std::int64_t id) {
+    pqxx::connection c{db_.url()};
+    pqxx::work w{c};
+    return w.exec_params(query, id);
+  }
+
+  testing::TestDatabase db_;
+  testing::TempDir dir_;
+  std::unique_ptr<ChildProcess> server_;
+  std::vector<std::unique_ptr<ChildProcess>> workers_;
+  std::string http_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(StreamTest, StreamTrialsSeesEveryTrialReachItsFinalStateAsStored) {
+  const std::int64_t id = Submit(8);
+  // Everything since the experiment began (after=0), on a thread of its own, while Wait
+  // (itself on the stream) waits for the end.
+  std::vector<TrialEvent> events;
+  std::atomic<std::int64_t> seen{0};
+  std::atomic<std::int64_t> stop_at{-1};
+  std::thread reader([&] {
+    TrialStreamOptions options;
+    options.on_tick = [&] { return stop_at < 0 || seen < stop_at; };
+    client_->StreamTrials(
+        id, 0,
+        [&](const TrialEvent& e) {
+          events.push_back(e);
+          seen = e.seq;
+          return stop_at < 0 || seen < stop_at;
+        },
+        options);
+  });
+  std::vector<int> progress_done;
+  const Experiment done = client_->Wait(id, [&](const Experiment& e) {
+    progress_done.push_back(e.counts.completed + e.counts.failed);
+  });
+  // The stream ends where the table's last change is.
+  stop_at =
+      Sql("SELECT max(seq) FROM trials WHERE experiment_id = $1", id)[0][0].as<std::int64_t>();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (seen < stop_at && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  reader.join();
+
+  ASSERT_EQ(done.state, ExperimentState::kCompleted);
+  EXPECT_EQ(done.counts.completed, 6);
+  EXPECT_EQ(done.counts.failed, 2);
+  ASSERT_FALSE(progress_done.empty());
+  EXPECT_EQ(progress_done.back(), 8);
+  EXPECT_TRUE(std::is_sorted(progress_done.begin(), progress_done.end()));
+
+  // Each change once, in order; the last one of each trial is the trial as stored.
+  ASSERT_FALSE(events.empty());
+  for (std::size_t i = 1; i < events.size(); ++i)
+    ASSERT_LT(events[i - 1].seq, events[i].seq) << "event " << i;
+  std::map<std::int64_t, TrialEvent> last;
+  for (const TrialEvent& e : events) last[e.trial.id] = e;
+  const std::vector<Trial> stored = client_->ListTrials(id);
+  ASSERT_EQ(stored.size(), 8u);
+  ASSERT_EQ(last.size(), 8u);
+  const pqxx::result rows =
+      Sql("SELECT id, seq, state FROM trials WHERE experiment_id = $1 ORDER BY id", id);
+  std::map<std::int64_t, std::pair<std::int64_t, std::string>> sql;
+  for (const auto& r : rows)
+    sql[r[0].as<std::int64_t>()] = {r[1].as<std::int64_t>(), r[2].as<std::string>()};
+  for (const Trial& t : stored) {
+    SCOPED_TRACE("trial #" + std::to_string(t.number));
+    ASSERT_TRUE(last.count(t.id));
+    const TrialEvent& e = last[t.id];
+    EXPECT_EQ(e.seq, sql[t.id].first);  // the trial's own change sequence number
+    EXPECT_EQ(TrialStateName(e.trial.state), sql[t.id].second);
+    EXPECT_EQ(e.trial.number, t.number);
+    EXPECT_EQ(e.trial.state, t.state);
+    EXPECT_EQ(e.trial.value, t.value);
+    EXPECT_EQ(e.trial.params, t.params);
+    EXPECT_EQ(e.trial.attempt, t.attempt);
+    EXPECT_EQ(e.trial.worker, t.worker);
+    EXPECT_EQ(e.trial.error, t.error);
+    EXPECT_EQ(e.trial.finished_at, t.finished_at);
+    if (t.number == 2 || t.number == 5) {
+      EXPECT_EQ(e.trial.state, TrialState::kFailed);
+      EXPECT_THAT(e.trial.error, HasSubstr("bad luck " + std::to_string(t.number)));
+    } else {
+      EXPECT_EQ(e.trial.state, TrialState::kCompleted);
+    }
+  }
+}
+
+TEST_F(StreamTest, StreamTrialsFromNowStartsAtTheCurrentPositionAndAnUnknownIdIs404) {
+  const std::int64_t id = Submit(2);
+  ASSERT_EQ(client_->Wait(id).state, ExperimentState::kCompleted);
+  const std::int64_t max_seq =
+      Sql("SELECT max(seq) FROM trials WHERE experiment_id = $1", id)[0][0].as<std::int64_t>();
+  // From now: no event (nothing changes any more), and the position is the table's last.
+  int events = 0;
+  int ticks = 0;
+  TrialStreamOptions options;
+  options.on_tick = [&] { return ++ticks < 5; };
+  const std::int64_t position = client_->StreamTrials(
+      id, std::nullopt,
+      [&](const TrialEvent&) {
+        ++events;
+        return true;
+      },
+      options);
+  EXPECT_EQ(events, 0);
+  EXPECT_GE(position, max_seq);
+  try {
+    client_->StreamTrials(id + 1000, std::nullopt, [](const TrialEvent&) { return true; });
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_THAT(e.what(), HasSubstr("HTTP 404"));
+  }
+}
+
+TEST_F(StreamTest, WaitReturnsAStoppedExperimentSoonAfterTheStop) {
+  const std::int64_t id = Submit(6, "exec sleep 60");
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(1500ms);
+    client_->Stop(id);
+  });
+  const auto started = std::chrono::steady_clock::now();
+  const Experiment e = client_->Wait(id);
+  stopper.join();
+  EXPECT_EQ(e.state, ExperimentState::kStopped);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
+}
+
+TEST_F(StreamTest, KrigeWatchPipedPrintsEachFailureOnceAndEndsWithTheFinalState) {
+  const std::int64_t id = Submit(8);
+  const auto [code, out] = testing::RunCommand(
+      "KRIGE_HOME=" + dir_.path() + " KRIGE_TOKEN= KRIGE_TOKEN_FILE= " + testing::BinDir() +
+      "/krige --server " + http_ + " watch " + std::to_string(id) + " 2>&1");
+  EXPECT_EQ(code, 0) << out;
+  const Experiment e = client_->GetExperiment(id);
+  ASSERT_EQ(e.state, ExperimentState::kCompleted);
+  ASSERT_TRUE(e.best.has_value());
+  // Plain lines (no bar: stdout is a pipe), each failed trial's error exactly once.
+  EXPECT_EQ(out.find('\r'), std::string::npos) << out;
+  for (const int n : {2, 5}) {
+    EXPECT_EQ(Count(out, "trial #" + std::to_string(n) + " failed (attempt 1 on w"), 1) << out;
+    EXPECT_EQ(Count(out, "bad luck " + std::to_string(n)), 1) << out;
+  }
+  // The last progress line is the final state, then the best trial and the dashboard.
+  const std::string lines = "\n" + out;
+  const auto last_progress = lines.rfind("\n[");
+  ASSERT_NE(last_progress, std::string::npos) << out;
+  const std::string tail = lines.substr(last_progress + 1);
+  EXPECT_EQ(tail.rfind("[8/8] completed=6 running=0 failed=2", 0), 0u) << out;
+  EXPECT_THAT(tail, HasSubstr("(trial #" + std::to_string(e.best->number) + ")"));
+  EXPECT_THAT(tail, HasSubstr("dashboard: " + http_ + "/"));
+  // It followed the stream (the server counts requests by route).
+  HttpRequest metrics;
+  metrics.target = "/metrics";
+  const std::string text = MakeHttpTransport(http_)->Send(metrics).body;
+  EXPECT_THAT(text, HasSubstr("route=\"/api/v1/events\""));
+}
+
+}  // namespace
+}  // namespace krige
