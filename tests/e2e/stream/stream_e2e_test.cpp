@@ -2,9 +2,16 @@
 // PostgreSQL. Client::StreamTrials sees every trial reach its final state exactly as the REST
 // API and the trials table hold it (each change once, in seq order); Client::Wait, which
 // follows the stream, returns the completed (or stopped) experiment; `krige watch ID` piped
-// prints plain lines, each failed trial's error once, and ends with the final counts.
+// prints plain lines, each failed trial's error once, and ends with the final counts; a
+// stream survives its server killed and restarted (it resumes with Last-Event-ID, no gap).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -46,8 +53,10 @@ class StreamTest : public ::testing::Test {
 
   void TearDown() override {
     if (!HasFailure()) return;
-    for (const char* name : {"server.log", "worker0.log", "worker1.log"}) {
+    for (const char* name :
+         {"server.log", "server-fixed.log", "server-restarted.log", "worker0.log", "worker1.log"}) {
       std::ifstream in(dir_.path() + "/" + name);
+      if (!in) continue;
       std::cout << "--- " << name << "\n" << std::string(std::istreambuf_iterator<char>(in), {});
     }
   }
@@ -94,9 +103,10 @@ TEST_F(StreamTest, StreamTrialsSeesEveryTrialReachItsFinalStateAsStored) {
   std::vector<TrialEvent> events;
   std::atomic<std::int64_t> seen{0};
   std::atomic<std::int64_t> stop_at{-1};
+  std::atomic<bool> give_up{false};  // a stream that misses the last change must not hang
   std::thread reader([&] {
     TrialStreamOptions options;
-    options.on_tick = [&] { return stop_at < 0 || seen < stop_at; };
+    options.on_tick = [&] { return !give_up && (stop_at < 0 || seen < stop_at); };
     client_->StreamTrials(
         id, 0,
         [&](const TrialEvent& e) {
@@ -116,6 +126,7 @@ TEST_F(StreamTest, StreamTrialsSeesEveryTrialReachItsFinalStateAsStored) {
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (seen < stop_at && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(20ms);
+  give_up = true;
   reader.join();
 
   ASSERT_EQ(done.state, ExperimentState::kCompleted);
@@ -159,6 +170,118 @@ TEST_F(StreamTest, StreamTrialsSeesEveryTrialReachItsFinalStateAsStored) {
     } else {
       EXPECT_EQ(e.trial.state, TrialState::kCompleted);
     }
+  }
+}
+
+// A port of 127.0.0.1 that was free a moment ago (the restarted server must get the same one).
+unsigned short FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+    throw std::runtime_error("no free port");
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+TEST_F(StreamTest, AStreamSurvivesAServerKilledAndRestartedMidway) {
+  // A server of its own on fixed ports, so that its successor answers at the same address.
+  server_.reset();
+  workers_.clear();
+  const std::string http = "127.0.0.1:" + std::to_string(FreePort());
+  const std::string zmq = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  const auto start = [&](const std::string& log) {
+    auto p = std::make_unique<ChildProcess>(
+        std::vector<std::string>{testing::BinDir() + "/krige-server", "--database-url", db_.url(),
+                                 "--http", http, "--zmq", zmq, "--auth", "off", "--lease-seconds",
+                                 "2"},
+        dir_.path() + "/" + log);
+    EXPECT_NE(p->WaitForLine("krige-server listening", 30s), "") << p->Log();
+    return p;
+  };
+  server_ = start("server-fixed.log");
+  for (int i = 0; i < 2; ++i)
+    workers_.push_back(std::make_unique<ChildProcess>(
+        std::vector<std::string>{testing::BinDir() + "/krige-worker", "--connect", zmq, "--slots",
+                                 "1", "--id", "w" + std::to_string(i), "--allow-commands"},
+        dir_.path() + "/worker" + std::to_string(i) + ".log"));
+  const Client client(MakeHttpTransport("http://" + http));
+  client_ = std::make_unique<Client>(client);
+  const std::int64_t id = Submit(10, "sleep 0.4; echo loss=$1");
+
+  std::vector<TrialEvent> events;
+  std::atomic<std::int64_t> seen{0};
+  std::atomic<int> count{0};
+  std::atomic<std::int64_t> stop_at{-1};
+  std::atomic<bool> give_up{false};  // a stream that misses the last change must not hang
+  std::string failure;
+  std::thread reader([&] {
+    TrialStreamOptions options;
+    // Back only some seconds after the restart: trials change meanwhile, which only a
+    // resumed stream (Last-Event-ID) delivers.
+    options.retry = 2500ms;
+    options.on_tick = [&] { return !give_up && (stop_at < 0 || seen < stop_at); };
+    try {
+      client.StreamTrials(
+          id, 0,
+          [&](const TrialEvent& e) {
+            events.push_back(e);
+            seen = e.seq;
+            ++count;
+            return stop_at < 0 || seen < stop_at;
+          },
+          options);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  });
+  const auto wait_until = [](auto pred, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(20ms);
+    return pred();
+  };
+  EXPECT_TRUE(wait_until([&] { return count >= 4; }, 30s));
+  const int before_kill = count;
+  server_->Kill(SIGKILL);
+  server_->Wait(10s);
+  std::this_thread::sleep_for(500ms);  // the reader finds nobody there for a while
+  server_ = start("server-restarted.log");
+  Experiment e;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        try {
+          e = client.GetExperiment(id);
+        } catch (const Error&) {
+          return false;
+        }
+        return e.state != ExperimentState::kRunning;
+      },
+      90s));
+  stop_at =
+      Sql("SELECT max(seq) FROM trials WHERE experiment_id = $1", id)[0][0].as<std::int64_t>();
+  EXPECT_TRUE(wait_until([&] { return seen >= stop_at; }, 20s));
+  give_up = true;
+  reader.join();
+
+  ASSERT_EQ(failure, "");
+  ASSERT_EQ(e.state, ExperimentState::kCompleted);
+  EXPECT_GT(count, before_kill);  // it came back
+  for (std::size_t i = 1; i < events.size(); ++i)
+    ASSERT_LT(events[i - 1].seq, events[i].seq) << "event " << i;
+  std::map<std::int64_t, TrialEvent> last;
+  for (const TrialEvent& ev : events) last[ev.trial.id] = ev;
+  const pqxx::result rows =
+      Sql("SELECT id, seq, state FROM trials WHERE experiment_id = $1 ORDER BY id", id);
+  ASSERT_EQ(last.size(), rows.size());
+  for (const auto& r : rows) {
+    const auto trial = r[0].as<std::int64_t>();
+    ASSERT_TRUE(last.count(trial)) << "trial " << trial;
+    EXPECT_EQ(last[trial].seq, r[1].as<std::int64_t>()) << "trial " << trial;
+    EXPECT_EQ(TrialStateName(last[trial].trial.state), r[2].as<std::string>()) << "trial " << trial;
   }
 }
 
