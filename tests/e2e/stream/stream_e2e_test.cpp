@@ -3,7 +3,8 @@
 // API and the trials table hold it (each change once, in seq order); Client::Wait, which
 // follows the stream, returns the completed (or stopped) experiment; `krige watch ID` piped
 // prints plain lines, each failed trial's error once, and ends with the final counts; a
-// stream survives its server killed and restarted (it resumes with Last-Event-ID, no gap).
+// stream survives its server killed and restarted (it resumes with Last-Event-ID, no gap);
+// over HTTPS with a token it streams, and a wrong token is an error naming the 401.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -354,6 +355,55 @@ TEST_F(StreamTest, KrigeWatchPipedPrintsEachFailureOnceAndEndsWithTheFinalState)
   metrics.target = "/metrics";
   const std::string text = MakeHttpTransport(http_)->Send(metrics).body;
   EXPECT_THAT(text, HasSubstr("route=\"/api/v1/events\""));
+}
+
+// Over HTTPS with tokens on: the stream opens with the token, Wait follows it to the stop, and
+// a wrong token is an error naming the 401.
+TEST(StreamTlsTest, TheStreamRunsOverTlsWithTheTokenAndAWrongTokenIs401) {
+  testing::TestDatabase db;
+  testing::TempDir dir;
+  const auto cert = testing::MakeSelfSignedCertificate(dir.path());
+  auto server = testing::StartServer(db.url(), dir.path() + "/server.log", testing::Auth::kOn,
+                                     {"--tls-cert", cert.cert, "--tls-key", cert.key});
+  ASSERT_EQ(server.http.rfind("https://", 0), 0u) << server.http;
+  const Client client = Client::Connect(server.http, 10s, server.token, cert.cert);
+  const std::int64_t id =
+      client
+          .CreateExperiment(SpecFromJson(
+              Json{{"name", "tls"},
+                   {"objective", {{"metric", "loss"}, {"goal", "minimize"}}},
+                   {"max_trials", 3},
+                   {"space", {{"x", {{"type", "float"}, {"low", 0}, {"high", 1}}}}},
+                   {"training", {{"kind", "function"}, {"function", "nobody_serves_this"}}}}))
+          .id;
+  int opens = 0;
+  int ticks = 0;
+  TrialStreamOptions options;
+  options.on_open = [&] { return ++opens > 0; };
+  options.on_tick = [&] { return ++ticks < 3; };
+  client.StreamTrials(
+      id, std::nullopt, [](const TrialEvent&) { return true; }, options);
+  EXPECT_EQ(opens, 1);
+  EXPECT_EQ(ticks, 3);
+
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(1s);
+    client.Stop(id);
+  });
+  const auto started = std::chrono::steady_clock::now();
+  const Experiment e = client.Wait(id, {}, 200ms);
+  stopper.join();
+  EXPECT_EQ(e.state, ExperimentState::kStopped);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+
+  try {
+    Client::Connect(server.http, 10s, std::string("krg_not_a_token"), cert.cert)
+        .StreamTrials(id, std::nullopt, [](const TrialEvent&) { return true; });
+    FAIL() << "no exception";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kUnauthenticated);
+    EXPECT_THAT(error.what(), HasSubstr("HTTP 401"));
+  }
 }
 
 }  // namespace
