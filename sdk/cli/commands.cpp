@@ -194,76 +194,48 @@ int TerminalColumns(int fd) {
   return 80;
 }
 
-// Polls experiment `id` until it ends, drawing progress on `progress` (fd `progress_fd`, a
-// terminal or not), and prints the end as `run` does.
+// Follows experiment `id` until it ends, drawing progress on `progress` (fd `progress_fd`, a
+// terminal or not), and prints the end as `run` does. The event stream (Client::StreamTrials)
+// says when trials change and carries each failed trial's error; the experiment is read
+// after changes (at most every kRead) and every kSafetyRead regardless (a stop or the end may
+// change no trial). A server without the stream (404) is polled every kPollInterval.
 int WatchUntilDone(const Client& client, const std::string& server, std::int64_t id, bool json,
                    int progress_fd, std::ostream& progress, std::ostream& out, std::ostream& err) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kRead = 250ms;
+  constexpr auto kSafetyRead = 2s;
+  constexpr auto kRedraw = 500ms;  // the bar's rate and ETA move with time alone
   const char* term = std::getenv("TERM");
   const bool tty = ::isatty(progress_fd) == 1 && !(term != nullptr && std::string(term) == "dumb");
   InterruptGuard interrupts;
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = Clock::now();
   std::optional<int> done_at_start;
+  std::optional<Experiment> shown;  // the last experiment read
+  std::optional<int> exit_code;     // set when it ended
   std::string last_line, last_waiting;
   std::set<int> reported_failures;
+  bool list_failures = true;  // from the trial list; the stream reports later ones itself
   int failed_known = 0;
   int failures = 0;
   bool bar_drawn = false;
-  // Prints a whole line above the bar (which the next poll redraws).
+  auto last_read = Clock::now();
+  auto last_draw = Clock::now();
+  bool changed = false;
+  // Prints a whole line above the bar (which the next read redraws).
   const auto say = [&](const std::string& line) {
     if (bar_drawn) progress << "\r\033[K";
     bar_drawn = false;
     progress << line << "\n" << std::flush;
   };
-  while (true) {
-    if (g_interrupted) break;
-    Json j;
-    try {
-      j = client.GetExperimentJson(id);
-      failures = 0;
-    } catch (const Error& e) {
-      if (e.code() != ErrorCode::kUnavailable || ++failures >= kMaxPollFailures) throw;
-      if (!SleepUnlessInterrupted(kPollInterval)) break;
-      continue;
-    }
-    const Experiment e = ExperimentFromJson(j);
-    const TrialCounts& c = e.counts;
-    if (!done_at_start) done_at_start = c.completed + c.failed + c.pruned;
-
-    // Each failed trial's error, once (newest 200 at most per poll: a long list is in
-    // `krige trials ID --state failed`).
-    if (c.failed > failed_known) {
-      std::vector<Trial> failed = client.ListTrials(id, TrialSort::kNumberDesc,
-                                                    std::min(c.failed, 200), TrialState::kFailed);
-      std::reverse(failed.begin(), failed.end());
-      for (const Trial& t : failed)
-        if (reported_failures.insert(t.number).second) say(FormatFailure(t));
-      failed_known = c.failed;
-    }
-    const std::string waiting = j.contains("waiting") && j["waiting"].is_string()
-                                    ? j["waiting"].get<std::string>()
-                                    : std::string();
-    if (waiting != last_waiting) {
-      if (!waiting.empty()) say("waiting: " + waiting);
-      last_waiting = waiting;
-    }
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (tty) {
-      progress << "\r\033[K"
-               << FormatProgressBar(e, *done_at_start, elapsed, TerminalColumns(progress_fd) - 1)
-               << std::flush;
-      bar_drawn = true;
-    } else {
-      const std::string line = FormatProgress(e);
-      if (line != last_line) {
-        progress << line << "\n" << std::flush;
-        last_line = line;
-      }
-    }
-    if (e.state == ExperimentState::kRunning || e.state == ExperimentState::kPaused) {
-      if (!SleepUnlessInterrupted(kPollInterval)) break;
-      continue;
-    }
+  const auto draw_bar = [&] {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+    progress << "\r\033[K"
+             << FormatProgressBar(*shown, *done_at_start, elapsed, TerminalColumns(progress_fd) - 1)
+             << std::flush;
+    bar_drawn = true;
+    last_draw = Clock::now();
+  };
+  const auto finish = [&](const Experiment& e, const Json& j) {
     if (bar_drawn) progress << "\n" << std::flush;
     if (e.state == ExperimentState::kCompleted) {
       if (json) out << j.dump(2) << "\n";
@@ -281,7 +253,97 @@ int WatchUntilDone(const Client& client, const std::string& server, std::int64_t
     err << "krige: experiment #" << e.id << " " << ExperimentStateName(e.state) << ": "
         << EndReason(j) << "\n";
     return kExitFailed;
+  };
+  // Reads the experiment and shows it; false once it has ended (exit_code set) or on Ctrl-C.
+  const auto read = [&]() -> bool {
+    if (g_interrupted) return false;
+    last_read = Clock::now();
+    changed = false;
+    Json j;
+    try {
+      j = client.GetExperimentJson(id);
+      failures = 0;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kUnavailable || ++failures >= kMaxPollFailures) throw;
+      return true;  // the server is away: the next read tries again
+    }
+    const Experiment e = ExperimentFromJson(j);
+    shown = e;
+    const TrialCounts& c = e.counts;
+    if (!done_at_start) done_at_start = c.completed + c.failed + c.pruned;
+
+    // Each failed trial's error, once (newest 200 at most per read: a long list is in
+    // `krige trials ID --state failed`).
+    if (list_failures && c.failed > failed_known) {
+      std::vector<Trial> failed = client.ListTrials(id, TrialSort::kNumberDesc,
+                                                    std::min(c.failed, 200), TrialState::kFailed);
+      std::reverse(failed.begin(), failed.end());
+      for (const Trial& t : failed)
+        if (reported_failures.insert(t.number).second) say(FormatFailure(t));
+      failed_known = c.failed;
+    }
+    const std::string waiting = j.contains("waiting") && j["waiting"].is_string()
+                                    ? j["waiting"].get<std::string>()
+                                    : std::string();
+    if (waiting != last_waiting) {
+      if (!waiting.empty()) say("waiting: " + waiting);
+      last_waiting = waiting;
+    }
+    if (tty) {
+      draw_bar();
+    } else {
+      const std::string line = FormatProgress(e);
+      if (line != last_line) {
+        progress << line << "\n" << std::flush;
+        last_line = line;
+      }
+    }
+    if (e.state == ExperimentState::kRunning || e.state == ExperimentState::kPaused) return true;
+    exit_code = finish(e, j);
+    return false;
+  };
+
+  bool streamed = true;
+  TrialStreamOptions options;
+  options.tick = 100ms;
+  options.retry = kPollInterval;  // kMaxPollFailures of them: 10 s of an unreachable server
+  options.max_failures = kMaxPollFailures;
+  options.on_open = [&] {
+    const bool go_on = read();  // what happened before this connection's position
+    list_failures = false;
+    return go_on;
+  };
+  options.on_tick = [&] {
+    if (g_interrupted) return false;
+    const auto now = Clock::now();
+    if ((changed && now - last_read >= kRead) || now - last_read >= kSafetyRead) return read();
+    if (tty && shown && now - last_draw >= kRedraw) draw_bar();
+    return true;
+  };
+  try {
+    client.StreamTrials(
+        id, std::nullopt,
+        [&](const TrialEvent& event) {
+          if (g_interrupted) return false;
+          if (event.trial.state == TrialState::kFailed &&
+              reported_failures.insert(event.trial.number).second)
+            say(FormatFailure(event.trial));
+          changed = true;
+          return true;
+        },
+        options);
+  } catch (const Error& e) {
+    // No stream on this server (an older one): poll. An experiment that is gone makes the
+    // first read below throw its own 404.
+    if (e.code() != ErrorCode::kNotFound || exit_code) throw;
+    streamed = false;
   }
+  if (!streamed) {
+    list_failures = true;
+    while (read())
+      if (!SleepUnlessInterrupted(kPollInterval)) break;
+  }
+  if (exit_code) return *exit_code;
   if (bar_drawn) progress << "\n";
   progress << std::flush;
   err << "krige: stopped watching; experiment #" << id << " keeps running.\n"

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
-#include <thread>
 #include <utility>
 
 namespace krige {
@@ -207,16 +206,6 @@ Experiment Client::Resume(std::int64_t id) const {
 
 void Client::Delete(std::int64_t id) const {
   Call("DELETE", "/api/v1/experiments/" + std::to_string(id), "");
-}
-
-Experiment Client::Wait(std::int64_t id, const std::function<void(const Experiment&)>& progress,
-                        std::chrono::milliseconds poll) const {
-  for (;;) {
-    Experiment e = GetExperiment(id);
-    if (progress) progress(e);
-    if (e.state != ExperimentState::kRunning && e.state != ExperimentState::kPaused) return e;
-    std::this_thread::sleep_for(poll);
-  }
 }
 
 namespace {

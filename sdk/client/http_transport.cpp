@@ -11,8 +11,10 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <optional>
 
@@ -29,6 +31,7 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 constexpr std::uint64_t kBodyLimit = 256u << 20;
+constexpr std::size_t kErrorBodyLimit = 64u << 10;  // of a streamed request's non-2xx answer
 
 struct BaseUrl {
   std::string text;  // as given, without a trailing slash, for messages
@@ -100,6 +103,13 @@ class HttpTransport final : public Transport {
       throw Error(ErrorCode::kInvalidArgument,
                   "cannot load the CA certificates " + ca_file + ": " + e.what(), "cacert");
     }
+  }
+
+  // Streams over a connection of its own (an HttpTransport made for this one request), so
+  // that Send is free meanwhile, also for the handlers.
+  HttpResponse Stream(const HttpRequest& request, const StreamHandlers& handlers) override {
+    HttpTransport connection(url_, timeout_, token_, ca_file_);
+    return connection.StreamOnce(request, handlers);
   }
 
   std::shared_ptr<Transport> Connection() const {
@@ -198,8 +208,18 @@ class HttpTransport final : public Transport {
     return Exchange(*stream_, request, ec);
   }
 
-  template <class Stream>
-  HttpResponse Exchange(Stream& stream, const HttpRequest& request, beast::error_code& ec) {
+  HttpResponse StreamOnce(const HttpRequest& request, const StreamHandlers& handlers) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Connect();
+    struct Closer {  // whatever way StreamOnce ends, the connection is not reused
+      HttpTransport* self;
+      ~Closer() { self->Close(); }
+    } closer{this};
+    if (tls_stream_) return StreamBody(*tls_stream_, request, handlers);
+    return StreamBody(*stream_, request, handlers);
+  }
+
+  http::request<http::string_body> MakeRequest(const HttpRequest& request) const {
     http::request<http::string_body> req;
     req.method(http::string_to_verb(request.method));
     if (req.method() == http::verb::unknown) req.method_string(request.method);
@@ -217,7 +237,85 @@ class HttpTransport final : public Transport {
       req.set(http::field::content_type, "application/json");
     req.body() = request.body;
     req.prepare_payload();
+    return req;
+  }
 
+  // Reads the body in pieces with no stream timeout, running the io_context `tick` at a time
+  // so the handlers' ticks and the idle bound are checked between pieces.
+  template <class AsyncStream>
+  HttpResponse StreamBody(AsyncStream& stream, const HttpRequest& request,
+                          const StreamHandlers& handlers) {
+    using Clock = std::chrono::steady_clock;
+    auto req = MakeRequest(request);
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_after(timeout_);
+    beast::error_code ec = Run([&](auto handler) { http::async_write(stream, req, handler); });
+    if (ec) throw Unavailable(ec);
+    http::response_parser<http::buffer_body> parser;
+    // A stream has no end; each piece is bounded below. (Not boost::none: Beast 1.74 then
+    // refuses any Content-Length, comparing it against the empty optional.)
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    ec = Run([&](auto handler) { http::async_read_header(stream, buffer_, parser, handler); });
+    if (ec) throw Unavailable(ec);
+    HttpResponse out;
+    out.status = static_cast<int>(parser.get().result_int());
+    for (const auto& field : parser.get()) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers[name] = std::string(field.value());
+    }
+    if (handlers.on_head && !handlers.on_head(out)) return out;
+    const bool ok = out.status >= 200 && out.status <= 299;
+    const auto tick = std::max(handlers.tick, std::chrono::milliseconds(1));
+    const auto idle = handlers.idle_timeout.count() > 0 ? handlers.idle_timeout : timeout_;
+    lowest.expires_never();
+    auto last_byte = Clock::now();
+    auto next_tick = last_byte + tick;
+    const auto ticked = [&] {
+      const auto now = Clock::now();
+      if (now < next_tick) return true;
+      next_tick = now + tick;
+      return !handlers.on_tick || handlers.on_tick();
+    };
+    char piece[16384];
+    while (!parser.is_done()) {
+      parser.get().body().data = piece;
+      parser.get().body().size = sizeof piece;
+      bool done = false;
+      beast::error_code result;
+      http::async_read_some(stream, buffer_, parser, [&](beast::error_code e, std::size_t) {
+        result = e;
+        done = true;
+      });
+      while (!done) {
+        ioc_.restart();
+        ioc_.run_for(tick);
+        if (done) break;
+        if (Clock::now() - last_byte > idle)
+          throw Error(ErrorCode::kUnavailable, "cannot reach " + url_.text + ": no data within " +
+                                                   std::to_string(idle.count()) + " ms");
+        if (!ticked()) return out;
+      }
+      if (result == http::error::need_buffer) result = {};
+      if (result) throw Unavailable(result);  // dropped mid-body (eof, reset, partial message)
+      const std::size_t n = sizeof piece - parser.get().body().size;
+      if (n > 0) {
+        last_byte = Clock::now();
+        if (ok) {
+          if (handlers.on_data && !handlers.on_data(piece, n)) return out;
+        } else {
+          out.body.append(piece, std::min(n, kErrorBodyLimit - out.body.size()));
+          if (out.body.size() >= kErrorBodyLimit) return out;
+        }
+      }
+      if (!ticked()) return out;
+    }
+    return out;
+  }
+
+  template <class AsyncStream>
+  HttpResponse Exchange(AsyncStream& stream, const HttpRequest& request, beast::error_code& ec) {
+    auto req = MakeRequest(request);
     beast::get_lowest_layer(stream).expires_after(timeout_);
     ec = Run([&](auto handler) { http::async_write(stream, req, handler); });
     if (ec) return {};
@@ -255,6 +353,17 @@ class HttpTransport final : public Transport {
 };
 
 }  // namespace
+
+HttpResponse Transport::Stream(const HttpRequest& request, const StreamHandlers& handlers) {
+  HttpResponse response = Send(request);
+  if (handlers.on_head && !handlers.on_head(response)) return response;
+  if (response.status >= 200 && response.status <= 299) {
+    std::string body = std::move(response.body);
+    response.body.clear();
+    if (handlers.on_data && !body.empty()) handlers.on_data(body.data(), body.size());
+  }
+  return response;
+}
 
 std::shared_ptr<Transport> MakeHttpTransport(const std::string& base_url,
                                              std::chrono::milliseconds timeout,

@@ -1,8 +1,9 @@
 // The live stream: GET /api/v1/events?experiment=ID (text/event-stream). Each event is one
 // trial's state after a change:
 //   id: <seq>\nevent: trial\ndata: {"id":..,"number":..,"state":..,"value":..,...}\n\n
-// A client resumes with Last-Event-ID: <seq> (or ?after=<seq>) and misses nothing: seq is
-// assigned in commit order (migrations/0007_trial_seq.sql).
+// The stream opens with "id: <position>" (no data) so a client knows where it starts. A client
+// resumes with Last-Event-ID: <seq> (or ?after=<seq>) and misses nothing: seq is assigned in
+// commit order (migrations/0007_trial_seq.sql).
 #include "krige/web/events.hpp"
 
 #include <algorithm>
@@ -85,8 +86,11 @@ http::Handler EventHub::Handler() {
     response.content_type = "text/event-stream; charset=utf-8";
     response.headers["Cache-Control"] = "no-cache";
     response.headers["X-Accel-Buffering"] = "no";  // proxies: do not buffer the stream
-    response.body = "retry: 2000\n: experiment " + std::to_string(id) + " after " +
-                    std::to_string(after) + "\n\n";
+    // First the position the stream starts from: an `id:` field without data sets the
+    // client's last event id (EventSource's too) without dispatching an event, so a client
+    // that connected "from now" can resume from here even if it drops before any change.
+    response.body = "id: " + std::to_string(after) + "\nretry: 2000\n: experiment " +
+                    std::to_string(id) + " after " + std::to_string(after) + "\n\n";
     response.stream = [this, slot, subscriber](std::shared_ptr<http::StreamSink> sink) {
       subscriber->sink = std::move(sink);
       {

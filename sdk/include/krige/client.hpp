@@ -38,6 +38,22 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // names lower-cased
 };
 
+// What a streamed answer is handed to (Transport::Stream).
+struct StreamHandlers {
+  // The status and headers, when they have arrived (before any on_data); false stops. May be
+  // empty.
+  std::function<bool(const HttpResponse& head)> on_head;
+  // Each piece of a 2xx answer's body as it arrives; false stops the stream.
+  std::function<bool(const char* data, std::size_t size)> on_data;
+  // Called about every `tick` while the stream is open (also when nothing arrives); false
+  // stops it. May be empty.
+  std::function<bool()> on_tick;
+  std::chrono::milliseconds tick{200};
+  // No byte for this long (heartbeats included) means the connection is dead: Stream throws
+  // Error(kUnavailable). 0: the transport's timeout.
+  std::chrono::milliseconds idle_timeout{0};
+};
+
 // Sends one request and returns the server's answer, whatever its status.
 // Thread-safety: implementations must allow concurrent Send calls (the HTTP transport
 // serializes them over its one connection). Throws Error(kUnavailable) when the server cannot
@@ -46,6 +62,16 @@ class Transport {
  public:
   virtual ~Transport() = default;
   virtual HttpResponse Send(const HttpRequest& request) = 0;
+  // Sends `request` and hands the body of a 2xx answer to `handlers.on_data` as it arrives,
+  // until the server ends it (Stream returns) or a handler returns false (Stream returns
+  // early). The returned response has the status and headers; its body is empty for a 2xx
+  // answer and holds the (bounded) body otherwise, when on_data is not called. Throws
+  // Error(kUnavailable) when the server cannot be reached, the connection drops mid-body or
+  // stays silent past the idle timeout; exceptions of the handlers propagate. The HTTP
+  // transport streams over a connection of its own, so Send can be called meanwhile (also from
+  // the handlers). This default, for transports that cannot stream, is Send with the whole
+  // body handed over at once.
+  virtual HttpResponse Stream(const HttpRequest& request, const StreamHandlers& handlers);
 };
 
 // An HTTP/1.1 transport to `base_url` ("http://127.0.0.1:8080", optionally with a path prefix
@@ -114,6 +140,34 @@ struct WorkerInfo {
   std::vector<std::string> kinds;  // what it runs: cv, command, function:NAME
 };
 
+// One event of GET /api/v1/events: a trial's state after a change, and the change's sequence
+// number (the event's id).
+struct TrialEvent {
+  std::int64_t seq = 0;
+  Trial trial;  // id, number, state, value, params, attempt, worker, error, times
+};
+
+// Client::StreamTrials' knobs; the defaults suit a person watching.
+struct TrialStreamOptions {
+  // Called when a connection's 200 header has arrived, i.e. when the server has fixed the
+  // position the stream starts from: anything read after this call that changes later comes
+  // as an event. False stops the stream. May be empty.
+  std::function<bool()> on_open;
+  // Called about every `tick` while waiting (connected or between reconnects); false stops.
+  std::function<bool()> on_tick;
+  std::chrono::milliseconds tick{200};
+  // Silence this long (the server sends a comment every 15 s) means a dead connection.
+  std::chrono::milliseconds idle_timeout{45000};
+  // Pause before reconnecting after a connection that delivered nothing (one that delivered
+  // something is resumed at once).
+  std::chrono::milliseconds retry{1000};
+  // Consecutive connections that fail (unreachable, 502/503/504, dropped before any byte)
+  // before StreamTrials gives up with the last error.
+  int max_failures = 20;
+  std::size_t max_line = 1u << 20;   // bytes of one line of the stream
+  std::size_t max_event = 4u << 20;  // bytes of one event's data
+};
+
 // Thread-safety: as safe as its Transport (the HTTP one is); copies share the transport.
 class Client {
  public:
@@ -153,9 +207,27 @@ class Client {
   Experiment Resume(std::int64_t id) const;
   // DELETE /api/v1/experiments/{id}: stops it if active and removes it with its trials.
   void Delete(std::int64_t id) const;
-  // Polls GET /api/v1/experiments/{id} every `poll` until the state is neither running nor
-  // paused, calling `progress` (when set) after each poll; returns the final experiment.
-  // Errors of the calls propagate (e.g. kNotFound when it is deleted meanwhile).
+  // Follows GET /api/v1/events?experiment=ID: calls `callback` with each trial change after
+  // `after` (a seq; nullopt: from when the stream opens), in seq order, each exactly once.
+  // When the connection drops, the stream is reopened with Last-Event-ID set to the last seq
+  // seen (the server's opening `id:` line counts), so nothing is missed; `callback` returns
+  // false to stop. Returns the last seq seen (that of the last event, or the stream's opening
+  // position). Blocks the calling thread; `callback` runs on it.
+  // Errors: a non-200 answer throws Error with the code the server named and a message naming
+  // the status ("HTTP 404: ..."; 502/503/504 are retried first, see max_failures); a line
+  // or event larger than its bound, Error(kPayloadTooLarge); a trial that does not decode,
+  // Error(kInternal); a server unreachable for max_failures connections, Error(kUnavailable).
+  // Exceptions of the callbacks propagate.
+  std::int64_t StreamTrials(std::int64_t experiment_id, std::optional<std::int64_t> after,
+                            const std::function<bool(const TrialEvent&)>& callback,
+                            const TrialStreamOptions& options = {}) const;
+  // Waits until experiment `id` is neither running nor paused and returns it as it ended
+  // (completed, failed or stopped). It reads the experiment when the event stream
+  // (StreamTrials) reports a change, at most every `poll`, and every 4 x `poll` regardless
+  // (a pause or stop without running trials changes no trial); `progress` (when set) gets each
+  // read. Against a server without the stream (404 or 501 on /api/v1/events) it polls every
+  // `poll` instead. Errors of the calls propagate (e.g. kNotFound when it is deleted
+  // meanwhile).
   Experiment Wait(std::int64_t id, const std::function<void(const Experiment&)>& progress = {},
                   std::chrono::milliseconds poll = std::chrono::milliseconds(500)) const;
   // POST /api/v1/datasets?name=NAME with the file's bytes. Idempotent: the same bytes give

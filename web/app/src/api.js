@@ -109,8 +109,9 @@ export function streamEvents(url, lastEventId, onEvent, onState) {
             const line = buffer.slice(0, newline).replace(/\r$/, "");
             buffer = buffer.slice(newline + 1);
             if (line === "") {
+              // An id without data (the stream's opening position) moves the resume point too.
+              if (event.id !== null) last = event.id;
               if (event.data.length > 0) {
-                if (event.id !== null) last = event.id;
                 onEvent({ id: event.id, event: event.event, data: event.data.join("\n") });
               }
               event = { id: null, event: "message", data: [] };

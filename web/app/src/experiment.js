@@ -77,6 +77,11 @@ export function experimentPage(id, setStatus, onError) {
     const done = c.completed + c.failed + c.pruned;
     header.replaceChildren(
       el("h1", {}, el("span", { class: "name" }, experiment.name), " ", stateBadge(experiment.state)),
+      // Why nothing runs (no connected worker serves its training kind); the server's text,
+      // inserted as text.
+      experiment.waiting
+        ? el("div", { class: "waiting-banner", role: "status" }, el("strong", {}, "Waiting: "), el("span", { class: "waiting-reason" }, experiment.waiting))
+        : "", // replaceChildren() would write null as the text "null"
       el("progress", { max: spec.max_trials || 1, value: Math.min(done, spec.max_trials || done), class: "progress" }),
       el(
         "dl",
@@ -93,7 +98,7 @@ export function experimentPage(id, setStatus, onError) {
         fact("best", b ? `${formatValue(b.value)} (#${b.number})` : "—"),
         fact("created", experiment.created_at || "—")
       ),
-      b ? el("p", { class: "best-params" }, "best parameters: ", el("span", { class: "params" }, Object.entries(b.params || {}).map(([k, v]) => `${k}=${formatValue(v)}`).join(", "))) : null
+      b ? el("p", { class: "best-params" }, "best parameters: ", el("span", { class: "params" }, Object.entries(b.params || {}).map(([k, v]) => `${k}=${formatValue(v)}`).join(", "))) : ""
     );
     header.dataset.completed = String(c.completed);
   }

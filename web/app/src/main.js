@@ -85,7 +85,7 @@ function experimentsPage() {
         { "data-id": e.id },
         el("td", { class: "num" }, el("a", { href: link }, String(e.id))),
         el("td", {}, el("a", { href: link, class: "name" }, e.name)),
-        el("td", {}, stateBadge(e.state)),
+        el("td", {}, stateBadge(e.state), e.waiting ? [" ", el("span", { class: "badge waiting", title: e.waiting }, "waiting")] : null),
         el("td", {}, el("progress", { max, value: Math.min(done, max) }), " ", el("span", { class: "muted" }, `${done} / ${max}`)),
         el("td", { class: "num counts" }, `${e.trials.completed} ✓ · ${e.trials.failed} ✗ · ${e.trials.pruned} ✂ · ${e.trials.running} ▶`),
         el("td", { class: "num best" }, e.best ? formatValue(e.best.value) : "—"),
