@@ -580,7 +580,7 @@ bool Scheduler::Expire(const std::string& worker_id, std::int64_t trial_id,
   const int max_attempts = it != running_.end() ? it->second->experiment.spec.max_attempts : 1;
   storage::RequeueOutcome outcome;
   try {
-    outcome = trials_.Requeue({trial_id, a.attempt}, max_attempts, reason);
+    outcome = trials_.Requeue({trial_id, a.attempt, worker_id}, max_attempts, reason);
   } catch (const Error& error) {
     // The trial stays this worker's until the store answers; the next tick tries again.
     spdlog::warn("trial {}: cannot requeue yet: {}", trial_id, error.what());
