@@ -8,21 +8,10 @@
 const { spawn } = require("child_process");
 const fs = require("fs");
 
-const CHROMIUM = process.env.KRIGE_CHROMIUM || "/usr/bin/chromium";
+const { chromiumOrSkip, check, CHROMIUM } = require("./harness");
+
 const TOKEN = "krg_browser_test_" + Math.random().toString(36).slice(2);
-
-function skip(reason) {
-  console.log(`SKIP: ${reason}`);
-  process.exit(77);
-}
-
-let chromium;
-try {
-  ({ chromium } = require("playwright-core"));
-} catch (e) {
-  skip("playwright-core not installed (npm install in tests/browser)");
-}
-if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not installed`);
+const chromium = chromiumOrSkip();
 
 function startServer(binary) {
   return new Promise((resolve, reject) => {
@@ -44,10 +33,6 @@ function startServer(binary) {
   });
 }
 
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-  console.log(`ok - ${message}`);
-}
 
 async function main() {
   const binary = process.argv[2];

@@ -14,62 +14,16 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const CHROMIUM = process.env.KRIGE_CHROMIUM || "/usr/bin/chromium";
-function skip(reason) {
-  console.log(`SKIP: ${reason}`);
-  process.exit(77);
-}
-let chromium;
-try {
-  ({ chromium } = require("playwright-core"));
-} catch (e) {
-  skip("playwright-core not installed (npm ci in tests/browser)");
-}
-if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not installed`);
+const { chromiumOrSkip, check, start, api, record, recorded, run: runTest, CHROMIUM } = require("./harness");
+
+const chromium = chromiumOrSkip();
 
 const [SERVER, WORKER, CLI, PG_CLUSTER, PG_STATE, EXAMPLES, OUT, RECORDED] = process.argv.slice(2);
 // Every JSON answer of the API seen by this test, for validate_openapi.py.
-const recorded = [];
-function record(method, url, status, contentType, text) {
-  if (!/application\/json/.test(contentType || "")) return;
-  const u = new URL(url);
-  try {
-    recorded.push({ method, path: u.pathname, query: u.search, status, body: JSON.parse(text) });
-  } catch (e) {
-    // not JSON after all
-  }
-}
 const HOSTILE_NAME = "<img src=x onerror=\"window.__pwned=1\"> gp";
 const HOSTILE_VALUE = "<script>window.__pwned=2</script>";
 
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-  console.log(`ok - ${message}`);
-}
 
-const children = [];
-function start(binary, args, env, waitFor) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-    children.push(child);
-    if (!waitFor) return resolve({ child, match: [] });
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`${binary} did not start: ${out}`)), 20000);
-    const onData = (chunk) => {
-      out += chunk;
-      const m = waitFor ? waitFor.exec(out) : [""];
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", (c) => {
-      if (process.env.KRIGE_TEST_VERBOSE) process.stderr.write(c);
-    });
-    child.on("exit", (code) => reject(new Error(`${binary} exited with ${code}: ${out}`)));
-  });
-}
 
 function run(binary, args, env) {
   return new Promise((resolve, reject) => {
@@ -142,17 +96,6 @@ training: {dataset: ${data}/breast_cancer.csv, target: target, task: classificat
   return out;
 }
 
-async function api(base, token, method, url, body) {
-  const response = await fetch(base + url, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  record(method, base + url, response.status, response.headers.get("content-type"), text);
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
 
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
@@ -164,13 +107,12 @@ async function main() {
   const server = await start(
     SERVER,
     ["--database-url", url, "--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*", "--auth", "on", "--token-file", tokenFile, "--log-level", "warn"],
-    {},
     /listening http=(\S+) zmq=(\S+)/
   );
   const base = server.match[1];
   const zmq = server.match[2];
   const token = fs.readFileSync(tokenFile, "utf8").trim();
-  await start(WORKER, ["--connect", zmq, "--slots", "2", "--allow-commands", "--cache-dir", path.join(tmp, "cache"), "--log-level", "warn"], {}, null);
+  await start(WORKER, ["--connect", zmq, "--slots", "2", "--allow-commands", "--cache-dir", path.join(tmp, "cache"), "--log-level", "warn"], null);
 
   const files = specs(tmp);
   const env = { KRIGE_SERVER: base, KRIGE_TOKEN: token };
@@ -392,14 +334,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => {
-    for (const c of children) c.kill("SIGTERM");
-    process.exit(0);
-  },
-  (e) => {
-    console.error(e.stack || String(e));
-    for (const c of children) c.kill("SIGTERM");
-    process.exit(1);
-  }
-);
+runTest(main);

@@ -8,45 +8,22 @@
 // Exit 0: pass, 1: fail, 77: skipped (no chromium or playwright-core).
 "use strict";
 
-const { spawn, execFileSync } = require("child_process");
+const { execFileSync } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const CHROMIUM = process.env.KRIGE_CHROMIUM || "/usr/bin/chromium";
-function skip(reason) {
-  console.log(`SKIP: ${reason}`);
-  process.exit(77);
-}
-let chromium;
-try {
-  ({ chromium } = require("playwright-core"));
-} catch (e) {
-  skip("playwright-core not installed (npm ci in tests/browser)");
-}
-if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not installed`);
+const { chromiumOrSkip, check, start, api, record, recorded, run, CHROMIUM } = require("./harness");
+
+const chromium = chromiumOrSkip();
 
 const [SERVER, PG_CLUSTER, PG_STATE, OUT, RECORDED] = process.argv.slice(2);
-const recorded = [];
-function record(method, url, status, contentType, text) {
-  if (!/application\/json/.test(contentType || "")) return;
-  const u = new URL(url);
-  try {
-    recorded.push({ method, path: u.pathname, query: u.search, status, body: JSON.parse(text) });
-  } catch (e) {
-    // not JSON after all
-  }
-}
 
 const HOSTILE_EXPERIMENT = '<img src=x onerror="window.__pwned=1"> tracking';
 const HOSTILE_NAME = '<img src=x onerror="window.__pwned=2">';
 const HOSTILE_PARAM = "<script>window.__pwned=3</script>";
 const HOSTILE_TAG = '<img src=x onerror="window.__pwned=4"> team';
 
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-  console.log(`ok - ${message}`);
-}
 
 // The dashboard's number format (dom.js formatValue).
 function formatValue(v) {
@@ -84,39 +61,7 @@ function parseCsv(text) {
   return rows;
 }
 
-const children = [];
-function start(binary, args, waitFor) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`${binary} did not start: ${out}`)), 20000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = waitFor.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m });
-      }
-    });
-    child.stderr.on("data", (c) => {
-      if (process.env.KRIGE_TEST_VERBOSE) process.stderr.write(c);
-    });
-    child.on("exit", (code) => reject(new Error(`${binary} exited with ${code}: ${out}`)));
-  });
-}
 
-async function api(base, token, method, url, body) {
-  const response = await fetch(base + url, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  record(method, base + url, response.status, response.headers.get("content-type"), text);
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
 
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
@@ -314,14 +259,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => {
-    for (const c of children) c.kill("SIGTERM");
-    process.exit(0);
-  },
-  (e) => {
-    console.error(e.stack || String(e));
-    for (const c of children) c.kill("SIGTERM");
-    process.exit(1);
-  }
-);
+run(main);

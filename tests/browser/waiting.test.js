@@ -7,76 +7,21 @@
 // Exit 0: pass, 1: fail, 77: skipped (no chromium or playwright-core).
 "use strict";
 
-const { spawn, execFileSync } = require("child_process");
+const { execFileSync } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const CHROMIUM = process.env.KRIGE_CHROMIUM || "/usr/bin/chromium";
-function skip(reason) {
-  console.log(`SKIP: ${reason}`);
-  process.exit(77);
-}
-let chromium;
-try {
-  ({ chromium } = require("playwright-core"));
-} catch (e) {
-  skip("playwright-core not installed (npm ci in tests/browser)");
-}
-if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not installed`);
+const { chromiumOrSkip, check, start, api, until, run, CHROMIUM } = require("./harness");
+
+const chromium = chromiumOrSkip();
 
 const [SERVER, WORKER, PG_CLUSTER, PG_STATE, OUT] = process.argv.slice(2);
 const HOSTILE = '<img src=x onerror="window.__pwned=1"> waits & <b>bold</b>';
 
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-  console.log(`ok - ${message}`);
-}
 
-const children = [];
-// Starts `binary`; resolves with the first match of `waitFor` on its stdout (or at once).
-function launch(binary, args, waitFor) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let out = "";
-    if (!waitFor) resolve({ child });
-    const timer = waitFor && setTimeout(() => reject(new Error(`${binary} did not start: ${out}`)), 20000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = waitFor && waitFor.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m });
-      }
-    });
-    child.stderr.on("data", (c) => {
-      if (process.env.KRIGE_TEST_VERBOSE) process.stderr.write(c);
-    });
-    child.on("exit", (code) => reject(new Error(`${binary} exited with ${code}: ${out}`)));
-  });
-}
 
-async function api(base, token, method, url, body) {
-  const response = await fetch(base + url, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
 
-async function until(what, f, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function functionSpec(name) {
   return {
@@ -96,7 +41,7 @@ async function main() {
   const db = `waiting_${process.pid}`;
   const url = execFileSync(PG_CLUSTER, ["createdb", path.join(pgDir, "cluster"), db], { encoding: "utf8" }).trim();
   const tokenFile = path.join(tmp, "token");
-  const server = await launch(
+  const server = await start(
     SERVER,
     ["--database-url", url, "--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*", "--auth", "on", "--token-file", tokenFile, "--artifact-root", path.join(tmp, "artifacts"), "--log-level", "warn"],
     /listening http=(\S+) zmq=(\S+)/
@@ -104,7 +49,7 @@ async function main() {
   const base = server.match[1];
   const zmq = server.match[2];
   const token = fs.readFileSync(tokenFile, "utf8").trim();
-  await launch(WORKER, ["--connect", zmq, "--slots", "1", "--id", "cv-only", "--cache-dir", path.join(tmp, "cache"), "--log-level", "warn"], null);
+  await start(WORKER, ["--connect", zmq, "--slots", "1", "--id", "cv-only", "--cache-dir", path.join(tmp, "cache"), "--log-level", "warn"], null);
   await until("the worker", async () => (await api(base, token, "GET", "/api/v1/workers")).workers.some((w) => w.id === "cv-only" && w.state === "alive"), 20000);
 
   const waiting = await api(base, token, "POST", "/api/v1/experiments", functionSpec(HOSTILE));
@@ -164,14 +109,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => {
-    for (const c of children) c.kill("SIGTERM");
-    process.exit(0);
-  },
-  (e) => {
-    console.error(e.stack || String(e));
-    for (const c of children) c.kill("SIGTERM");
-    process.exit(1);
-  }
-);
+run(main);
