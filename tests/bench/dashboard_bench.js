@@ -18,7 +18,7 @@ async function main() {
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  const out = { history_ms: [], parcoords_ms: [], loaded_ms: [], live_ms: [] };
+  const out = { history_ms: [], parcoords_ms: [], loaded_ms: [], live_ms: [], live_with_insert_ms: [] };
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     for (let i = 0; i < Number(navigations); i++) {
@@ -46,14 +46,18 @@ async function main() {
     for (let i = 0; i < Number(live); i++) {
       const before = await page.evaluate(() => Number(document.querySelector("[data-plot=history]").dataset.points));
       const start = Date.now();
-      execFileSync(insert[0], insert.slice(1));
+      const printed = execFileSync(insert[0], insert.slice(1), { encoding: "utf8" });
+      const committed = Number((/committed_ms=(\d+)/.exec(printed) || [])[1]);
+      if (!committed) throw new Error(`the insert printed no commit time: ${printed}`);
       try {
         await page.waitForFunction((n) => Number(document.querySelector("[data-plot=history]").dataset.points) > n, before, { timeout: 30000, polling: 10 });
       } catch (e) {
         const state = await page.evaluate(() => ({ ...document.querySelector(".experiment-page").dataset, live: document.querySelector(".live").dataset.live, points: document.querySelector("[data-plot=history]").dataset.points }));
         throw new Error(`no live update within 30 s (before: ${before}, page: ${JSON.stringify(state)})`);
       }
-      out.live_ms.push(Date.now() - start);
+      const seen = Date.now();
+      out.live_ms.push(seen - committed);
+      out.live_with_insert_ms.push(seen - start);
       await page.waitForTimeout(300);
     }
   } finally {
