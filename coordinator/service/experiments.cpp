@@ -84,6 +84,10 @@ TrialPage StoredExperimentService::Trials(std::int64_t experiment_id, const Tria
   return trials_.List(experiment_id, query);
 }
 
+std::optional<std::string> StoredExperimentService::TrialsVersion(std::int64_t experiment_id) {
+  return trials_.Version(experiment_id);
+}
+
 std::optional<Trial> StoredExperimentService::Best(std::int64_t experiment_id) {
   Get(experiment_id);  // 404 for an unknown experiment, not "no best yet"
   return trials_.Best(experiment_id);

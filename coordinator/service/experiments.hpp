@@ -36,6 +36,7 @@ class StoredExperimentService : public ExperimentService {
   ExperimentPage List(const ExperimentQuery& query) override;
   Experiment Get(std::int64_t id) override;
   TrialPage Trials(std::int64_t experiment_id, const TrialQuery& query) override;
+  std::optional<std::string> TrialsVersion(std::int64_t experiment_id) override;
   std::optional<Trial> Best(std::int64_t experiment_id) override;
   Trial GetTrial(std::int64_t trial_id) override;
   Experiment Control(std::int64_t id, ExperimentAction action) override;

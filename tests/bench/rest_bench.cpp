@@ -3,7 +3,7 @@
 // (bench_common.hpp's LoadCompletedTrials, pg::ImportTrials) into a throwaway PostgreSQL
 // behind a krige-server; wrk (16 connections, 2 threads) then reads, for SECONDS each: the
 // first trial page by value, a page by value deep in the list (its cursor found by walking the
-// pages), and the experiment itself.
+// pages), the experiment itself, and pages at random cursors (each rendered anew, no goal).
 // Goals: >= 5 000 requests/s and p99 <= 20 ms at 100 000 trials, and the 1 000 000-trial
 // figures within 1.5x of the 1 000-trial ones (requests/s and p99), per endpoint.
 //   tests/bench/run rest [--quick] [--seconds S] [--sizes 1000,100000,1000000]
@@ -37,9 +37,11 @@ double ToMs(double value, const std::string& unit) {
   return value;  // ms
 }
 
-WrkFigures Wrk(const std::string& url, int seconds) {
-  const auto [rc, out] = kt::RunCommand("wrk -t2 -c16 -d" + std::to_string(seconds) +
-                                        "s --latency '" + url + "' 2>&1");
+// `script`: a wrk Lua script that makes the requests (then `url` gives the host only).
+WrkFigures Wrk(const std::string& url, int seconds, const std::string& script = "") {
+  const auto [rc, out] =
+      kt::RunCommand("wrk -t2 -c16 -d" + std::to_string(seconds) + "s --latency " +
+                     (script.empty() ? "" : "-s '" + script + "' ") + "'" + url + "' 2>&1");
   if (rc != 0) throw std::runtime_error("wrk failed: " + out);
   WrkFigures f;
   std::smatch m;
@@ -55,6 +57,12 @@ WrkFigures Wrk(const std::string& url, int seconds) {
     f.errors += std::stol(m[1]);
   if (f.rps == 0) throw std::runtime_error("cannot read wrk's output: " + out);
   return f;
+}
+
+std::string FormatG(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
 }
 
 Json Get(krige::Transport& http, const std::string& target) {
@@ -93,7 +101,13 @@ int main(int argc, char** argv) {
   auto http = krige::MakeHttpTransport(stack.http(), std::chrono::seconds(60));
   std::mt19937_64 rng(7);
 
-  const char* endpoints[] = {"first page by value", "deep page by value", "experiment"};
+  // The pages are kept by the server until a trial of their experiment changes (a finished
+  // study: never), so the first two read kept pages; "pages rendered" asks for a page at a
+  // random cursor each time (wrk's Lua script), so that every answer is rendered anew: what a
+  // page costs while its experiment changes.
+  const char* endpoints[] = {"first page by value", "deep page by value", "experiment",
+                             "pages rendered"};
+  const char* kRendered = endpoints[3];
   std::map<int, std::map<std::string, WrkFigures>> figures;
   Json out;
   out["seconds_per_run"] = seconds;
@@ -138,6 +152,26 @@ int main(int argc, char** argv) {
     std::printf("%d trials loaded in %.1f s\n", n, load_s);
     std::fflush(stdout);
     out["load_seconds"][std::to_string(n)] = load_s;
+    // Cursors by value between the best value and the deep page's last one.
+    const double best = Get(*http, urls.at(endpoints[0]))["trials"][0]["value"].get<double>();
+    const double deep = check["trials"][99]["value"].get<double>();
+    const std::string script = dir.path() + "/random_cursor.lua";
+    std::ofstream(script) << "math.randomseed(7)\n"
+                          << "request = function()\n"
+                          << "  local v = " << FormatG(deep) << " + " << FormatG(best - deep)
+                          << " * math.random()\n"
+                          << "  return wrk.format(nil, '" << base
+                          << "/trials?limit=100&sort=value&cursor=v%3A' .. "
+                             "string.format('%.17g', v) .. '%3A0')\n"
+                          << "end\n";
+    figures[n][kRendered] = Wrk(stack.http(), seconds, script);
+    out["runs"].push_back({{"trials", n},
+                           {"endpoint", kRendered},
+                           {"target", base + "/trials?limit=100&sort=value&cursor=(random)"},
+                           {"requests_per_second", figures[n][kRendered].rps},
+                           {"p50_ms", figures[n][kRendered].p50_ms},
+                           {"p99_ms", figures[n][kRendered].p99_ms},
+                           {"errors", figures[n][kRendered].errors}});
     for (const auto& [endpoint, target] : urls) {
       figures[n][endpoint] = Wrk(stack.http() + target, seconds);
       const auto& f = figures[n][endpoint];
@@ -167,6 +201,7 @@ int main(int argc, char** argv) {
   const bool has_100k = figures.count(100000) > 0;
   const bool has_ends = figures.count(1000) > 0 && figures.count(1000000) > 0;
   for (const char* endpoint : endpoints) {
+    if (endpoint == kRendered) continue;  // shown, not a goal: the goals are the users' reads
     if (has_100k) {
       const auto& f = figures[100000][endpoint];
       goal(std::string(endpoint) + ": requests/s at 100 000 trials", 5000, f.rps, f.rps >= 5000);

@@ -2,11 +2,14 @@
 #include "decode.hpp"
 #include "handlers.hpp"
 #include "krige/error.hpp"
+#include "krige/web/api.hpp"
+#include "page_cache.hpp"
 
 namespace krige::web {
 
 http::Handler ListTrials(service::ExperimentService& service) {
-  return [&service](const http::Request& request) {
+  auto cache = std::make_shared<PageCache>(kTrialPageCacheBytes);
+  return [&service, cache](const http::Request& request) {
     const std::int64_t experiment_id = PathId(request, "id");
     service::TrialQuery query;
     if (const auto state = QueryParam(request, "state")) {
@@ -36,10 +39,27 @@ http::Handler ListTrials(service::ExperimentService& service) {
     query.cursor = query.sort == service::TrialSort::kValue
                        ? QueryCursor(request, {Cursor::Kind::kValue, Cursor::Kind::kNumber})
                        : QueryCursor(request, {Cursor::Kind::kNumber});
+    // The page rendered for this query is served again until a trial of the experiment
+    // changes: dashboards and scripts poll the same pages, mostly of experiments that changed
+    // less often than they are read.
+    const std::string key = std::to_string(experiment_id) + "|" +
+                            (query.state ? std::string(TrialStateName(*query.state)) : "") + "|" +
+                            std::to_string(static_cast<int>(query.sort)) +
+                            (query.descending ? "-" : "+") + std::to_string(query.limit) + "|" +
+                            query.cursor;
+    const std::optional<std::string> version = service.TrialsVersion(experiment_id);
+    if (const auto body = version ? cache->Find(key, *version) : nullptr) {
+      http::Response response;
+      response.body = *body;
+      return response;
+    }
     const service::TrialPage page = service.Trials(experiment_id, query);
     Json trials = Json::array();
     for (const auto& t : page.trials) trials.push_back(ToJson(t));
-    return JsonResponse(200, {{"trials", std::move(trials)}, {"next_cursor", page.next_cursor}});
+    http::Response response =
+        JsonResponse(200, {{"trials", std::move(trials)}, {"next_cursor", page.next_cursor}});
+    if (version) cache->Put(key, *version, response.body);
+    return response;
   };
 }
 

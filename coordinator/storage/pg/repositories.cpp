@@ -438,6 +438,16 @@ class PgTrialRepository : public TrialRepository {
     });
   }
 
+  std::optional<std::string> Version(std::int64_t experiment_id) override {
+    return db_->Run([&](pqxx::connection& c) -> std::optional<std::string> {
+      pqxx::nontransaction w(c);  // one statement: its own snapshot, no BEGIN/COMMIT
+      const auto row = w.exec_prepared("trials_version", experiment_id);
+      if (row.empty())
+        throw Error(ErrorCode::kNotFound, "no experiment " + std::to_string(experiment_id));
+      return row[0][0].as<std::string>() + ":" + row[0][1].as<std::string>();
+    });
+  }
+
   TrialPage List(std::int64_t experiment_id, const TrialQuery& q) override {
     const int limit = std::max(1, std::min(q.limit, 1000));
     return db_->Run([&](pqxx::connection& c) {

@@ -144,6 +144,12 @@ void PrepareStatements(pqxx::connection& c) {
                               " FROM experiments e JOIN trials t ON t.id = e.best_trial_id "
                               "WHERE e.id = $1");
   c.prepare("trial_direction", "SELECT direction FROM experiments WHERE id = $1");
+  // What changes whenever a trial of the experiment is added or changed (its newest `seq`,
+  // one step down the (experiment_id, seq) index) or removed (the kept counts' total).
+  c.prepare("trials_version",
+            "SELECT coalesce((SELECT max(t.seq) FROM trials t WHERE t.experiment_id = e.id), 0), "
+            "e.n_queued + e.n_running + e.n_completed + e.n_failed + e.n_pruned "
+            "FROM experiments e WHERE e.id = $1");
   // Keyset pagination: by number either way; by value best first, then the trials without
   // a value (queued, running, failed) by number. Each comes in two forms, all states and one
   // state ("_state", $2), so that the plan is an index range either way (an "$2 IS NULL OR"

@@ -137,6 +137,51 @@ TEST_F(RepositoriesTest, CountsKeptOnTheExperimentAgreeWithTheTrialsAfterEveryCh
   EXPECT_EQ(experiments_->Get(other.id)->counts.running, 1);
 }
 
+TEST_F(RepositoriesTest, TheTrialsVersionChangesWithEachChangeOfTheTrialsAndOnlyThen) {
+  const Experiment e = experiments_->Create(Spec(20));
+  const Experiment other = experiments_->Create(Spec(20));
+  std::set<std::string> seen;
+  std::string current;
+  auto changed = [&](const char* what) {
+    const auto v = trials_->Version(e.id);
+    ASSERT_TRUE(v) << what;
+    EXPECT_TRUE(seen.insert(*v).second) << what << ": version " << *v << " again";
+    current = *v;
+  };
+  auto unchanged = [&](const char* what) { EXPECT_EQ(trials_->Version(e.id), current) << what; };
+  changed("no trials");
+  unchanged("read again");
+  const Trial a = trials_->CreateRunning(e.id, {{"C", 1.0}}, "w1");
+  changed("created");
+  const Trial b = trials_->CreateRunning(e.id, {{"C", 2.0}}, "w1");
+  changed("created another");
+  trials_->CreateRunning(other.id, {{"C", 1.0}}, "w2");
+  unchanged("another experiment's trial");
+  trials_->Complete({a.id, 1, "w1"}, 0.5, {}, {});
+  changed("completed");
+  trials_->Complete({a.id, 1, "w1"}, 0.5, {}, {});
+  unchanged("a duplicate result");
+  trials_->Requeue({b.id, 1}, 3, "lost");
+  changed("requeued");
+  trials_->ClaimQueued(e.id, "w2");
+  changed("claimed");
+  trials_->Fail({b.id, 2, "w2"}, "boom");
+  changed("failed");
+  {
+    pqxx::connection c(database_.url());
+    pqxx::work w(c);
+    w.exec_params0("DELETE FROM trials WHERE id = $1", b.id);
+    w.commit();
+  }
+  changed("a trial deleted");
+  try {
+    trials_->Version(987654);
+    ADD_FAILURE() << "an unknown experiment has a version";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kNotFound);
+  }
+}
+
 TEST_F(RepositoriesTest, ResultsAreIdempotentAndStaleAttemptsDiscarded) {
   const Experiment e = experiments_->Create(Spec(2));
   const Trial t = trials_->CreateRunning(e.id, {{"C", 1.0}}, "w1");

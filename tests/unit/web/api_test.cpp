@@ -257,6 +257,38 @@ TEST_F(ApiTest, TrialsListSortsFiltersAndPages) {
   EXPECT_EQ(page2["next_cursor"], "");
 }
 
+TEST_F(ApiTest, ATrialPageIsRenderedOnceUntilATrialOfItsExperimentChanges) {
+  const auto id = CreateGood("t");
+  service_.AddTrial(id, TrialState::kCompleted, 0.5);
+  service_.AddTrial(id, TrialState::kCompleted, 0.7);
+  const std::string path = "/api/v1/experiments/" + std::to_string(id) + "/trials";
+  const int before = service_.trial_lists();
+
+  const http::Response first = Call("GET", path, {{"sort", "value"}});
+  const http::Response again = Call("GET", path, {{"sort", "value"}});
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.content_type, "application/json");
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(service_.trial_lists(), before + 1);
+  // Another query is another page.
+  EXPECT_EQ(Body(Call("GET", path, {{"sort", "value"}, {"limit", "1"}}))["trials"].size(), 1u);
+  EXPECT_EQ(service_.trial_lists(), before + 2);
+
+  service_.AddTrial(id, TrialState::kCompleted, 0.9);
+  const Json fresh = Body(Call("GET", path, {{"sort", "value"}}));
+  EXPECT_EQ(service_.trial_lists(), before + 3);
+  ASSERT_EQ(fresh["trials"].size(), 3u);
+  EXPECT_EQ(fresh["trials"][0]["value"], 0.9);
+
+  // Another experiment's pages are its own.
+  const auto other = CreateGood("u");
+  EXPECT_EQ(Body(Call("GET", "/api/v1/experiments/" + std::to_string(other) + "/trials",
+                      {{"sort", "value"}}))["trials"]
+                .size(),
+            0u);
+  EXPECT_EQ(Call("GET", "/api/v1/experiments/999/trials", {{"sort", "value"}}).status, 404);
+}
+
 TEST_F(ApiTest, BadTrialsQueryNamesTheField) {
   const auto id = CreateGood("t");
   const std::string path = "/api/v1/experiments/" + std::to_string(id) + "/trials";

@@ -65,6 +65,7 @@ Experiment FakeExperimentService::Get(std::int64_t id) {
 service::TrialPage FakeExperimentService::Trials(std::int64_t experiment_id,
                                                  const service::TrialQuery& query) {
   std::lock_guard<std::mutex> lock(mutex_);
+  ++trial_lists_;
   last_trial_query_ = query;
   const Experiment& e = Find(experiment_id);
   std::vector<Trial> matching;
@@ -138,6 +139,11 @@ Experiment FakeExperimentService::Control(std::int64_t id, service::ExperimentAc
 void FakeExperimentService::Delete(std::int64_t id) {
   std::lock_guard<std::mutex> lock(mutex_);
   Find(id).id = 0;  // Find treats id 0 as gone
+}
+
+std::optional<std::string> FakeExperimentService::TrialsVersion(std::int64_t experiment_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::to_string(Find(experiment_id).counts.total());
 }
 
 Trial FakeExperimentService::AddTrial(std::int64_t experiment_id, TrialState state,

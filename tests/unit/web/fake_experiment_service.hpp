@@ -17,6 +17,8 @@ class FakeExperimentService : public service::ExperimentService {
   service::ExperimentPage List(const service::ExperimentQuery& query) override;
   Experiment Get(std::int64_t id) override;
   service::TrialPage Trials(std::int64_t experiment_id, const service::TrialQuery& query) override;
+  // The number of trials added to the experiment so far.
+  std::optional<std::string> TrialsVersion(std::int64_t experiment_id) override;
   std::optional<Trial> Best(std::int64_t experiment_id) override;
   Trial GetTrial(std::int64_t trial_id) override;
   // Applies the transitions of the real service to the state alone (no trials change).
@@ -33,6 +35,8 @@ class FakeExperimentService : public service::ExperimentService {
   // The last query each list call received (to check decoding).
   service::ExperimentQuery last_experiment_query() const;
   service::TrialQuery last_trial_query() const;
+  // How many times Trials was called.
+  int trial_lists() const { return trial_lists_; }
 
  private:
   Experiment& Find(std::int64_t id);  // mutex held
@@ -44,6 +48,7 @@ class FakeExperimentService : public service::ExperimentService {
   service::ExperimentQuery last_experiment_query_;
   service::TrialQuery last_trial_query_;
   std::atomic<bool> healthy_{true};
+  std::atomic<int> trial_lists_{0};
 };
 
 }  // namespace krige::testing

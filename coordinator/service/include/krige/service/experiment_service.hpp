@@ -52,6 +52,13 @@ class ExperimentService {
   virtual ExperimentPage List(const ExperimentQuery& query) = 0;
   virtual Experiment Get(std::int64_t id) = 0;
   virtual TrialPage Trials(std::int64_t experiment_id, const TrialQuery& query) = 0;
+  // A text that changes whenever one of the experiment's trials is added, changed or removed,
+  // and only then, so that a page of Trials can be kept until it does; a Trials call made
+  // after reading it shows at least what it names. kNotFound for an unknown experiment;
+  // nullopt when the service cannot tell (then nothing is kept).
+  virtual std::optional<std::string> TrialsVersion(std::int64_t /*experiment_id*/) {
+    return std::nullopt;
+  }
   virtual std::optional<Trial> Best(std::int64_t experiment_id) = 0;
   virtual Trial GetTrial(std::int64_t trial_id) = 0;
   // Stop (running|paused -> stopped; running trials are told to stop and end failed,

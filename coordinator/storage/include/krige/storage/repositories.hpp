@@ -127,6 +127,12 @@ class TrialRepository {
 
   virtual std::optional<Trial> Get(std::int64_t trial_id) = 0;
   virtual service::TrialPage List(std::int64_t experiment_id, const service::TrialQuery& q) = 0;
+  // A text that changes whenever one of the experiment's trials is added, changed or removed
+  // (and stays the same otherwise); kNotFound for an unknown experiment. A List made after
+  // reading a version shows at least that version's trials. nullopt: the store cannot tell.
+  virtual std::optional<std::string> Version(std::int64_t /*experiment_id*/) {
+    return std::nullopt;
+  }
   virtual std::optional<Trial> Best(std::int64_t experiment_id) = 0;
   // Every trial of the experiment (no per-step scores): rebuilds the tuner's history.
   virtual std::vector<Trial> ListAll(std::int64_t experiment_id) = 0;

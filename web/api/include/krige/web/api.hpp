@@ -20,6 +20,10 @@ namespace krige::web {
 // default body limit).
 inline constexpr std::size_t kDatasetBodyLimit = std::size_t{256} << 20;
 
+// GET /api/v1/experiments/{id}/trials keeps the pages it rendered, up to this many bytes,
+// until a trial of their experiment changes.
+inline constexpr std::size_t kTrialPageCacheBytes = std::size_t{32} << 20;
+
 // Adds every API route, each with the role it needs (the table is in web/api/api.cpp). The
 // services are borrowed: they must outlive the router; they are called concurrently from the
 // handler threads. Authentication itself is the router's (Router::SetAuthenticator).
