@@ -86,8 +86,9 @@ class AuthTest : public ::testing::TestWithParam<bool> {
     http_ = server.http;
     zmq_ = server.zmq;
     admin_ = server.token;
-    if (log == "server.log")  // a fresh database: the first start made the first admin token
+    if (log == "server.log") {  // a fresh database: the first start made the first admin token
       ASSERT_THAT(admin_, ::testing::MatchesRegex("krg_[A-Za-z0-9_-]{43}")) << server_->Log();
+    }
     port_ = static_cast<std::uint16_t>(std::stoi(http_.substr(http_.rfind(':') + 1)));
     ASSERT_EQ(http_.rfind(GetParam() ? "https://" : "http://", 0), 0u) << http_;
   }

@@ -214,7 +214,9 @@ TEST_F(NetnsTest, ASweepAcrossHostsSurvivesACutOffWorker) {
     ASSERT_TRUE(hosts_.SetLinkA(false));
     std::this_thread::sleep_for(500ms);
     held = running_on_a();
-    if (held.empty()) ASSERT_TRUE(hosts_.SetLinkA(true));  // between two trials: again
+    if (held.empty()) {
+      ASSERT_TRUE(hosts_.SetLinkA(true));  // between two trials: again
+    }
   }
   ASSERT_FALSE(held.empty()) << Logs();
   // Past the lease, the trial is b's, as attempt 2 (or finished by b already).

@@ -149,8 +149,11 @@ TEST_F(PruningTest, APrunedCommandLosesItsWholeProcessGroup) {
   ASSERT_EQ(done.state, ExperimentState::kCompleted);
   EXPECT_EQ(done.counts.completed, 1);
   EXPECT_EQ(done.counts.pruned, 3);
-  for (const auto& [id, stored] : Stored(created.id, "score"))
-    if (stored.first == "pruned") EXPECT_LT(stored.second, 8) << "trial " << id;
+  for (const auto& [id, stored] : Stored(created.id, "score")) {
+    if (stored.first == "pruned") {
+      EXPECT_LT(stored.second, 8) << "trial " << id;
+    }
+  }
   // Every process of every trial (the script and its sleep) is gone soon after.
   std::set<int> pids;
   for (int n = 0; n < 4; ++n) {

@@ -114,8 +114,8 @@ TEST_F(RepositoriesTest, CountsKeptOnTheExperimentAgreeWithTheTrialsAfterEveryCh
   trials_->Complete({t[0].id, 1, "w1"}, 0.5, {}, {});
   trials_->Complete({t[0].id, 1, "w1"}, 0.5, {}, {});  // a duplicate changes nothing
   trials_->Fail({t[1].id, 1, "w1"}, "boom");
-  trials_->Requeue({t[2].id, 1}, 3, "lost");
-  trials_->Requeue({t[3].id, 1}, 1, "lost for good");  // out of attempts: failed
+  trials_->Requeue({t[2].id, 1, ""}, 3, "lost");
+  trials_->Requeue({t[3].id, 1, ""}, 1, "lost for good");  // out of attempts: failed
   check("completed, failed, requeued");
   EXPECT_EQ(experiments_->Get(e.id)->counts.queued, 1);
   EXPECT_EQ(experiments_->Get(e.id)->counts.failed, 2);
@@ -161,7 +161,7 @@ TEST_F(RepositoriesTest, TheTrialsVersionChangesWithEachChangeOfTheTrialsAndOnly
   changed("completed");
   trials_->Complete({a.id, 1, "w1"}, 0.5, {}, {});
   unchanged("a duplicate result");
-  trials_->Requeue({b.id, 1}, 3, "lost");
+  trials_->Requeue({b.id, 1, ""}, 3, "lost");
   changed("requeued");
   trials_->ClaimQueued(e.id, "w2");
   changed("claimed");
@@ -190,7 +190,7 @@ TEST_F(RepositoriesTest, ResultsAreIdempotentAndStaleAttemptsDiscarded) {
   EXPECT_EQ(t.state, TrialState::kRunning);
 
   // Worker lost: attempt 2 is queued; a late result of attempt 1 is discarded.
-  EXPECT_EQ(trials_->Requeue({t.id, 1}, 3, "lost").result, Requeued::kRequeued);
+  EXPECT_EQ(trials_->Requeue({t.id, 1, ""}, 3, "lost").result, Requeued::kRequeued);
   EXPECT_EQ(trials_->Complete({t.id, 1, "w1"}, 0.5, {}, {}).recorded, Recorded::kStale);
   const auto claimed = trials_->ClaimQueued(e.id, "w2");
   ASSERT_TRUE(claimed);
@@ -234,7 +234,7 @@ TEST_F(RepositoriesTest, StepsOfTheRunningAttemptAreStoredInOneBatch) {
   const Experiment e = experiments_->Create(Spec(5));
   const Trial a = trials_->CreateRunning(e.id, {{"C", 1.0}}, "w1");
   const Trial b = trials_->CreateRunning(e.id, {{"C", 2.0}}, "w1");
-  trials_->Requeue({b.id, 1}, 3, "lost");  // b's attempt 1 is stale now
+  trials_->Requeue({b.id, 1, ""}, 3, "lost");  // b's attempt 1 is stale now
   trials_->RecordSteps({{{a.id, 1, "w1"}, {0, {{"accuracy", 0.5}}}},
                         {{a.id, 1, "w1"}, {1, {{"accuracy", 0.75}, {"f1", 0.7}}}},
                         {{b.id, 1, "w1"}, {0, {{"accuracy", 0.9}}}}});
@@ -247,9 +247,9 @@ TEST_F(RepositoriesTest, StepsOfTheRunningAttemptAreStoredInOneBatch) {
 TEST_F(RepositoriesTest, RetriesAreBounded) {
   const Experiment e = experiments_->Create(Spec(1));
   const Trial t = trials_->CreateRunning(e.id, {{"C", 1.0}}, "w1");
-  EXPECT_EQ(trials_->Requeue({t.id, 1}, 2, "lost").result, Requeued::kRequeued);
+  EXPECT_EQ(trials_->Requeue({t.id, 1, ""}, 2, "lost").result, Requeued::kRequeued);
   ASSERT_TRUE(trials_->ClaimQueued(e.id, "w2"));
-  const auto last = trials_->Requeue({t.id, 2}, 2, "lost again");
+  const auto last = trials_->Requeue({t.id, 2, ""}, 2, "lost again");
   EXPECT_EQ(last.result, Requeued::kFailed);
   EXPECT_TRUE(last.experiment_finished);
   EXPECT_EQ(trials_->Get(t.id)->error, "lost again");

@@ -269,6 +269,20 @@ TEST(TrialStreamTest, AGivenPositionIsSentAsLastEventIdAndOlderEventsAreSkipped)
   EXPECT_EQ(server.seen().at(0).last_event_id, "4");
 }
 
+// A stream from `server` with `options` ends in kPayloadTooLarge saying `what`.
+void ExpectTooLarge(ScriptedServer& server, const TrialStreamOptions& options,
+                    const std::string& what) {
+  const Client client(MakeHttpTransport(server.url(), 5s, ""));
+  try {
+    client.StreamTrials(
+        1, std::nullopt, [](const TrialEvent&) { return true; }, options);
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kPayloadTooLarge);
+    EXPECT_THAT(e.what(), HasSubstr(what));
+  }
+}
+
 TEST(TrialStreamTest, AnOversizedEventIsAnErrorNotAnEndlessRead) {
   ScriptedServer* self = nullptr;
   ScriptedServer server([&self](tcp::socket& s, const Seen&, int) {
@@ -278,17 +292,9 @@ TEST(TrialStreamTest, AnOversizedEventIsAnErrorNotAnEndlessRead) {
       Send(s, "data: " + std::string(100, 'x') + "\n");
   });
   self = &server;
-  const Client client(MakeHttpTransport(server.url(), 5s, ""));
   TrialStreamOptions options = Quick();
   options.max_event = 4096;
-  try {
-    client.StreamTrials(
-        1, std::nullopt, [](const TrialEvent&) { return true; }, options);
-    FAIL() << "no exception";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kPayloadTooLarge);
-    EXPECT_THAT(e.what(), HasSubstr("4096"));
-  }
+  ExpectTooLarge(server, options, "4096");
 }
 
 TEST(TrialStreamTest, AnOversizedLineIsAnError) {
@@ -298,17 +304,9 @@ TEST(TrialStreamTest, AnOversizedLineIsAnError) {
     for (int i = 0; i < 100 && !self->stopping(); ++i) Send(s, std::string(1000, 'y'));
   });
   self = &server;
-  const Client client(MakeHttpTransport(server.url(), 5s, ""));
   TrialStreamOptions options = Quick();
   options.max_line = 10000;
-  try {
-    client.StreamTrials(
-        1, std::nullopt, [](const TrialEvent&) { return true; }, options);
-    FAIL() << "no exception";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kPayloadTooLarge);
-    EXPECT_THAT(e.what(), HasSubstr("line longer than 10000"));
-  }
+  ExpectTooLarge(server, options, "line longer than 10000");
 }
 
 TEST(TrialStreamTest, ANon200AnswerIsAnErrorNamingTheStatus) {

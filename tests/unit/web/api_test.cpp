@@ -628,10 +628,15 @@ TEST(RouteTableTest, EveryRouteDeclaresTheExpectedRole) {
     EXPECT_EQ(RoleName(route.role), RoleName(expected->second)) << key;
     // Every GET of the API is read, no mutation is below write, public means no /api/.
     if (route.method == "GET" && key.find("/api/") != std::string::npos &&
-        key.find("/tokens") == std::string::npos)
+        key.find("/tokens") == std::string::npos) {
       EXPECT_EQ(route.role, Role::kRead) << key;
-    if (route.method != "GET") EXPECT_GE(route.role, Role::kWrite) << key;
-    if (route.role == Role::kNone) EXPECT_EQ(key.find("/api/"), std::string::npos) << key;
+    }
+    if (route.method != "GET") {
+      EXPECT_GE(route.role, Role::kWrite) << key;
+    }
+    if (route.role == Role::kNone) {
+      EXPECT_EQ(key.find("/api/"), std::string::npos) << key;
+    }
     // Only the dataset download takes a capability (what workers fetch with).
     EXPECT_EQ(route.has_capability, key == "GET /api/v1/datasets/{sha256}") << key;
   }
