@@ -41,11 +41,16 @@ void PrepareStatements(pqxx::connection& c) {
                                    "ORDER BY e.id DESC LIMIT $3");
   c.prepare("experiment_running",
             kExperimentSelect + "WHERE e.state IN ('running', 'paused') ORDER BY e.id");
+  // The subquery is correlated with the row on purpose: an uncorrelated one is an InitPlan,
+  // run on every call before the budget is even looked at, and while trials complete it walks
+  // the index entries of every trial that was active since the last vacuum (a cost that grew
+  // with the study). Correlated, it is the inner side of an anti join, probed only once the
+  // budget is spent.
   c.prepare("experiment_finish_if_done",
-            "UPDATE experiments SET state = 'completed', finished_at = now() "
-            "WHERE id = $1 AND state = 'running' AND (trials_created >= max_trials OR $2) "
-            "AND NOT EXISTS (SELECT 1 FROM trials WHERE experiment_id = $1 "
-            "AND state IN ('queued', 'running')) RETURNING id");
+            "UPDATE experiments e SET state = 'completed', finished_at = now() "
+            "WHERE e.id = $1 AND e.state = 'running' AND (e.trials_created >= e.max_trials OR $2) "
+            "AND NOT EXISTS (SELECT 1 FROM trials t WHERE t.experiment_id = e.id "
+            "AND t.state IN ('queued', 'running')) RETURNING e.id");
   c.prepare("experiment_set_state",
             "UPDATE experiments SET state = $2, finished_at = CASE WHEN $2 IN ('completed', "
             "'stopped', 'failed') THEN now() ELSE NULL END WHERE id = $1 RETURNING id");
