@@ -7,7 +7,9 @@
 // where loss is the run's best value at the budget (negated for a metric to maximize), best the
 // lowest loss any run of the task reached, and random the median of krige random's runs
 // (Bayesmark's baseline is random search). 100 is the best seen, 0 is random's median; a task
-// where random's median is already the best loss cannot rank tuners and is left out.
+// where random's median is already the best loss cannot rank tuners and is left out; a run's
+// score is at least -100 (twice random's distance to the best), so that a task whose losses
+// all lie within a hair of each other cannot outweigh the others.
 // Goal (issue 14): auto's mean score over tasks and seeds above Optuna TPE's at 30 trials.
 //   tests/bench/run bayesmark [--quick] [--seeds N] [--trials N] [--tasks a,b] [--no-peers]
 #include <sys/wait.h>
@@ -305,7 +307,7 @@ int main(int argc, char** argv) {
       for (const auto& j : jobs)
         if (j.task->name == task_name && j.tuner == tuner && !j.best.empty()) {
           losses.push_back(j.best.back());
-          scores.push_back(100 * (1 - (j.best.back() - best) / span));
+          scores.push_back(std::max(-100.0, 100 * (1 - (j.best.back() - best) / span)));
         }
       const double mean = std::accumulate(scores.begin(), scores.end(), 0.0) / scores.size();
       mean_score[task_name][tuner] = mean;
