@@ -143,11 +143,36 @@ TEST(PreparedFoldCacheTest, BoundedInBytes) {
   EXPECT_LE(cache.bytes(), one + one / 2);
   EXPECT_NE(cache.Get(table, t).get(), a.get());  // evicted, made again
   EXPECT_EQ(cache.hits(), 0u);
-  // Larger than the whole cache: returned, not kept.
+  // Larger than the whole cache: returned unencoded, not kept.
   PreparedFoldCache tiny(one / 2);
-  EXPECT_EQ(tiny.Get(table, t)->folds.size(), 3u);
+  const auto lazy = tiny.Get(table, t);
+  EXPECT_TRUE(lazy->folds.empty());
+  EXPECT_EQ(lazy->n_folds, 3);
   EXPECT_EQ(tiny.entries(), 0u);
   EXPECT_EQ(tiny.bytes(), 0u);
+}
+
+// Data too large for the bound is encoded one fold at a time, to the same matrices.
+TEST(PreparedFoldCacheTest, LargeDataIsEncodedPerFoldOnDemand) {
+  const auto table = CachedTable(krige::testing::SourceDir() + "/examples/data/breast_cancer.csv");
+  TrainingSpec t = Spec(table->source);
+  t.folds = 5;
+  const PreparedData kept = PrepareFolds(*table, t);
+  const PreparedData lazy = PrepareFolds(*table, t, 1000);
+  ASSERT_EQ(kept.folds.size(), 5u);
+  EXPECT_TRUE(lazy.folds.empty());
+  EXPECT_LT(lazy.bytes, kept.bytes / 4);
+  PreparedFold scratch;
+  for (int f = 0; f < 5; ++f) {
+    const PreparedFold& a = kept.Fold(f, &scratch);
+    EXPECT_EQ(&a, &kept.folds[f]);
+    const PreparedFold& b = lazy.Fold(f, &scratch);
+    EXPECT_EQ(&b, &scratch);
+    EXPECT_EQ(a.x_train, b.x_train) << f;
+    EXPECT_EQ(a.x_test, b.x_test) << f;
+    EXPECT_EQ(a.y_train, b.y_train) << f;
+    EXPECT_EQ(a.y_test, b.y_test) << f;
+  }
 }
 
 TEST(PreparedFoldCacheTest, ErrorsAreNotCached) {

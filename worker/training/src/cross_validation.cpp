@@ -90,19 +90,22 @@ CvOutcome Staged(const TrainingSpec& training, const Params& hyperparameters,
                  const FoldCallback& on_fold) {
   struct Part {
     std::unique_ptr<Model> model;
+    PreparedFold own;  // when the data keeps no encoded folds
     const PreparedFold* fold = nullptr;
   };
   std::vector<Part> parts;
+  parts.reserve(
+      static_cast<std::size_t>(data.n_folds));  // no reallocation: `fold` may point at `own`
   int rounds = 0;
-  for (const PreparedFold& fold : data.folds) {
-    Part p;
+  for (int f = 0; f < data.n_folds; ++f) {
+    parts.emplace_back();
+    Part& p = parts.back();
     p.model = MakeModel(training.model, training.task, hyperparameters, training.shuffle_seed);
     rounds = p.model->StagedRounds();
     if (rounds <= 0)
       Invalid(training.model + " has no boosting rounds to use as a resource", "training.resource");
-    p.model->Start(fold.x_train, fold.y_train, data.n_classes);
-    p.fold = &fold;
-    parts.push_back(std::move(p));
+    p.fold = &data.Fold(f, &p.own);
+    p.model->Start(p.fold->x_train, p.fold->y_train, data.n_classes);
   }
   CvOutcome outcome;
   const int every = std::max(1, training.report_every);
@@ -156,13 +159,14 @@ CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
   CvOutcome outcome;
   if (training.resource == "n_estimators")
     return Staged(training, hyperparameters, metrics, data, on_fold);
-  for (std::size_t f = 0; f < data.folds.size(); ++f) {
-    const PreparedFold& fold = data.folds[f];
+  PreparedFold scratch;
+  for (int f = 0; f < data.n_folds; ++f) {
+    const PreparedFold& fold = data.Fold(f, &scratch);
     auto model = MakeModel(training.model, training.task, hyperparameters, training.shuffle_seed);
     model->Fit(fold.x_train, fold.y_train, data.n_classes);
 
     StepScores scores;
-    scores.step = static_cast<int>(f);
+    scores.step = f;
     scores.values = Score(metrics, *model, fold.x_test, fold.y_test, data.n_classes, training.task);
     outcome.folds.push_back(scores);
     if (on_fold) on_fold(scores);

@@ -47,39 +47,63 @@ std::size_t Bytes(const Eigen::VectorXd& v) {
 
 }  // namespace
 
-PreparedData PrepareFolds(const Table& table, const TrainingSpec& training) {
-  const Dataset data = MakeDataset(table, DataOptions::From(training));
-  const int n = static_cast<int>(data.x.rows());
-  std::vector<Fold> folds;
+PreparedData PrepareFolds(const Table& table, const TrainingSpec& training, std::size_t max_bytes) {
+  auto data = std::make_shared<const Dataset>(MakeDataset(table, DataOptions::From(training)));
+  const int n = static_cast<int>(data->x.rows());
+  std::vector<training::Fold> folds;
   if (!training.fold_column.empty()) {
     if (training.repeats != 1)
       throw Error(ErrorCode::kInvalidArgument,
                   "repeats must be 1 with a fold_column (the folds are fixed)", "training.repeats");
-    folds = FoldsFromIds(data.fold_of, data.n_folds);
+    folds = FoldsFromIds(data->fold_of, data->n_folds);
   } else {
     std::vector<int> labels;
     const bool stratified = training.task == Task::kClassification && training.stratified;
     if (stratified) {
-      labels.resize(data.y.size());
-      for (Eigen::Index i = 0; i < data.y.size(); ++i) labels[i] = static_cast<int>(data.y(i));
+      labels.resize(data->y.size());
+      for (Eigen::Index i = 0; i < data->y.size(); ++i) labels[i] = static_cast<int>(data->y(i));
     }
     folds = MakeFolds(n, training.folds, training.repeats, training.shuffle_seed,
                       stratified ? &labels : nullptr);
   }
   PreparedData out;
-  out.n_classes = data.n_classes;
-  for (const Fold& fold : folds) {
+  out.n_classes = data->n_classes;
+  out.n_folds = static_cast<int>(folds.size());
+  // Every fold holds every row once (train or test); one-hot columns are at most the levels.
+  std::size_t width = static_cast<std::size_t>(data->x.cols()) + 1;
+  for (const auto& c : data->categorical) width += c.levels.size();
+  const std::size_t bound = folds.size() * static_cast<std::size_t>(n) * width * sizeof(double);
+  if (bound > max_bytes) {
+    out.data = std::move(data);
+    out.splits = std::move(folds);
+    out.preprocessing = training.preprocessing;
+    out.impute = training.impute;
+    out.bytes = Bytes(out.data->x) + Bytes(out.data->y);
+    return out;
+  }
+  for (const training::Fold& fold : folds) {
     const FeatureEncoder encoder =
-        FeatureEncoder::Fit(data, fold.train, training.preprocessing, training.impute);
+        FeatureEncoder::Fit(*data, fold.train, training.preprocessing, training.impute);
     PreparedFold p;
-    p.x_train = encoder.Transform(data, fold.train);
-    p.x_test = encoder.Transform(data, fold.test);
-    p.y_train = data.y(fold.train);
-    p.y_test = data.y(fold.test);
+    p.x_train = encoder.Transform(*data, fold.train);
+    p.x_test = encoder.Transform(*data, fold.test);
+    p.y_train = data->y(fold.train);
+    p.y_test = data->y(fold.test);
     out.bytes += Bytes(p.x_train) + Bytes(p.x_test) + Bytes(p.y_train) + Bytes(p.y_test);
     out.folds.push_back(std::move(p));
   }
   return out;
+}
+
+const PreparedFold& PreparedData::Fold(int f, PreparedFold* scratch) const {
+  if (!folds.empty()) return folds.at(static_cast<std::size_t>(f));
+  const training::Fold& fold = splits.at(static_cast<std::size_t>(f));
+  const FeatureEncoder encoder = FeatureEncoder::Fit(*data, fold.train, preprocessing, impute);
+  scratch->x_train = encoder.Transform(*data, fold.train);
+  scratch->x_test = encoder.Transform(*data, fold.test);
+  scratch->y_train = data->y(fold.train);
+  scratch->y_test = data->y(fold.test);
+  return *scratch;
 }
 
 std::shared_ptr<const PreparedData> PreparedFoldCache::Get(
@@ -103,8 +127,8 @@ std::shared_ptr<const PreparedData> PreparedFoldCache::Get(
   }
   // Made outside the lock: two slots may prepare the same folds once each, but one large
   // dataset never blocks the others.
-  auto data = std::make_shared<const PreparedData>(PrepareFolds(*table, training));
-  if (data->bytes > max_bytes_) return data;
+  auto data = std::make_shared<const PreparedData>(PrepareFolds(*table, training, max_bytes_));
+  if (data->folds.empty() || data->bytes > max_bytes_) return data;
   std::lock_guard<std::mutex> lock(mu_);
   const auto it = map_.find(key);
   if (it != map_.end()) return it->second.data;
