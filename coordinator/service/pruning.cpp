@@ -12,6 +12,7 @@ using State = tuners::TrialCurve::State;
 struct Pruning::Curves {
   std::unique_ptr<tuners::Pruner> pruner;  // null: the experiment has no pruner
   std::string metric;
+  int steps = 0;  // steps a full trial reports (cv folds x repeats), 0 when unknown
   std::map<std::int64_t, tuners::TrialCurve> trials;  // by trial id
   std::map<std::int64_t, int> attempts;               // the attempt each curve belongs to
 };
@@ -44,6 +45,7 @@ Pruning::Curves* Pruning::Find(const Experiment& experiment) {
       context.steps = spec.training.folds * spec.training.repeats;
     context.metric_bound = tuners::MetricBound(spec.objective.metric, spec.objective.goal);
     curves->pruner = registry_.Create(spec.pruner.name, context);
+    curves->steps = context.steps;
     curves->metric = spec.objective.metric;
     // What the store knows (after a restart): every trial that ran, with its reported steps.
     for (const Trial& listed : trials_.ListAll(experiment.id)) {
@@ -90,6 +92,9 @@ std::optional<PruneOrder> Pruning::OnReport(const Experiment& experiment,
   const auto v = scores.values.find(curves->metric);
   if (v == scores.values.end() || !std::isfinite(v->second)) return std::nullopt;
   trial.values[scores.step] = v->second;
+  // After its last step a trial has done all its work: pruning it then would save nothing and
+  // turn a full evaluation into a capped one for the tuner. Its RESULT follows.
+  if (curves->steps > 0 && scores.step >= curves->steps - 1) return std::nullopt;
   std::vector<tuners::TrialCurve> others;
   others.reserve(curves->trials.size());
   for (const auto& [id, c] : curves->trials)

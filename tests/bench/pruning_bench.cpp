@@ -36,6 +36,19 @@ double ChildrenCpu() {
          u.ru_stime.tv_usec * 1e-6;
 }
 
+// The system part of ChildrenCpu (page faults, polls, sends), shown beside it.
+double ChildrenSystemCpu() {
+  rusage u{};
+  ::getrusage(RUSAGE_CHILDREN, &u);
+  return u.ru_stime.tv_sec + u.ru_stime.tv_usec * 1e-6;
+}
+
+long ChildrenPageFaults() {
+  rusage u{};
+  ::getrusage(RUSAGE_CHILDREN, &u);
+  return u.ru_minflt + u.ru_majflt;
+}
+
 struct Problem {
   std::string name;
   int samples;  // one test sample's worth of accuracy is 1 / samples
@@ -96,9 +109,12 @@ Problem Xgboost() {
 }
 
 struct Run {
-  double cpu = 0;
+  double cpu = 0, system_cpu = 0;
+  long page_faults = 0;
   std::vector<double> best;
   int trials = 0, pruned = 0;
+  // Per trial, for studying where the CPU went: seed, number, params, state, steps run, value.
+  Json detail = Json::array();
 };
 
 }  // namespace
@@ -140,7 +156,8 @@ int main(int argc, char** argv) {
     int batch = 0;
     for (const Problem& p : problems) {
       for (const auto& [pruner, pruner_spec] : p.pruners) {
-        const double before = ChildrenCpu();
+        const double before = ChildrenCpu(), system_before = ChildrenSystemCpu();
+        const long faults_before = ChildrenPageFaults();
         std::vector<std::unique_ptr<kt::ChildProcess>> workers;
         for (int w = 0; w < 2; ++w)
           workers.push_back(std::make_unique<kt::ChildProcess>(
@@ -172,9 +189,22 @@ int main(int argc, char** argv) {
         for (auto& w : workers) w->Kill(SIGTERM);
         for (auto& w : workers) w->Wait(std::chrono::seconds(30));
         run.cpu = ChildrenCpu() - before;
-        std::fprintf(stderr, "%s gp+%s: %.1f worker CPU s, median best %.5f, %d/%d pruned\n",
-                     p.name.c_str(), pruner.c_str(), run.cpu, Median(run.best), run.pruned,
-                     run.trials);
+        run.system_cpu = ChildrenSystemCpu() - system_before;
+        run.page_faults = ChildrenPageFaults() - faults_before;
+        // Read once the workers are gone, so it costs them nothing.
+        for (std::size_t i = 0; i < ids.size(); ++i)
+          for (const krige::Trial& t : client.ListTrials(ids[i]))
+            run.detail.push_back({{"seed", i + 1},
+                                  {"number", t.number},
+                                  {"params", krige::ToJson(t.params)},
+                                  {"state", std::string(krige::TrialStateName(t.state))},
+                                  {"steps", client.GetTrial(ids[i], t.number).steps.size()},
+                                  {"value", t.value ? Json(*t.value) : Json()}});
+        std::fprintf(stderr,
+                     "%s gp+%s: %.2f worker CPU s (%.2f system, %ld page faults), median best "
+                     "%.5f, %d/%d pruned\n",
+                     p.name.c_str(), pruner.c_str(), run.cpu, run.system_cpu, run.page_faults,
+                     Median(run.best), run.pruned, run.trials);
       }
     }
   }
@@ -209,8 +239,9 @@ int main(int argc, char** argv) {
       std::printf("%-8s %-28s %12.1f %12.5f %5d/%-4d\n", p.name.c_str(),
                   ("krige gp+" + pruner).c_str(), run.cpu, Median(run.best), run.pruned,
                   run.trials);
-      table[p.name]["gp+" + pruner] = {
-          {"cpu", run.cpu}, {"best", run.best}, {"pruned", run.pruned}, {"trials", run.trials}};
+      table[p.name]["gp+" + pruner] = {{"cpu", run.cpu},       {"system_cpu", run.system_cpu},
+                                       {"best", run.best},     {"pruned", run.pruned},
+                                       {"trials", run.trials}, {"trial_detail", run.detail}};
       if (pruner == "none") continue;
       goals.push_back({{"name", p.name + ": gp+" + pruner + " worker CPU <= 60% of gp alone"},
                        {"target", 0.6 * base.cpu},

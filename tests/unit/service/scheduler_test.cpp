@@ -508,5 +508,43 @@ TEST_F(SchedulerTest, AReportThePrunerRejectsEndsTheTrialPrunedAndTellsTheWorker
   EXPECT_EQ(store_.trials().at(ref.trial_id).state, TrialState::kPruned);
 }
 
+// The last fold's verdict saves no work: the trial is answered CONTINUE and completes with its
+// real value, even where the pruner would have stopped it one fold earlier.
+TEST_F(SchedulerTest, AReportOfTheLastFoldIsNeverPruned) {
+  Json spec = ToJson(Spec("p", 3, 1));
+  // Rungs at steps 1 and 2 (the last): Optuna's rule would prune there too.
+  spec["pruner"] = {{"name", "asha"}, {"min_resource", 1}, {"reduction_factor", 2}};
+  spec["training"]["folds"] = 3;
+  const auto e = store_.Create(SpecFromJson(spec)).id;
+  scheduler_.OnExperimentCreated(e, now_);
+  Hello("w", 1);
+  auto first = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(first.size(), 1u);
+  wire::Result r;
+  r.trial = first[0].second.trial;
+  r.value = 0.9;
+  for (int f = 0; f < 3; ++f) r.steps.push_back({f, {{"accuracy", 0.9}}});
+  scheduler_.OnMessage("w", r, now_);
+  auto second = outbox_.Take<wire::Assign>();
+  ASSERT_EQ(second.size(), 1u);
+  const wire::TrialRef ref = second[0].second.trial;
+  // Fold 1 at 0.95 beats the first trial's 0.9 at rung 0; the last fold at 0.5 is below its
+  // 0.9 at rung 1, where asha alone would prune (only the top half goes on).
+  for (int f = 0; f < 3; ++f) {
+    scheduler_.OnMessage("w", wire::Report{ref, {f, {{"accuracy", f == 2 ? 0.5 : 0.95}}}}, now_);
+    scheduler_.Tick(now_);
+    EXPECT_TRUE(outbox_.Take<wire::Prune>().empty()) << "fold " << f;
+    const auto go_on = outbox_.Take<wire::Continue>();
+    ASSERT_EQ(go_on.size(), 1u) << "fold " << f;
+    EXPECT_EQ(go_on[0].second.step, f);
+  }
+  EXPECT_EQ(store_.trials().at(ref.trial_id).state, TrialState::kRunning);
+  wire::Result done;
+  done.trial = ref;
+  done.value = (0.95 + 0.95 + 0.5) / 3;
+  scheduler_.OnMessage("w", done, now_);
+  EXPECT_EQ(store_.trials().at(ref.trial_id).state, TrialState::kCompleted);
+}
+
 }  // namespace
 }  // namespace krige::service

@@ -7,6 +7,7 @@
 #include "krige/error.hpp"
 #include "metrics.hpp"
 #include "models/model.hpp"
+#include "prepared_folds.hpp"
 #include "preprocessing.hpp"
 
 namespace krige::training {
@@ -85,27 +86,26 @@ std::map<std::string, double> Score(const std::vector<std::string>& metrics, con
 // `report_every` rounds (and the last) the held-out scores are averaged over the folds and
 // reported as step = rounds done. The final metrics are those of the last step.
 CvOutcome Staged(const TrainingSpec& training, const Params& hyperparameters,
-                 const std::vector<std::string>& metrics, const Dataset& data,
-                 const std::vector<Fold>& folds, const FoldCallback& on_fold) {
+                 const std::vector<std::string>& metrics, const PreparedData& data,
+                 const FoldCallback& on_fold) {
   struct Part {
     std::unique_ptr<Model> model;
-    Eigen::MatrixXd x_test;
-    Eigen::VectorXd y_test;
+    PreparedFold own;  // when the data keeps no encoded folds
+    const PreparedFold* fold = nullptr;
   };
   std::vector<Part> parts;
+  parts.reserve(
+      static_cast<std::size_t>(data.n_folds));  // no reallocation: `fold` may point at `own`
   int rounds = 0;
-  for (const Fold& fold : folds) {
-    const FeatureEncoder encoder =
-        FeatureEncoder::Fit(data, fold.train, training.preprocessing, training.impute);
-    Part p;
+  for (int f = 0; f < data.n_folds; ++f) {
+    parts.emplace_back();
+    Part& p = parts.back();
     p.model = MakeModel(training.model, training.task, hyperparameters, training.shuffle_seed);
     rounds = p.model->StagedRounds();
     if (rounds <= 0)
       Invalid(training.model + " has no boosting rounds to use as a resource", "training.resource");
-    p.model->Start(encoder.Transform(data, fold.train), data.y(fold.train), data.n_classes);
-    p.x_test = encoder.Transform(data, fold.test);
-    p.y_test = data.y(fold.test);
-    parts.push_back(std::move(p));
+    p.fold = &data.Fold(f, &p.own);
+    p.model->Start(p.fold->x_train, p.fold->y_train, data.n_classes);
   }
   CvOutcome outcome;
   const int every = std::max(1, training.report_every);
@@ -115,7 +115,7 @@ CvOutcome Staged(const TrainingSpec& training, const Params& hyperparameters,
     for (Part& p : parts) {
       p.model->Continue(done);
       for (const auto& [m, v] :
-           Score(metrics, *p.model, p.x_test, p.y_test, data.n_classes, training.task))
+           Score(metrics, *p.model, p.fold->x_test, p.fold->y_test, data.n_classes, training.task))
         scores.values[m] += v / static_cast<double>(parts.size());
     }
     outcome.folds.push_back(scores);
@@ -152,39 +152,22 @@ CvOutcome CrossValidate(const TrainingSpec& training, const Params& params,
   CheckImpute(training.impute);
   if (training.dataset.empty()) Invalid("no dataset given", "training.dataset");
 
-  const auto table = CachedTable(training.dataset);
-  const Dataset data = MakeDataset(*table, DataOptions::From(training));
-  const int n = static_cast<int>(data.x.rows());
-  std::vector<Fold> folds;
-  if (!training.fold_column.empty()) {
-    if (training.repeats != 1)
-      Invalid("repeats must be 1 with a fold_column (the folds are fixed)", "training.repeats");
-    folds = FoldsFromIds(data.fold_of, data.n_folds);
-  } else {
-    std::vector<int> labels;
-    const bool stratified = training.task == Task::kClassification && training.stratified;
-    if (stratified) labels = ToLabels(data.y);
-    folds = MakeFolds(n, training.folds, training.repeats, training.shuffle_seed,
-                      stratified ? &labels : nullptr);
-  }
+  // Parsed once per file version, split and encoded once per distinct split and encoding.
+  const auto prepared = CvFoldCache().Get(CachedTable(training.dataset), training);
+  const PreparedData& data = *prepared;
 
   CvOutcome outcome;
   if (training.resource == "n_estimators")
-    return Staged(training, hyperparameters, metrics, data, folds, on_fold);
-  for (std::size_t f = 0; f < folds.size(); ++f) {
-    const Fold& fold = folds[f];
-    const Eigen::VectorXd y_train = data.y(fold.train);
-    const Eigen::VectorXd y_test = data.y(fold.test);
-
-    const FeatureEncoder encoder =
-        FeatureEncoder::Fit(data, fold.train, training.preprocessing, training.impute);
+    return Staged(training, hyperparameters, metrics, data, on_fold);
+  PreparedFold scratch;
+  for (int f = 0; f < data.n_folds; ++f) {
+    const PreparedFold& fold = data.Fold(f, &scratch);
     auto model = MakeModel(training.model, training.task, hyperparameters, training.shuffle_seed);
-    model->Fit(encoder.Transform(data, fold.train), y_train, data.n_classes);
+    model->Fit(fold.x_train, fold.y_train, data.n_classes);
 
     StepScores scores;
-    scores.step = static_cast<int>(f);
-    scores.values = Score(metrics, *model, encoder.Transform(data, fold.test), y_test,
-                          data.n_classes, training.task);
+    scores.step = f;
+    scores.values = Score(metrics, *model, fold.x_test, fold.y_test, data.n_classes, training.task);
     outcome.folds.push_back(scores);
     if (on_fold) on_fold(scores);
   }

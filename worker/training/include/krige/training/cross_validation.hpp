@@ -31,7 +31,9 @@ using FoldCallback = std::function<void(const StepScores&)>;
 // fitted on the training part only.
 //
 // `training.dataset` is a file path (absolute, or relative to the working directory); parsed
-// datasets are cached by path (and modification time) for the life of the process.
+// datasets are cached by path (and modification time and size) for the life of the process,
+// and each fold's encoded matrices per distinct dataset version, split and encoding (at most
+// 256 MB, least recently used dropped): only the models are trained per call.
 //
 // Thread-safe: several slots may call it concurrently. `on_fold` may be empty.
 // Throws krige::Error(kInvalidArgument) naming the problem for bad hyperparameters (unknown
