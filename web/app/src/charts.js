@@ -49,10 +49,25 @@ function replace(holder, make) {
 }
 
 // Optimization history: each completed trial's value by number, the best so far, and failed
-// and pruned trials marked along the bottom.
-export function drawHistory(container, store, goal, holder) {
+// and pruned trials marked along the bottom. With `rows` (the store's rows changed since the
+// last draw) the chart is kept and given new data (uPlot setData) and the trials' order by
+// number is extended rather than sorted again, when the new rows come after the others.
+export function drawHistory(container, store, goal, holder, rows) {
   const n = store.size;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => store.number[a] - store.number[b]);
+  const width = chartWidth(container);
+  let order = holder.order;
+  const keep = rows && holder.plot && order && holder.goal === goal && holder.width === width && order.length <= n;
+  if (keep && order.length < n) {
+    const added = [];
+    for (let r = order.length; r < n; r++) added.push(r);
+    added.sort((a, b) => store.number[a] - store.number[b]);
+    if (order.length === 0 || store.number[added[0]] >= store.number[order[order.length - 1]]) order = order.concat(added);
+    else order = null;
+  }
+  if (!keep || !order) order = Array.from({ length: n }, (_, i) => i).sort((a, b) => store.number[a] - store.number[b]);
+  holder.order = order;
+  holder.goal = goal;
+  holder.width = width;
   const x = new Float64Array(n);
   const value = new Array(n);
   const best = new Array(n);
@@ -101,11 +116,17 @@ export function drawHistory(container, store, goal, holder) {
   container.dataset.failed = String(nFailed);
   container.dataset.pruned = String(nPruned);
   container.dataset.best = running === null ? "" : String(running);
+  const data = [x, value, best, failed, pruned];
   const many = n > 5000;
+  if (keep && order && holder.many === many) {
+    holder.plot.setData(data);
+    return;
+  }
+  holder.many = many;
   replace(holder, () =>
     new uPlot(
       {
-        width: chartWidth(container),
+        width,
         height: 260,
         scales: { x: { time: false } },
         axes: [{ label: "trial number" }, { label: "objective" }],
@@ -128,7 +149,7 @@ export function drawHistory(container, store, goal, holder) {
           ],
         },
       },
-      [x, value, best, failed, pruned],
+      data,
       container
     )
   );
