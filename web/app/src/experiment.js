@@ -223,10 +223,12 @@ export function experimentPage(id, setStatus, onError) {
     const s = new TrialStore(names);
     let answer = await first;
     for (;;) {
-      performance.mark("columns");
+      // The next page is asked for before this one is applied.
+      const next = answer.more ? getJson(columnsUrl(answer.seq)) : null;
+      if (next) next.catch(() => {});
       s.applyColumns(answer);
-      if (!answer.more) break;
-      answer = await getJson(columnsUrl(answer.seq));
+      if (!next) break;
+      answer = await next;
     }
     store = s;
   }

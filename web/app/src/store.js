@@ -35,6 +35,7 @@ export class TrialStore {
     const c = answer.columns;
     const n = answer.count;
     const names = Object.keys(c.params || {});
+    if (this.id.length === 0 && this.takeColumns(answer, names)) return;
     for (const name of names) this.column(name);
     const all = this.paramNames();
     const absent = all.filter((name) => !names.includes(name));
@@ -52,6 +53,29 @@ export class TrialStore {
     if (answer.seq > this.seq) this.seq = answer.seq;
     this.version += 1;
     this.changes = null; // any row may have changed: the plots redraw in full
+  }
+
+  // The first answer into an empty store: its columns become the store's (100 000 trials in
+  // a few ms rather than row by row). False (nothing changed) if an id comes twice.
+  takeColumns(answer, names) {
+    const c = answer.columns;
+    const n = answer.count;
+    const index = new Map();
+    for (let i = 0; i < n; i++) index.set(c.id[i], i);
+    if (index.size !== n) return false;
+    const states = answer.states || STATES;
+    this.index = index;
+    this.id = c.id.slice(0, n);
+    this.number = c.number.slice(0, n);
+    this.state = new Array(n);
+    for (let i = 0; i < n; i++) this.state[i] = states[c.state[i]];
+    this.value = c.value.slice(0, n);
+    for (const name of Object.keys(this.params)) if (!names.includes(name)) this.params[name] = new Array(n).fill(null);
+    for (const name of names) this.params[name] = c.params[name].slice(0, n);
+    if (answer.seq > this.seq) this.seq = answer.seq;
+    this.version += 1;
+    this.changes = null;
+    return true;
   }
 
   addRow(id) {
