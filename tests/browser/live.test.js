@@ -256,6 +256,49 @@ async function main() {
     await page.locator("button.clear-brush").click();
     check(Number(await page.locator(".trial-table").getAttribute("data-rows")) === gp.trials.total, "clearing the brushes shows every trial again");
 
+    // The large-experiment paths (from 5 000 trials: parallel coordinates rasterized in JS,
+    // history points blended into the pixels) on the gp sweep, their threshold lowered, against
+    // the canvas paths: the pixels they cover match within a pixel both ways.
+    async function masks(rasterMin) {
+      await page.evaluate((m) => (window.__krigeRasterMin = m), rasterMin);
+      await page.goto(`${base}/#/`);
+      await page.locator("a.name").first().waitFor({ timeout: 10000 });
+      await openExperiment(gp);
+      return page.evaluate(() => {
+        const mask = (canvas, keep) => {
+          const d = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+          const out = [];
+          for (let p = 0; p < canvas.width * canvas.height; p++) if (keep(d, p * 4)) out.push(p);
+          return { w: canvas.width, on: out };
+        };
+        return {
+          lines: mask(document.querySelector(".parcoords-lines"), (d, q) => d[q + 3] > 0),
+          // the history's value points (blue), not its axes, grid or best-so-far line
+          points: mask(document.querySelector("[data-plot=history] canvas"), (d, q) => d[q + 3] > 0 && d[q + 2] - d[q] > 40),
+          count: Number(document.querySelector(".parcoords").dataset.lines),
+        };
+      });
+    }
+    function near(a, b) {
+      const set = new Set(b.on);
+      const w = b.w;
+      let hit = 0;
+      for (const p of a.on) {
+        let found = false;
+        for (let dy = -1; dy <= 1 && !found; dy++) for (let dx = -1; dx <= 1 && !found; dx++) found = set.has(p + dy * w + dx);
+        if (found) hit++;
+      }
+      return a.on.length ? hit / a.on.length : 0;
+    }
+    const drawn = await masks(undefined);
+    const raster = await masks(1);
+    await page.evaluate(() => delete window.__krigeRasterMin);
+    check(raster.count === gp.trials.completed && raster.lines.on.length > 500, `rasterized parallel coordinates: ${raster.count} lines over ${raster.lines.on.length} pixels`);
+    const lineFit = [near(raster.lines, drawn.lines), near(drawn.lines, raster.lines)];
+    check(lineFit[0] > 0.9 && lineFit[1] > 0.9, `and they cover the stroked lines' pixels (within a pixel: ${lineFit.map((f) => f.toFixed(3)).join(" / ")})`);
+    const pointFit = [near(raster.points, drawn.points), near(drawn.points, raster.points)];
+    check(raster.points.on.length > 0 && pointFit[0] > 0.9 && pointFit[1] > 0.9, `history points blended into pixels sit where fillRect puts them (${pointFit.map((f) => f.toFixed(3)).join(" / ")})`);
+
     // Sorting by value, CSV, a trial's page.
     await page.locator(".trial-table th[data-key=value]").click();
     await page.locator(".trial-table th[data-key=value]").click();

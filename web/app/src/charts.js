@@ -2,7 +2,7 @@
 // Each chart's container carries data- attributes with what it drew (the browser tests and the
 // benchmark read them): data-points, data-drawn (performance.now() of the last draw).
 import uPlot from "uplot";
-import { markPainted } from "./dom.js";
+import { markPainted, rasterMin } from "./dom.js";
 
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
@@ -16,11 +16,9 @@ function markDrawn(container) {
 
 // Scatter series are drawn in a draw hook with fillRect (a square per point): a path of
 // 100 000 arcs costs the software rasterizer seconds, rectangles almost nothing. From
-// PIXELS_MIN points the squares are blended into the plot's pixels directly (getImageData,
+// rasterMin() points (5 000) the squares are blended into the plot's pixels directly (getImageData,
 // putImageData): 100 000 fillRect calls cost about 80 ms of script and as much again to
 // paint, and the history is drawn again on every live update.
-const PIXELS_MIN = 5000;
-
 function rgba(color) {
   const m = /^rgba?\((\d+),\s*(\d+),\s*(\d+)(?:,\s*([\d.]+))?\)$/.exec(color);
   if (m) return [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])];
@@ -31,7 +29,7 @@ function rgba(color) {
 function scatter(specs) {
   return (u) => {
     const xs = u.data[0];
-    if (xs.length >= PIXELS_MIN) return scatterPixels(u, specs);
+    if (xs.length >= rasterMin()) return scatterPixels(u, specs);
     const ctx = u.ctx;
     ctx.save();
     ctx.beginPath();

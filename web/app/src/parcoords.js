@@ -2,19 +2,18 @@
 // categories as ordinal axes) and the objective; one polyline per completed trial, coloured by
 // its value. Drag along any axis to brush a range (a click clears that axis); the brushes
 // select trials (all axes must pass) and onBrush() tells the page. A few lines are stroked in
-// batches per colour; many (a full draw of more than RASTER_MIN) are rasterized in JS into an
+// batches per colour; many (a full draw of rasterMin() or more) are rasterized in JS into an
 // ImageData (rasterize() below); live trials are stroked on top of what is there.
-import { el, sizedCanvas, rampAt, rampIndex, RAMP_SIZE, markPainted } from "./dom.js";
+import { el, sizedCanvas, rampAt, rampIndex, RAMP_SIZE, markPainted, rasterMin } from "./dom.js";
 import { numericAxis } from "./store.js";
 
 const TOP = 34;
 const BOTTOM = 40;
 const PAD = 70;
 const HEIGHT = 340;
-// From this many lines a full draw is rasterized in JS: Skia's software hairlines (headless
+// From rasterMin() lines (5 000) a full draw is rasterized in JS: Skia's software hairlines (headless
 // Chromium has no GPU) took 0.7-1.3 s to paint 100 000 polylines of 6 axes, the JS loop
 // about a fifth of that.
-const RASTER_MIN = 5000;
 // Coverage of a hairline of width 0.6 px, which the rasterizer gives each line it counts.
 const HAIRLINE = 0.6;
 
@@ -305,7 +304,7 @@ export class ParallelCoordinates {
     }
     this.stroked += list.length;
     const colors = buckets.map((_, b) => rampAt(this.goal === "minimize" ? RAMP_SIZE - 1 - b : b));
-    if (list.length > RASTER_MIN) {
+    if (list.length >= rasterMin()) {
       const ratio = window.devicePixelRatio || 1;
       const groups = [{ rows: grey, rgb: rgbOf("#c8c8c8"), alpha: Math.min(alpha, 0.3) * HAIRLINE }];
       buckets.forEach((rows, b) => groups.push({ rows, rgb: rgbOf(colors[b]), alpha: alpha * HAIRLINE }));
