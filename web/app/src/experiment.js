@@ -1,7 +1,8 @@
 // One experiment: summary, optimization history, parallel coordinates (brushing filters the
 // table), parameter importance, slice plots, a contour plot, intermediate values and the trial
 // table. Trials come from GET .../trials/columns (all of them, as columns) and then live from
-// GET /api/v1/events (resumed from the columns' seq); the plots redraw at most every 250 ms.
+// GET /api/v1/events (resumed from the columns' seq); the history and the parallel coordinates
+// draw what changed at most every 50 ms, the other plots and the table at most every 3 s.
 import { el, fact, formatValue, stateBadge } from "./dom.js";
 import { getJson, streamEvents } from "./api.js";
 import { TrialStore, axesFor, axesCover } from "./store.js";

@@ -11,10 +11,10 @@ const TOP = 34;
 const BOTTOM = 40;
 const PAD = 70;
 const HEIGHT = 340;
-// From rasterMin() lines (5 000) a full draw is rasterized in JS: Skia's software hairlines (headless
-// Chromium has no GPU) took 0.7-1.3 s to paint 100 000 polylines of 6 axes, the JS loop
-// about a fifth of that.
-// Coverage of a hairline of width 0.6 px, which the rasterizer gives each line it counts.
+// From rasterMin() lines (5 000) a full draw is rasterized in JS: Skia's software hairlines
+// (headless Chromium has no GPU) took 0.7-1.3 s to paint 100 000 polylines of 6 axes, the JS
+// loop below about a third of that. HAIRLINE: the coverage of a hairline of width 0.6 px,
+// which the rasterizer gives each line it counts.
 const HAIRLINE = 0.6;
 
 function rgbOf(hex) {
@@ -199,6 +199,7 @@ export class ParallelCoordinates {
     }
     const style = this.style(drawable);
     if (style.alpha !== this.lineStyle.alpha || style.width !== this.lineStyle.width) return false;
+    if (fresh.length >= rasterMin()) return false; // so many: as fast in full, and rasterize() clears
     this.grow(store.size);
     this.columns = this.axes.map((axis) => (axis.isObjective ? store.value : store.params[axis.name]));
     for (const i of rows) this.place(store, i);
@@ -332,7 +333,8 @@ export class ParallelCoordinates {
   // What was drawn, for the tests and the benchmark: data-lines (trials drawn), data-selected
   // (of those, inside the brushes), data-stroked (lines stroked onto the canvas since it was
   // last cleared: equals data-lines unless a line was dropped or drawn twice), data-increments
-  // (draws of just the changed trials since the page opened), data-brushes (the brushes in axis units), data-drawn (painted).
+  // (draws of just the changed trials since the page opened), data-brushes (the brushes in
+  // axis units), data-drawn (painted).
   publish() {
     const { xs, plotH } = this.geometry;
     this.root.dataset.lines = String(this.drawnCount);
