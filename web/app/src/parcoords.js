@@ -13,7 +13,7 @@ const PAD = 70;
 const HEIGHT = 340;
 // From rasterMin() lines (5 000) a full draw is rasterized in JS: Skia's software hairlines
 // (headless Chromium has no GPU) took 0.7-1.3 s to paint 100 000 polylines of 6 axes, the JS
-// loop below about a third of that. HAIRLINE: the coverage of a hairline of width 0.6 px,
+// below a tenth to a third of that (depending on how many axes have few values). HAIRLINE: the coverage of a hairline of width 0.6 px,
 // which the rasterizer gives each line it counts.
 const HAIRLINE = 0.6;
 
@@ -24,38 +24,56 @@ function rgbOf(hex) {
 
 // Draws groups ({rows, rgb, alpha}, in order, later on top) of polylines through the axes at
 // device pixels xs (one per axis) into canvas: per group, counts how many of its lines cross
-// each pixel (one sample per pixel step along the longer direction), then composites the
-// group's colour once per pixel with the alpha n lines of `alpha` would give (1-(1-a)^n), as
-// n strokes of one colour onto each other do. ys(t) maps an axis position to a device y.
+// each pixel, then composites the group's colour once per pixel with the alpha n lines of
+// `alpha` would give (1-(1-a)^n), as n strokes of one colour onto each other do. Lines end on
+// whole pixels, so between two axes the lines of a group with the same two ends are one
+// segment drawn with weight n: an integer or categorical axis has a few values, and 100 000
+// lines become a few hundred segments there. ys(t) maps an axis position to a device y.
 function rasterize(canvas, groups, k, pos, xs, ys) {
   const W = canvas.width;
   const H = canvas.height;
   const count = new Uint32Array(W * H);
   const color = new Float32Array(W * H * 3); // premultiplied
   const cover = new Float32Array(W * H);
-  const yk = new Float32Array(k);
+  const xi = xs.map((x) => Math.max(0, Math.min(W - 1, Math.round(x))));
+  const pairs = new Uint32Array(H * H); // lines per (y on the left axis, y on the right one)
+  const keys = [];
+  // Adds w along the segment (x0, y0)-(x1, y1), one sample per pixel step along the longer
+  // direction (fixed point, 16 bits of fraction), its last pixel only if `end`.
+  const segment = (x0, y0, x1, y1, w, end) => {
+    const dx = x1 - x0;
+    const dy = y1 - y0;
+    const steps = Math.max(Math.abs(dx), Math.abs(dy), 1);
+    const sx = ((dx / steps) * 65536) | 0;
+    const sy = ((dy / steps) * 65536) | 0;
+    let x = x0 * 65536 + 32768;
+    let y = y0 * 65536 + 32768;
+    const n = end ? steps + 1 : steps;
+    for (let s = 0; s < n; s++) {
+      count[(y >> 16) * W + (x >> 16)] += w;
+      x += sx;
+      y += sy;
+    }
+  };
   for (const { rows, rgb, alpha } of groups) {
     if (rows.length === 0) continue;
     count.fill(0);
-    for (const i of rows) {
-      const base = i * k;
-      // Clamped to the canvas (a value beyond its axis' range runs along the edge).
-      for (let a = 0; a < k; a++) yk[a] = Math.max(0, Math.min(H - 1, ys(pos[base + a])));
-      for (let a = 1; a < k; a++) {
-        // Fixed point (16 bits of fraction): one sample per pixel along the longer direction.
-        const dx = xs[a] - xs[a - 1];
-        const dy = yk[a] - yk[a - 1];
-        const steps = Math.ceil(Math.max(Math.abs(dx), Math.abs(dy), 1));
-        const sx = ((dx / steps) * 65536) | 0;
-        const sy = ((dy / steps) * 65536) | 0;
-        let x = (xs[a - 1] * 65536) | 0;
-        let y = (yk[a - 1] * 65536) | 0;
-        const last = a === k - 1 ? steps + 1 : steps; // shared ends once
-        for (let s = 0; s < last; s++) {
-          count[(y >> 16) * W + (x >> 16)]++;
-          x += sx;
-          y += sy;
-        }
+    // Each line's whole-pixel y on every axis, clamped to the canvas (a value beyond its
+    // axis' range runs along the edge).
+    const yq = new Int32Array(rows.length * k);
+    for (let r = 0; r < rows.length; r++) {
+      const base = rows[r] * k;
+      for (let a = 0; a < k; a++) yq[r * k + a] = Math.max(0, Math.min(H - 1, Math.round(ys(pos[base + a]))));
+    }
+    for (let a = 1; a < k; a++) {
+      keys.length = 0;
+      for (let r = 0; r < rows.length; r++) {
+        const key = yq[r * k + a - 1] * H + yq[r * k + a];
+        if (pairs[key]++ === 0) keys.push(key);
+      }
+      for (const key of keys) {
+        segment(xi[a - 1], (key / H) | 0, xi[a], key % H, pairs[key], a === k - 1); // shared ends once
+        pairs[key] = 0;
       }
     }
     const x0 = Math.max(0, Math.floor(Math.min(...xs)));
