@@ -256,6 +256,49 @@ async function main() {
     await page.locator("button.clear-brush").click();
     check(Number(await page.locator(".trial-table").getAttribute("data-rows")) === gp.trials.total, "clearing the brushes shows every trial again");
 
+    // The large-experiment paths (from 5 000 trials: parallel coordinates rasterized in JS,
+    // history points blended into the pixels) on the gp sweep, their threshold lowered, against
+    // the canvas paths: the pixels they cover match within a pixel both ways.
+    async function masks(rasterMin) {
+      await page.evaluate((m) => (window.__krigeRasterMin = m), rasterMin);
+      await page.goto(`${base}/#/`);
+      await page.locator("a.name").first().waitFor({ timeout: 10000 });
+      await openExperiment(gp);
+      return page.evaluate(() => {
+        const mask = (canvas, keep) => {
+          const d = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+          const out = [];
+          for (let p = 0; p < canvas.width * canvas.height; p++) if (keep(d, p * 4)) out.push(p);
+          return { w: canvas.width, on: out };
+        };
+        return {
+          lines: mask(document.querySelector(".parcoords-lines"), (d, q) => d[q + 3] > 0),
+          // the history's value points (blue), not its axes, grid or best-so-far line
+          points: mask(document.querySelector("[data-plot=history] canvas"), (d, q) => d[q + 3] > 0 && d[q + 2] - d[q] > 40),
+          count: Number(document.querySelector(".parcoords").dataset.lines),
+        };
+      });
+    }
+    function near(a, b) {
+      const set = new Set(b.on);
+      const w = b.w;
+      let hit = 0;
+      for (const p of a.on) {
+        let found = false;
+        for (let dy = -1; dy <= 1 && !found; dy++) for (let dx = -1; dx <= 1 && !found; dx++) found = set.has(p + dy * w + dx);
+        if (found) hit++;
+      }
+      return a.on.length ? hit / a.on.length : 0;
+    }
+    const drawn = await masks(undefined);
+    const raster = await masks(1);
+    await page.evaluate(() => delete window.__krigeRasterMin);
+    check(raster.count === gp.trials.completed && raster.lines.on.length > 500, `rasterized parallel coordinates: ${raster.count} lines over ${raster.lines.on.length} pixels`);
+    const lineFit = [near(raster.lines, drawn.lines), near(drawn.lines, raster.lines)];
+    check(lineFit[0] > 0.9 && lineFit[1] > 0.9, `and they cover the stroked lines' pixels (within a pixel: ${lineFit.map((f) => f.toFixed(3)).join(" / ")})`);
+    const pointFit = [near(raster.points, drawn.points), near(drawn.points, raster.points)];
+    check(raster.points.on.length > 0 && pointFit[0] > 0.9 && pointFit[1] > 0.9, `history points blended into pixels sit where fillRect puts them (${pointFit.map((f) => f.toFixed(3)).join(" / ")})`);
+
     // Sorting by value, CSV, a trial's page.
     await page.locator(".trial-table th[data-key=value]").click();
     await page.locator(".trial-table th[data-key=value]").click();
@@ -313,6 +356,50 @@ async function main() {
     check(true, "and in the table (redrawn at most every 3 s while trials stream in)");
     const eventCalls = requests.filter((u) => u.includes("/api/v1/events"));
     check(eventCalls.length >= 1 && requests.every((u) => !u.includes(token)), "the live stream is fetched, the token never in a URL");
+
+    // Incremental live draws: trials stream in while a brush is set; the page draws just the
+    // changed trials (data-increments counts those draws). Afterwards every plot count is the
+    // completed trials', each line was stroked once (data-stroked: a dropped or doubled line
+    // shows), and the brush selects exactly the completed trials inside it, in the table too.
+    const stream = await api(base, token, "POST", "/api/v1/experiments", {
+      name: "live-increments",
+      objective: { metric: "score", goal: "maximize" },
+      tuner: { name: "random", seed: 3 },
+      max_trials: 16,
+      parallelism: 2,
+      space: { x: { type: "float", low: 0, high: 1 }, k: { type: "categorical", values: ["a", "b"] } },
+      training: { kind: "command", command: ["python3", "-c", "import sys, time; time.sleep(0.3); print('score=%f' % (float(sys.argv[1]) + (sys.argv[2] == 'b')))", "{x}", "{k}"], timeout_seconds: 30 },
+    });
+    await page.goto(`${base}/#/experiments/${stream.id}`);
+    // (The same document: wait for this experiment's page, not the last one's.)
+    await page.waitForFunction(() => {
+      const name = document.querySelector(".experiment-header .name");
+      const p = document.querySelector(".parcoords");
+      return name && name.textContent === "live-increments" && p.dataset.axes && p.dataset.axes.includes('"x"');
+    }, null, { timeout: 10000 });
+    await page.waitForFunction(() => document.querySelector(".live").dataset.live === "open", null, { timeout: 10000 });
+    const xAxis = JSON.parse(await page.locator(".parcoords").getAttribute("data-axes")).find((a) => a.name === "x");
+    await page.locator(".parcoords-overlay").scrollIntoViewIfNeeded();
+    const pc = await page.locator(".parcoords-overlay").boundingBox();
+    await page.mouse.move(pc.x + xAxis.x, pc.y + (xAxis.top + xAxis.bottom) / 2);
+    await page.mouse.down();
+    await page.mouse.move(pc.x + xAxis.x, pc.y + xAxis.top - 2, { steps: 5 });
+    await page.mouse.up();
+    check("x" in JSON.parse(await page.locator(".parcoords").getAttribute("data-brushes")), "a brush is set on x");
+    const streamed = await page.evaluate(() => Number(document.querySelector("[data-plot=history]").dataset.points));
+    check(streamed < 16, `the page was open and brushed before the trials had run (${streamed} of 16 completed)`);
+    await page.waitForFunction(() => Number(document.querySelector("[data-plot=history]").dataset.points) === 16, null, { timeout: 60000 });
+    const trials = (await api(base, token, "GET", `/api/v1/experiments/${stream.id}/trials?limit=100`)).trials.filter((t) => t.state === "completed");
+    const inc = await page.evaluate(() => Object.assign({}, document.querySelector(".parcoords").dataset));
+    check(trials.length === 16 && Number(inc.lines) === 16, `after the stream the parallel coordinates have one line per completed trial (${inc.lines})`);
+    check(Number(inc.stroked) === Number(inc.lines), `each line was stroked once since the canvas was last cleared (${inc.stroked} strokes for ${inc.lines} lines)`);
+    check(Number(inc.increments) > 0, `live trials were drawn incrementally (${inc.increments} partial draws)`);
+    const [blo, bhi] = JSON.parse(inc.brushes).x;
+    const inside = trials.filter((t) => t.params.x >= blo - 1e-6 && t.params.x <= bhi + 1e-6).length;
+    check(Number(inc.selected) === inside, `the brush on x [${blo}, ${bhi}] selects the ${inside} completed trials inside it (${inc.selected})`);
+    await page.waitForFunction((n) => Number(document.querySelector(".trial-table").dataset.rows) === n, inside, { timeout: 10000 }).catch(() => {});
+    check(Number(await page.locator(".trial-table").getAttribute("data-rows")) === inside, "and the table shows exactly those");
+    await page.screenshot({ path: path.join(OUT, "experiment-live-increments.png"), fullPage: true });
 
     // A few more answers for the OpenAPI check: errors, the admin and dataset lists, health.
     for (const u of ["/api/v1/tokens", "/api/v1/datasets", `/api/v1/experiments/${gp.id}/best`, `/api/v1/experiments/${gp.id}/importance`,

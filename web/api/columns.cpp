@@ -7,9 +7,13 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "decode.hpp"
 #include "feed_handlers.hpp"
+#include "json_members.hpp"
 #include "krige/error.hpp"
 
 namespace krige::web {
@@ -133,7 +137,8 @@ http::Handler TrialColumns(service::TrialFeed& feed) {
 
     std::vector<Column> cols(std::size(kFields));
     Column seq;
-    std::map<std::string, Column> params;  // name -> column (null where a trial lacks it)
+    std::map<std::string, Column, std::less<>> params;  // name -> column (null where absent)
+    std::vector<JsonMember> members;
     const std::size_t n = changes.rows.size();
     for (std::size_t i = 0; i < n; ++i) {
       const auto& t = changes.rows[i];
@@ -158,20 +163,29 @@ http::Handler TrialColumns(service::TrialFeed& feed) {
       if (has("finished_at")) AppendString(cell(8), t.finished_at);
       if (has("error")) AppendString(cell(9), t.error);
       if (has("params")) {
-        const Json p = Json::parse(t.params_json, nullptr, false);
-        if (p.is_object()) {
-          for (const auto& [name, value] : p.items()) {
-            auto [it, fresh] = params.try_emplace(name);
-            Column& c = it->second;
-            while (c.cells < i) {  // a parameter first seen now: null for the trials before
-              c.Next();
-              c.text += "null";
-            }
+        const auto column = [&](std::string_view name) -> Column& {
+          auto it = params.find(name);
+          if (it == params.end()) it = params.emplace(std::string(name), Column{}).first;
+          Column& c = it->second;
+          while (c.cells < i) {  // a parameter first seen now: null for the trials before
             c.Next();
-            if (value.is_number_float())
-              AppendNumber(c.text, value.get<double>());
-            else
-              c.text += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+            c.text += "null";
+          }
+          c.Next();
+          return c;
+        };
+        if (ScanMembers(t.params_json, members)) {
+          for (const auto& [name, value] : members) column(name).text += value;
+        } else {
+          const Json p = Json::parse(t.params_json, nullptr, false);
+          if (p.is_object()) {
+            for (const auto& [name, value] : p.items()) {
+              Column& c = column(name);
+              if (value.is_number_float())
+                AppendNumber(c.text, value.get<double>());
+              else
+                c.text += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+            }
           }
         }
         for (auto& [name, c] : params)

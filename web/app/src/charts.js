@@ -2,7 +2,7 @@
 // Each chart's container carries data- attributes with what it drew (the browser tests and the
 // benchmark read them): data-points, data-drawn (performance.now() of the last draw).
 import uPlot from "uplot";
-import { markPainted } from "./dom.js";
+import { markPainted, rasterMin } from "./dom.js";
 
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
@@ -15,15 +15,26 @@ function markDrawn(container) {
 }
 
 // Scatter series are drawn in a draw hook with fillRect (a square per point): a path of
-// 100 000 arcs costs the software rasterizer seconds, rectangles almost nothing.
+// 100 000 arcs costs the software rasterizer seconds, rectangles almost nothing. From
+// rasterMin() points (5 000) the squares are blended into the plot's pixels directly (getImageData,
+// putImageData): 100 000 fillRect calls cost about 80 ms of script and as much again to
+// paint, and the history is drawn again on every live update.
+function rgba(color) {
+  const m = /^rgba?\((\d+),\s*(\d+),\s*(\d+)(?:,\s*([\d.]+))?\)$/.exec(color);
+  if (m) return [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])];
+  const v = parseInt(color.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255, 1];
+}
+
 function scatter(specs) {
   return (u) => {
+    const xs = u.data[0];
+    if (xs.length >= rasterMin()) return scatterPixels(u, specs);
     const ctx = u.ctx;
     ctx.save();
     ctx.beginPath();
     ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
     ctx.clip();
-    const xs = u.data[0];
     for (const { series, size, color } of specs) {
       if (u.series[series] && u.series[series].show === false) continue;
       const ys = u.data[series];
@@ -41,6 +52,44 @@ function scatter(specs) {
   };
 }
 
+// The same squares (in device pixels, inside the plot's box), each blended "over" what is
+// drawn there, as fillRect with that colour would.
+function scatterPixels(u, specs) {
+  const { left, top, width, height } = u.bbox;
+  const W = Math.floor(width);
+  const H = Math.floor(height);
+  if (W <= 0 || H <= 0) return;
+  const x0 = Math.round(left);
+  const y0 = Math.round(top);
+  const image = u.ctx.getImageData(x0, y0, W, H);
+  const d = image.data;
+  const xs = u.data[0];
+  for (const { series, size, color } of specs) {
+    if (u.series[series] && u.series[series].show === false) continue;
+    const ys = u.data[series];
+    const scale = u.series[series].scale || "y";
+    const side = Math.max(1, Math.round(size * devicePixelRatio));
+    const [r, g, b, a] = rgba(color);
+    const keep = 1 - a;
+    for (let i = 0; i < xs.length; i++) {
+      const y = ys[i];
+      if (y === null || y === undefined) continue;
+      const px = Math.round(u.valToPos(xs[i], "x", true) - x0 - side / 2);
+      const py = Math.round(u.valToPos(y, scale, true) - y0 - side / 2);
+      for (let yy = Math.max(0, py); yy < Math.min(H, py + side); yy++) {
+        for (let xx = Math.max(0, px); xx < Math.min(W, px + side); xx++) {
+          const p = (yy * W + xx) * 4;
+          d[p] = r * a + d[p] * keep;
+          d[p + 1] = g * a + d[p + 1] * keep;
+          d[p + 2] = b * a + d[p + 2] * keep;
+          d[p + 3] = 255 * a + d[p + 3] * keep;
+        }
+      }
+    }
+  }
+  u.ctx.putImageData(image, x0, y0);
+}
+
 const NO_POINTS = { show: false };
 
 function replace(holder, make) {
@@ -49,10 +98,25 @@ function replace(holder, make) {
 }
 
 // Optimization history: each completed trial's value by number, the best so far, and failed
-// and pruned trials marked along the bottom.
-export function drawHistory(container, store, goal, holder) {
+// and pruned trials marked along the bottom. With `rows` (the store's rows changed since the
+// last draw) the chart is kept and given new data (uPlot setData) and the trials' order by
+// number is extended rather than sorted again, when the new rows come after the others.
+export function drawHistory(container, store, goal, holder, rows) {
   const n = store.size;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => store.number[a] - store.number[b]);
+  const width = chartWidth(container);
+  let order = holder.order;
+  const keep = rows && holder.plot && order && holder.goal === goal && holder.width === width && order.length <= n;
+  if (keep && order.length < n) {
+    const added = [];
+    for (let r = order.length; r < n; r++) added.push(r);
+    added.sort((a, b) => store.number[a] - store.number[b]);
+    if (order.length === 0 || store.number[added[0]] >= store.number[order[order.length - 1]]) order = order.concat(added);
+    else order = null;
+  }
+  if (!keep || !order) order = Array.from({ length: n }, (_, i) => i).sort((a, b) => store.number[a] - store.number[b]);
+  holder.order = order;
+  holder.goal = goal;
+  holder.width = width;
   const x = new Float64Array(n);
   const value = new Array(n);
   const best = new Array(n);
@@ -101,11 +165,17 @@ export function drawHistory(container, store, goal, holder) {
   container.dataset.failed = String(nFailed);
   container.dataset.pruned = String(nPruned);
   container.dataset.best = running === null ? "" : String(running);
+  const data = [x, value, best, failed, pruned];
   const many = n > 5000;
+  if (keep && order && holder.many === many) {
+    holder.plot.setData(data);
+    return;
+  }
+  holder.many = many;
   replace(holder, () =>
     new uPlot(
       {
-        width: chartWidth(container),
+        width,
         height: 260,
         scales: { x: { time: false } },
         axes: [{ label: "trial number" }, { label: "objective" }],
@@ -128,7 +198,7 @@ export function drawHistory(container, store, goal, holder) {
           ],
         },
       },
-      [x, value, best, failed, pruned],
+      data,
       container
     )
   );
@@ -137,7 +207,9 @@ export function drawHistory(container, store, goal, holder) {
 // Objective against one parameter (log x for log parameters, categories by index).
 export function drawSlice(container, store, axis, holder) {
   const column = store.params[axis.name];
-  const pts = [];
+  let x = new Float64Array(store.size);
+  let y = new Float64Array(store.size);
+  let n = 0;
   for (let i = 0; i < store.size; i++) {
     const v = store.value[i];
     const p = column[i];
@@ -151,12 +223,22 @@ export function drawSlice(container, store, axis, holder) {
       if (typeof p !== "number" || (axis.kind === "log" && p <= 0)) continue;
       xv = p;
     }
-    pts.push([xv, v]);
+    x[n] = xv;
+    y[n] = v;
+    n++;
   }
-  pts.sort((a, b) => a[0] - b[0]);
-  const x = pts.map((p) => p[0]);
-  const y = pts.map((p) => p[1]);
-  container.dataset.points = String(pts.length);
+  x = x.subarray(0, n);
+  y = y.subarray(0, n);
+  // uPlot wants x ascending (its cursor searches it). A large slice is drawn into the pixels,
+  // its range is the axis' own, and it has no cursor, so it skips the sort (100 000 pairs
+  // cost a few hundred ms of a live page's time under load).
+  const large = n >= rasterMin();
+  if (!large) {
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a] - x[b]);
+    x = Float64Array.from(order, (i) => x[i]);
+    y = Float64Array.from(order, (i) => y[i]);
+  }
+  container.dataset.points = String(n);
   container.dataset.param = axis.name;
   const xAxis = { label: axis.name };
   const xScale = { time: false };
@@ -174,10 +256,11 @@ export function drawSlice(container, store, axis, holder) {
         width: Math.min(420, chartWidth(container)),
         height: 220,
         legend: { show: false },
+        cursor: large ? { show: false } : undefined,
         scales: { x: xScale },
         axes: [xAxis, { label: "objective" }],
         series: [{}, { stroke: "#31688e", paths: () => null, points: NO_POINTS }],
-        hooks: { draw: [scatter([{ series: 1, size: pts.length > 5000 ? 2 : 4, color: pts.length > 5000 ? "rgba(49,104,142,0.3)" : "rgba(49,104,142,0.7)" }]), markDrawn(container)] },
+        hooks: { draw: [scatter([{ series: 1, size: n > 5000 ? 2 : 4, color: n > 5000 ? "rgba(49,104,142,0.3)" : "rgba(49,104,142,0.7)" }]), markDrawn(container)] },
       },
       [x, y],
       container

@@ -70,3 +70,10 @@ export function rampAt(i) {
 export function markPainted(node) {
   requestAnimationFrame(() => setTimeout(() => (node.dataset.drawn = String(performance.now())), 0));
 }
+
+// From how many lines or points a plot draws into pixels itself rather than through canvas
+// paths (parcoords.js, charts.js). The browser tests lower it (window.__krigeRasterMin) to
+// compare both ways of drawing on small experiments.
+export function rasterMin() {
+  return typeof window.__krigeRasterMin === "number" ? window.__krigeRasterMin : 5000;
+}

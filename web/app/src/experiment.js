@@ -1,16 +1,17 @@
 // One experiment: summary, optimization history, parallel coordinates (brushing filters the
 // table), parameter importance, slice plots, a contour plot, intermediate values and the trial
 // table. Trials come from GET .../trials/columns (all of them, as columns) and then live from
-// GET /api/v1/events (resumed from the columns' seq); the plots redraw at most every 250 ms.
+// GET /api/v1/events (resumed from the columns' seq); the history and the parallel coordinates
+// draw what changed at most every 50 ms, the other plots and the table at most every 3 s.
 import { el, fact, formatValue, stateBadge } from "./dom.js";
 import { getJson, streamEvents } from "./api.js";
-import { TrialStore, axesFor } from "./store.js";
+import { TrialStore, axesFor, axesCover } from "./store.js";
 import { drawHistory, drawSlice, drawSteps, drawImportance } from "./charts.js";
 import { ParallelCoordinates } from "./parcoords.js";
 import { ContourPlot } from "./contour.js";
 import { TrialTable } from "./table.js";
 
-const REDRAW_MS = 100;
+const REDRAW_MS = 50;
 const REST_MS = 3000; // slices, contour and the table, while trials stream in
 
 function section(title, ...content) {
@@ -54,6 +55,7 @@ export function experimentPage(id, setStatus, onError) {
 
   let experiment = null;
   let store = null;
+  let axes = null; // of the parallel coordinates' last draw
   let stop = null;
   let timer = null;
   let stepsData = [];
@@ -103,12 +105,29 @@ export function experimentPage(id, setStatus, onError) {
     header.dataset.completed = String(c.completed);
   }
 
+  // Everything from the store, or with `rows` (the rows changed since the last draw) only
+  // what they change: the history gets new data, the parallel coordinates draw just the new
+  // lines on top unless something already drawn has to move (new axes, a value outside the
+  // objective's range, a changed line: then they redraw in full).
   function drawAll() {
     if (!store || stopped) return;
-    const axes = axesFor(experiment.spec, store);
-    drawHistory(history, store, goal(), holders.history);
-    parcoords.setData(store, axes, goal());
+    let t = performance.now();
+    const lap = (name) => {
+      const now = performance.now();
+      performance.measure(`dashboard:${name}`, { start: t, end: now });
+      t = now;
+    };
+    const rows = store.takeChanges();
+    const incremental = rows !== null && axes !== null && axesCover(axes, store, rows);
+    if (incremental && rows.length === 0) return;
+    if (!incremental) axes = axesFor(experiment.spec, store);
+    lap("axes");
+    drawHistory(history, store, goal(), holders.history, incremental ? rows : null);
+    lap("history");
+    if (!incremental || !parcoords.update(store, axes, goal(), rows)) parcoords.setData(store, axes, goal());
+    lap("parcoords");
     renderHeader();
+    lap("header");
     root.dataset.trials = String(store.size);
     root.dataset.seq = String(store.seq);
     // The rest once the browser has painted these two (at 100 000 trials each plot counts);
@@ -117,29 +136,38 @@ export function experimentPage(id, setStatus, onError) {
     if (restTimer !== null) return;
     const wait = Math.max(0, lastRest + REST_MS - now);
     restTimer = setTimeout(() => requestAnimationFrame(() => setTimeout(() => {
-      restTimer = null;
       lastRest = performance.now();
-      drawRest(axesFor(experiment.spec, store));
+      drawRest(axesFor(experiment.spec, store), () => (restTimer = null));
     }, 0)), wait);
   }
 
   let restTimer = null;
   let lastRest = -Infinity;
-  function drawRest(axes) {
-    if (!store || stopped) return;
-    const seen = new Set();
+  // The slices, the contour and the table, each in a task of its own: at 100 000 trials they
+  // take several hundred ms together, and a live update must not wait for all of them.
+  function drawRest(axes, done) {
+    const steps = [];
     for (const axis of axes) {
-      seen.add(axis.name);
-      let h = holders.slices.get(axis.name);
-      if (!h) {
-        h = { box: el("div", { class: "plot slice", "data-plot": "slice" }) };
-        holders.slices.set(axis.name, h);
-        slices.appendChild(h.box);
-      }
-      drawSlice(h.box, store, axis, h);
+      steps.push(() => {
+        let h = holders.slices.get(axis.name);
+        if (!h) {
+          h = { box: el("div", { class: "plot slice", "data-plot": "slice" }) };
+          holders.slices.set(axis.name, h);
+          slices.appendChild(h.box);
+        }
+        drawSlice(h.box, store, axis, h);
+      });
     }
-    contour.setData(store, axes, goal());
-    table.setStore(store);
+    steps.push(() => contour.setData(store, axes, goal()));
+    steps.push(() => table.setStore(store));
+    const next = () => {
+      if (!store || stopped || steps.length === 0) return done();
+      const t0 = performance.now();
+      steps.shift()();
+      performance.measure("dashboard:rest", { start: t0, end: performance.now() });
+      setTimeout(next, 0);
+    };
+    next();
   }
 
   let redrawPending = false;
@@ -186,22 +214,31 @@ export function experimentPage(id, setStatus, onError) {
     }
   }
 
-  async function loadTrials() {
+  function columnsUrl(after) {
+    return `${base}/trials/columns?fields=id,number,state,value,params&after=${after}`;
+  }
+
+  // first: the answer for after=0, asked for beside the experiment (it needs only the id).
+  async function loadTrials(first) {
     const names = Object.keys((experiment.spec && experiment.spec.space) || {});
     const s = new TrialStore(names);
-    let after = 0;
+    let answer = await first;
     for (;;) {
-      const answer = await getJson(`${base}/trials/columns?fields=id,number,state,value,params&after=${after}`);
+      // The next page is asked for before this one is applied.
+      const next = answer.more ? getJson(columnsUrl(answer.seq)) : null;
+      if (next) next.catch(() => {});
       s.applyColumns(answer);
-      after = answer.seq;
-      if (!answer.more) break;
+      if (!next) break;
+      answer = await next;
     }
     store = s;
   }
 
   async function start() {
+    const first = getJson(columnsUrl(0));
+    first.catch(() => {}); // the experiment's own answer reports a failure first
     experiment = await getJson(base);
-    await loadTrials();
+    await loadTrials(first);
     drawAll();
     root.dataset.loaded = String(performance.now());
     loadSteps().catch(onError);

@@ -75,7 +75,7 @@ export class TrialTable {
     }
     const { key, desc } = this.sort;
     const get = key === "number" ? (i) => s.number[i] : key === "value" ? (i) => s.value[i] : key === "state" ? (i) => s.state[i] : (i) => s.params[key] && s.params[key][i];
-    out.sort((a, b) => {
+    const compare = (a, b) => {
       const x = get(a);
       const y = get(b);
       const nx = x === null || x === undefined;
@@ -83,7 +83,12 @@ export class TrialTable {
       if (nx || ny) return nx === ny ? s.number[a] - s.number[b] : nx ? 1 : -1; // missing last
       const c = typeof x === "number" && typeof y === "number" ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0;
       return (desc ? -c : c) || s.number[a] - s.number[b];
-    });
+    };
+    // Trials arrive about in number order, the default sort: a pass that finds them sorted
+    // spares sorting 100 000 rows each time the table is redrawn while trials stream in.
+    let sorted = true;
+    for (let i = 1; i < out.length && sorted; i++) sorted = compare(out[i - 1], out[i]) <= 0;
+    if (!sorted) out.sort(compare);
     return out;
   }
 
