@@ -312,6 +312,8 @@ async function main() {
     await page.waitForFunction(() => document.querySelector("[data-plot=trial-steps]").dataset.drawn, null, { timeout: 10000 });
     check((await page.locator(".trial-page .params-table th").allTextContents()).sort().join(",") === "C,penalty", "the trial page lists its parameters");
     check(Number(await page.locator("[data-plot=trial-steps]").getAttribute("data-lines")) >= 1, "and draws its per-step scores");
+    const trialText = await page.locator(".trial-page").innerText();
+    check(!/\bnull\b|\bundefined\b/.test(trialText), "the trial page writes no stray null or undefined");
     await page.screenshot({ path: path.join(OUT, "trial.png"), fullPage: true });
     await page.locator(".trial-page a.back").click();
     await page.waitForFunction((id) => location.hash === `#/experiments/${id}`, gp.id);

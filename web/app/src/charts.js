@@ -269,7 +269,8 @@ export function drawSlice(container, store, axis, holder) {
 }
 
 // Intermediate values: the per-step (per-fold) score of each trial, one line per trial.
-export function drawSteps(container, trials, metric, holder) {
+// `yLabel`: the value axis's title (default: the metric's name).
+export function drawSteps(container, trials, metric, holder, yLabel = metric) {
   let maxStep = 0;
   for (const t of trials) for (const s of t.steps) if (s.step > maxStep) maxStep = s.step;
   const x = Array.from({ length: maxStep + 1 }, (_, i) => i);
@@ -300,7 +301,7 @@ export function drawSteps(container, trials, metric, holder) {
         height: 240,
         legend: { show: lines <= 20 },
         scales: { x: { time: false } },
-        axes: [{ label: "step (fold)" }, { label: metric }],
+        axes: [{ label: "step (fold)" }, { label: yLabel }],
         series,
         hooks: { draw: [markDrawn(container)] },
       },

@@ -150,13 +150,13 @@ function trialPage(id) {
         table2(t.params, "params-table"),
         el("h2", {}, "Metrics"),
         table2(t.metrics, "metrics-table"),
-        t.error ? el("div", {}, el("h2", {}, "Error"), el("pre", { class: "error-text trial-error" }, t.error)) : null
+        t.error ? el("div", {}, el("h2", {}, "Error"), el("pre", { class: "error-text trial-error" }, t.error)) : "" // null would be written as the text "null"
       );
       const keys = new Set();
       for (const s of t.steps || []) for (const k of Object.keys(s.values)) keys.add(k);
       // One line per metric, over the steps: reuse the per-trial chart with each metric a "trial".
       const lines = [...keys].sort().map((k) => ({ number: 0, label: k, steps: (t.steps || []).map((s) => ({ step: s.step, values: { v: s.values[k] } })) }));
-      if (lines.length) drawSteps(chart, lines, "v", holder);
+      if (lines.length) drawSteps(chart, lines, "v", holder, "score");
       else {
         chart.dataset.lines = "0";
         if (!loaded) chart.replaceChildren(el("p", { class: "muted" }, "no per-step scores"));
