@@ -52,9 +52,10 @@ Registry DefaultRegistry() {
   Registry registry;
   // The options each tuner reads (docs/tuners.md describes them).
   registry.Add("auto", MakeAutoTuner, std::vector<std::string>{"gp_trials", "cmaes_dims"});
-  registry.Add("gp", MakeGpTuner,
-               std::vector<std::string>{"n_initial", "warp", "fit_restarts", "max_fit_points",
-                                        "candidates", "half_rank", "max_posterior_points"});
+  registry.Add(
+      "gp", MakeGpTuner,
+      std::vector<std::string>{"n_initial", "warp", "fit_restarts", "max_fit_points", "candidates",
+                               "half_rank", "max_posterior_points", "trust_region"});
   registry.Add("cmaes", MakeCmaesTuner,
                std::vector<std::string>{"n_startup_trials", "popsize", "inc_popsize", "restarts",
                                         "sigma0", "margin"});

@@ -34,7 +34,7 @@ class AutoTuner : public Tuner {
                       ? p.low < p.high
                       : SpaceEncoder::NumericAt(p, 0.0) != SpaceEncoder::NumericAt(p, 1.0);
     gp_trials_ = static_cast<std::size_t>(std::max(2.0, context_.Option("gp_trials", 250)));
-    cmaes_dims_ = static_cast<int>(std::max(2.0, context_.Option("cmaes_dims", 8)));
+    cmaes_dims_ = static_cast<int>(std::max(2.0, context_.Option("cmaes_dims", 16)));
     if (numeric_) gp_ = MakeGpTuner(Inner(context_));
     if (numeric_ && varying_ >= 2) cmaes_ = MakeCmaesTuner(Inner(context_));
     tpe_ = MakeTpeTuner(Inner(context_));
@@ -98,7 +98,7 @@ class AutoTuner : public Tuner {
   bool numeric_ = false;
   int varying_ = 0;  // parameters with more than one value
   std::size_t gp_trials_ = 250;
-  int cmaes_dims_ = 8;
+  int cmaes_dims_ = 16;
   std::unique_ptr<Tuner> gp_, cmaes_, tpe_;
 };
 

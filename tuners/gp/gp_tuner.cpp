@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlopt.hpp>
 #include <numeric>
 #include <random>
@@ -80,6 +81,7 @@ struct Model {
   gp::Posterior posterior;
   double best = 0;  // lowest standardized target among real observations
   Matrix top;       // the best observed points, centres of local candidates
+  Vector lo, hi;    // where the acquisition looks: the whole cube, or the trust region
 };
 
 class GpTuner : public Tuner {
@@ -93,6 +95,11 @@ class GpTuner : public Tuner {
     max_fit_ = std::max(10, static_cast<int>(context_.Option("max_fit_points", 150)));
     candidates_ = std::max(16, static_cast<int>(context_.Option("candidates", 1024)));
     half_rank_ = static_cast<int>(context_.Option("half_rank", 2));
+    int numeric = 0;
+    for (const auto& b : encoder_.blocks())
+      numeric += encoder_.space().params()[b.param].type != ParamType::kCategorical;
+    const int tr = static_cast<int>(context_.Option("trust_region", 2));
+    trust_region_ = tr == 1 || (tr == 2 && numeric >= kTrustRegionDims);
     // Clamped: beyond a few thousand points one Cholesky costs seconds.
     max_posterior_ =
         std::clamp(static_cast<Eigen::Index>(context_.Option("max_posterior_points", 2000)),
@@ -235,19 +242,71 @@ class GpTuner : public Tuner {
       }
       auto posterior = gp::Posterior::Make(Xs, ys, theta, why);
       if (!posterior) return std::nullopt;
-      return Finish(std::move(*posterior), X, y, order, history);
+      return Finish(std::move(*posterior), X, y, order, obs, history);
     }
     auto posterior = gp::Posterior::Make(X, y, theta, why);
     if (!posterior) return std::nullopt;
-    return Finish(std::move(*posterior), X, y, order, history);
+    return Finish(std::move(*posterior), X, y, order, obs, history);
+  }
+
+  // TuRBO's side length (Eriksson et al., "Scalable Global Optimization via Local Bayesian
+  // Optimization", 2019), replayed from the history so that the tuner stays stateless: 0.8 at
+  // the end of the initial design, doubled (up to 1.6) after 3 improvements in a row, halved
+  // after 4 trials in a row without one, back to 0.8 below 0.5^7. TuRBO halves after
+  // max(4, d) failures; at the suite's budgets (<= 200) 4 shrinks soon enough to pay off
+  // (docs/tuners.md, gp).
+  double TrustRegionLength(const std::vector<const Observation*>& obs) const {
+    const double sign = context_.goal == Goal::kMaximize ? -1.0 : 1.0;
+    constexpr int kSuccesses = 3, kFailures = 4;
+    constexpr double kInitial = 0.8, kMax = 1.6, kMin = 0.0078125;  // 0.5^7
+    double length = kInitial, best = std::numeric_limits<double>::infinity();
+    int succ = 0, fail = 0;
+    for (std::size_t i = 0; i < obs.size(); ++i) {
+      const double v = sign * obs[i]->value;
+      if (i >= n_initial_) {
+        const bool improved = v < best - 1e-3 * std::fabs(best);
+        succ = improved ? succ + 1 : 0;
+        fail = improved ? 0 : fail + 1;
+        if (succ >= kSuccesses) {
+          length = std::min(2 * length, kMax);
+          succ = 0;
+        } else if (fail >= kFailures) {
+          length /= 2;
+          fail = 0;
+        }
+        if (length < kMin) length = kInitial;
+      }
+      best = std::min(best, v);
+    }
+    return length;
   }
 
   Model Finish(gp::Posterior posterior, const Matrix& X, const Vector& y,
-               const std::vector<Eigen::Index>& order, const History& history) const {
-    Model model{std::move(posterior), y.minCoeff(), Matrix()};
+               const std::vector<Eigen::Index>& order, const std::vector<const Observation*>& obs,
+               const History& history) const {
+    Model model{std::move(posterior), y.minCoeff(), Matrix(), Vector::Zero(X.cols()),
+                Vector::Ones(X.cols())};
     const auto top = std::min<Eigen::Index>(5, X.rows());
     model.top.resize(top, X.cols());
     for (Eigen::Index i = 0; i < top; ++i) model.top.row(i) = X.row(order[i]);
+    if (trust_region_) {
+      // A box around the best point, its sides in proportion to the lengthscales (geometric
+      // mean 1), over the numeric coordinates; categorical coordinates stay free.
+      std::vector<Eigen::Index> numeric;
+      for (const auto& b : encoder_.blocks())
+        if (encoder_.space().params()[b.param].type != ParamType::kCategorical)
+          numeric.push_back(static_cast<Eigen::Index>(b.offset));
+      const Vector& theta = model.posterior.theta();
+      double log_mean = 0;
+      for (auto c : numeric) log_mean += theta[c];
+      log_mean /= static_cast<double>(std::max<std::size_t>(1, numeric.size()));
+      const double length = TrustRegionLength(obs);
+      for (auto c : numeric) {
+        const double half = 0.5 * length * std::exp(theta[c] - log_mean);
+        model.lo[c] = std::max(0.0, X(order[0], c) - half);
+        model.hi[c] = std::min(1.0, X(order[0], c) + half);
+      }
+    }
     for (const auto& p : history.pending) model.posterior.AddFantasy(Encode(p));
     return model;
   }
@@ -300,13 +359,18 @@ class GpTuner : public Tuner {
       return -value;
     };
     nlopt::opt opt(nlopt::LD_LBFGS, static_cast<unsigned>(free.size()));
-    opt.set_lower_bounds(0.0);
-    opt.set_upper_bounds(1.0);
+    std::vector<double> lower, upper;
+    for (auto j : free) {
+      lower.push_back(m.lo[j]);
+      upper.push_back(m.hi[j]);
+    }
+    opt.set_lower_bounds(lower);
+    opt.set_upper_bounds(upper);
     opt.set_min_objective(f, &data);
     opt.set_maxeval(40);
     opt.set_xtol_rel(1e-6);
     std::vector<double> v;
-    for (auto j : free) v.push_back(x[j]);
+    for (auto j : free) v.push_back(std::clamp(x[j], m.lo[j], m.hi[j]));
     double value = 0;
     try {
       opt.optimize(v, value);
@@ -364,8 +428,14 @@ class GpTuner : public Tuner {
     std::vector<Vector> cands;
     for (const auto& u :
          ShiftedSobolPoints(encoder_.unit_dims(), DeriveSeed(context_.seed, 0xACE'0000'0000ULL + k),
-                            0, static_cast<std::size_t>(candidates_)))
-      cands.push_back(Encode(encoder_.DecodeUnit(u)));
+                            0, static_cast<std::size_t>(candidates_))) {
+      Vector x = Encode(encoder_.DecodeUnit(u));
+      if (trust_region_) {
+        x = (m.lo.array() + x.array() * (m.hi - m.lo).array()).matrix();
+        x = Canonical(x);
+      }
+      cands.push_back(std::move(x));
+    }
     // Local candidates around the incumbents: most of the gain late in a run is there.
     std::mt19937_64 rng(DeriveSeed(context_.seed, 0x10C'0000'0000ULL + k));
     std::normal_distribution<double> normal(0.0, 1.0);
@@ -374,7 +444,7 @@ class GpTuner : public Tuner {
         const double scale = j % 2 ? 0.02 : 0.1;
         Vector y = m.top.row(t).transpose();
         for (Eigen::Index c = 0; c < d; ++c)
-          y[c] = std::min(1.0, std::max(0.0, y[c] + scale * normal(rng)));
+          y[c] = std::min(m.hi[c], std::max(m.lo[c], y[c] + scale * normal(rng)));
         cands.push_back(Canonical(y));
       }
     Matrix rows(static_cast<Eigen::Index>(cands.size()), d);
@@ -413,6 +483,8 @@ class GpTuner : public Tuner {
   Eigen::Index max_fit_ = 150;
   int candidates_ = 1024;
   int half_rank_ = 2;
+  bool trust_region_ = false;
+  static constexpr int kTrustRegionDims = 8;
   static constexpr int kMaxPosterior = 5000;
   Eigen::Index max_posterior_ = 2000;
 };

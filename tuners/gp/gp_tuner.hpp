@@ -15,7 +15,9 @@ namespace krige::tuners {
 // quarter and a seeded sample of the rest; default 2000), candidates
 // (quasi-random acquisition candidates, default 1024), half_rank (half-rank output warping:
 // 0 never, 1 always, 2 when a value of the worse half is shared by >= 10% of the trials and
-// at least 3, default 2).
+// at least 3, default 2), trust_region (TuRBO's box around the best trial, sized from the
+// history and the lengthscales, confines the acquisition: 0 never, 1 always, 2 when the space
+// has at least 8 numeric coordinates, default 2).
 //
 // Never throws for numerical trouble: it falls back to the sobol tuner's point and says why in
 // Suggestion::note.

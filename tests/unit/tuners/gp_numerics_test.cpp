@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "gp/gp_model.hpp"
 #include "krige/tuners/tuner.hpp"
@@ -286,6 +289,70 @@ TEST(GpTunerTest, TenThousandTrialsGiveAModelSuggestionNearTheBest) {
   EXPECT_TRUE(c.space.Contains(s[0].params));
   for (const auto& o : h.completed) ASSERT_NE(o.params, s[0].params);
   EXPECT_LT(distance(s[0].params), 2 * best) << "best of the history " << best;
+}
+
+// Best value found by `tuner` on `f` over the box [low, high]^d in `budget` sequential trials.
+double BestAfter(const std::string& tuner, int d, double low, double high, std::uint64_t seed,
+                 int budget, double (*f)(const std::vector<double>&),
+                 std::map<std::string, double> options = {}) {
+  std::vector<ParamSpec> ps(d);
+  for (int j = 0; j < d; ++j) {
+    ps[j].name = "x" + std::to_string(j);
+    ps[j].low = low;
+    ps[j].high = high;
+  }
+  TunerContext c{SearchSpace(ps), Goal::kMinimize, seed, std::move(options)};
+  const auto t = DefaultRegistry().Create(tuner, c);
+  History h;
+  double best = 1e300;
+  std::vector<double> x(d);
+  for (int i = 0; i < budget; ++i) {
+    const auto s = t->Suggest(h, 1);
+    if (s.size() != 1u) return 1e300;
+    for (int j = 0; j < d; ++j) x[j] = AsDouble(s[0].params.at("x" + std::to_string(j)));
+    const double v = f(x);
+    h.completed.push_back({s[0].params, v});
+    best = std::min(best, v);
+  }
+  return best;
+}
+
+// Styblinski-Tang: separable, multimodal, minimum near -2.9 in every coordinate of [-5, 5].
+double StyblinskiTang(const std::vector<double>& x) {
+  double f = 0;
+  for (double v : x) f += 0.5 * (v * v * v * v - 16 * v * v + 5 * v);
+  return f;
+}
+
+double Median3(double a, double b, double c) {
+  return std::max(std::min(a, b), std::min(std::max(a, b), c));
+}
+
+// In 10 dimensions EI over the whole cube keeps proposing corners (the posterior variance is
+// largest there); the trust region keeps the search where the data are. Without it gp is no
+// better than random search here.
+TEST(GpTunerTest, TrustRegionBeatsTheWholeCubeAndRandomInTenDimensions) {
+  std::vector<double> with, without, random;
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    with.push_back(BestAfter("gp", 10, -5, 5, seed, 80, StyblinskiTang));
+    without.push_back(BestAfter("gp", 10, -5, 5, seed, 80, StyblinskiTang, {{"trust_region", 0}}));
+    random.push_back(BestAfter("random", 10, -5, 5, seed, 80, StyblinskiTang));
+  }
+  const double m = Median3(with[0], with[1], with[2]);
+  EXPECT_LT(m, Median3(without[0], without[1], without[2]));
+  EXPECT_LT(m, Median3(random[0], random[1], random[2]));
+}
+
+// Below 8 numeric dimensions the default is the whole cube: the low-dimensional results stay.
+TEST(GpTunerTest, TrustRegionIsOffByDefaultInFewDimensions) {
+  auto sphere = [](const std::vector<double>& x) {
+    double f = 0;
+    for (double v : x) f += (v - 0.3) * (v - 0.3);
+    return f;
+  };
+  for (std::uint64_t seed = 1; seed <= 2; ++seed)
+    EXPECT_EQ(BestAfter("gp", 4, -1, 1, seed, 20, sphere),
+              BestAfter("gp", 4, -1, 1, seed, 20, sphere, {{"trust_region", 0}}));
 }
 
 }  // namespace
