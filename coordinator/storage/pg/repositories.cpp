@@ -324,6 +324,11 @@ class PgTrialRepository : public TrialRepository {
     }
     return db_->Run([&](pqxx::connection& c) {
       pqxx::work w(c);
+      // Its statements find rows by key. A plan PostgreSQL keeps after a few executions was
+      // made for the tables of that moment: in a new study, before autovacuum's first ANALYZE,
+      // sequential scans of trials, kept as the trials grew (a batch's cost grew with the
+      // study). Without sequential scans the kept plans are index lookups.
+      w.exec0("SET LOCAL enable_seqscan = off");
       w.exec_prepared("trials_seq_lock");  // seq in commit order (migration 0010)
       // The trials each statement changed, with their experiments.
       std::map<std::int64_t, std::int64_t> completed, failed;
