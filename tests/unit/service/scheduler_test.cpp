@@ -466,23 +466,32 @@ TEST_F(SchedulerTest, AResultFromAnotherWorkerIsNotRecorded) {
 namespace krige::service {
 namespace {
 
-TEST_F(SchedulerTest, AReportThePrunerRejectsEndsTheTrialPrunedAndTellsTheWorker) {
-  Json spec = ToJson(Spec("p", 3, 1));
-  spec["pruner"] = {{"name", "folds"}};
-  spec["training"]["folds"] = 5;
-  const auto e = store_.Create(SpecFromJson(spec)).id;
-  scheduler_.OnExperimentCreated(e, now_);
-  Hello("w", 1);
-  auto first = outbox_.Take<wire::Assign>();
-  ASSERT_EQ(first.size(), 1u);
-  wire::Result r;
-  r.trial = first[0].second.trial;
-  r.value = 0.9;
-  for (int f = 0; f < 5; ++f) r.steps.push_back({f, {{"accuracy", 0.9}}});
-  scheduler_.OnMessage("w", r, now_);
-  auto second = outbox_.Take<wire::Assign>();
-  ASSERT_EQ(second.size(), 1u);
-  const wire::TrialRef ref = second[0].second.trial;
+// An experiment of 3 trials with `pruner` and `folds`-fold CV on one worker "w" of one slot:
+// its first trial completes at 0.9 on every fold; returns the second, now running.
+class PruningSchedulerTest : public SchedulerTest {
+ protected:
+  wire::TrialRef SecondTrialAfterOneAt09(const Json& pruner, int folds) {
+    Json spec = ToJson(Spec("p", 3, 1));
+    spec["pruner"] = pruner;
+    spec["training"]["folds"] = folds;
+    const auto e = store_.Create(SpecFromJson(spec)).id;
+    scheduler_.OnExperimentCreated(e, now_);
+    Hello("w", 1);
+    auto first = outbox_.Take<wire::Assign>();
+    EXPECT_EQ(first.size(), 1u);
+    wire::Result r;
+    r.trial = first.at(0).second.trial;
+    r.value = 0.9;
+    for (int f = 0; f < folds; ++f) r.steps.push_back({f, {{"accuracy", 0.9}}});
+    scheduler_.OnMessage("w", r, now_);
+    auto second = outbox_.Take<wire::Assign>();
+    EXPECT_EQ(second.size(), 1u);
+    return second.at(0).second.trial;
+  }
+};
+
+TEST_F(PruningSchedulerTest, AReportThePrunerRejectsEndsTheTrialPrunedAndTellsTheWorker) {
+  const wire::TrialRef ref = SecondTrialAfterOneAt09({{"name", "folds"}}, 5);
   // Fold 0 at 0.7: (0.7 + 4) / 5 = 0.94 could still beat 0.9: it goes on.
   scheduler_.OnMessage("w", wire::Report{ref, {0, {{"accuracy", 0.7}}}}, now_);
   scheduler_.Tick(now_);
@@ -510,24 +519,10 @@ TEST_F(SchedulerTest, AReportThePrunerRejectsEndsTheTrialPrunedAndTellsTheWorker
 
 // The last fold's verdict saves no work: the trial is answered CONTINUE and completes with its
 // real value, even where the pruner would have stopped it one fold earlier.
-TEST_F(SchedulerTest, AReportOfTheLastFoldIsNeverPruned) {
-  Json spec = ToJson(Spec("p", 3, 1));
+TEST_F(PruningSchedulerTest, AReportOfTheLastFoldIsNeverPruned) {
   // Rungs at steps 1 and 2 (the last): Optuna's rule would prune there too.
-  spec["pruner"] = {{"name", "asha"}, {"min_resource", 1}, {"reduction_factor", 2}};
-  spec["training"]["folds"] = 3;
-  const auto e = store_.Create(SpecFromJson(spec)).id;
-  scheduler_.OnExperimentCreated(e, now_);
-  Hello("w", 1);
-  auto first = outbox_.Take<wire::Assign>();
-  ASSERT_EQ(first.size(), 1u);
-  wire::Result r;
-  r.trial = first[0].second.trial;
-  r.value = 0.9;
-  for (int f = 0; f < 3; ++f) r.steps.push_back({f, {{"accuracy", 0.9}}});
-  scheduler_.OnMessage("w", r, now_);
-  auto second = outbox_.Take<wire::Assign>();
-  ASSERT_EQ(second.size(), 1u);
-  const wire::TrialRef ref = second[0].second.trial;
+  const wire::TrialRef ref =
+      SecondTrialAfterOneAt09({{"name", "asha"}, {"min_resource", 1}, {"reduction_factor", 2}}, 3);
   // Fold 1 at 0.95 beats the first trial's 0.9 at rung 0; the last fold at 0.5 is below its
   // 0.9 at rung 1, where asha alone would prune (only the top half goes on).
   for (int f = 0; f < 3; ++f) {
