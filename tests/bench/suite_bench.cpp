@@ -373,9 +373,11 @@ int Main(const Args& args) {
         const double with = row.at(t).at(pending), without = seq.at(t).median;
         if (with <= 1.5 * without)
           ++ok;
-        else
-          missed.push_back(sf.fn.name + "@100 " + t + ": " + std::to_string(with) + " > 1.5 x " +
-                           std::to_string(without));
+        else {
+          char buf[96];
+          std::snprintf(buf, sizeof buf, "%.3g > 1.5 x %.3g", with, without);
+          missed.push_back(sf.fn.name + "@100 " + t + ": " + buf);
+        }
       }
     if (n == 0) continue;
     goals.push_back({{"name", "gp and auto with " + std::to_string(pending) +
