@@ -55,7 +55,7 @@ Registry DefaultRegistry() {
   registry.Add(
       "gp", MakeGpTuner,
       std::vector<std::string>{"n_initial", "warp", "fit_restarts", "max_fit_points", "candidates",
-                               "half_rank", "max_posterior_points", "trust_region"});
+                               "half_rank", "max_posterior_points", "trust_region", "batch"});
   registry.Add("cmaes", MakeCmaesTuner,
                std::vector<std::string>{"n_startup_trials", "popsize", "inc_popsize", "restarts",
                                         "sigma0", "margin"});

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -43,6 +44,9 @@ struct Args {
   std::string python = "/usr/bin/python3";
   std::string functions;  // --functions a,b: a subset
   std::string tuners;     // --tuners a,b: a subset of krige's tuners and the peers
+  // --pending 0,4,8: krige's tuners also run with N trials pending (0 = sequential, always run)
+  std::vector<int> pending = {0};
+  std::map<std::string, double> options;  // --option name=value: for every krige tuner
 };
 
 bool Selected(const std::string& list, const std::string& item) {
@@ -68,25 +72,38 @@ std::vector<int> Budgets(int max_budget) {
   return out;
 }
 
-// Regret (best found - minimum, never below 0) after each budget, one trial at a time.
+// Regret (best found - minimum, never below 0) after each budget. pending = 0: one trial at a
+// time. pending = N: as the scheduler with parallelism N + 1, N + 1 trials are out at once; the
+// oldest completes first, then the next suggestion is asked with the other N still pending.
 std::vector<double> RunKrige(const TestFunction& fn, const std::string& tuner_name,
-                             std::uint64_t seed, const std::vector<int>& budgets) {
+                             std::uint64_t seed, const std::vector<int>& budgets, int pending,
+                             const std::map<std::string, double>& options) {
   tuners::TunerContext c;
   c.space = Box(fn.low, fn.high);
   c.goal = Goal::kMinimize;
   c.seed = seed;
+  c.options = options;
   const auto tuner = tuners::DefaultRegistry().Create(tuner_name, c);
   tuners::History h;
   double best = 1e300;
   std::vector<double> regrets;
   std::vector<double> x(fn.low.size());
-  while (static_cast<int>(h.completed.size()) < budgets.back()) {
-    const auto s = tuner->Suggest(h, 1);
-    if (s.empty()) break;
-    for (std::size_t i = 0; i < x.size(); ++i)
-      x[i] = AsDouble(s[0].params.at("x" + std::to_string(i)));
+  std::deque<Params> out;  // suggested, not yet evaluated, oldest first
+  const auto budget = static_cast<std::size_t>(budgets.back());
+  while (h.completed.size() < budget) {
+    while (out.size() < static_cast<std::size_t>(pending) + 1 &&
+           h.completed.size() + out.size() < budget) {
+      h.pending.assign(out.begin(), out.end());
+      const auto s = tuner->Suggest(h, 1);
+      if (s.empty()) break;
+      out.push_back(s[0].params);
+    }
+    if (out.empty()) break;
+    const Params params = std::move(out.front());
+    out.pop_front();
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = AsDouble(params.at("x" + std::to_string(i)));
     const double v = fn.f(x);
-    h.completed.push_back({s[0].params, v});
+    h.completed.push_back({params, v});
     best = std::min(best, v);
     if (std::find(budgets.begin(), budgets.end(), static_cast<int>(h.completed.size())) !=
         budgets.end())
@@ -157,6 +174,7 @@ int Main(const Args& args) {
     std::string tuner;
     int seed;  // krige: the seed; peers: -1 (all seeds in one process)
     double cost;
+    int pending = 0;
   };
   std::vector<Job> jobs;
   for (std::size_t f = 0; f < functions.size(); ++f) {
@@ -169,14 +187,17 @@ int Main(const Args& args) {
       jobs.push_back({f, p, -1, cost});
     }
     for (const auto& t : krige_tuners)
-      for (int s = 1; s <= args.seeds; ++s)
-        jobs.push_back({f, t, s, (t == "gp" || t == "auto") ? 0.5 * d : 0.05 * d});
+      for (int pending : args.pending)
+        for (int s = 1; s <= args.seeds; ++s)
+          jobs.push_back({f, t, s, (t == "gp" || t == "auto") ? 0.5 * d : 0.05 * d, pending});
   }
   std::stable_sort(jobs.begin(), jobs.end(),
                    [](const Job& a, const Job& b) { return a.cost > b.cost; });
 
-  // runs[function][tuner][seed] = regret at each budget
+  // runs[function][tuner][seed] = regret at each budget; pending_runs[N][function][tuner][seed]
+  // the same with N pending (N > 0), kept apart so that the other goals see sequential runs only
   std::map<std::string, std::map<std::string, std::vector<std::vector<double>>>> runs;
+  std::map<int, decltype(runs)> pending_runs;
   std::map<std::string, double> tuner_seconds;  // summed over jobs (CPU-ish: one thread each)
   std::mutex mu;
   std::atomic<std::size_t> next{0};
@@ -189,7 +210,8 @@ int Main(const Args& args) {
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<std::vector<double>> result;
         if (job.seed >= 0) {
-          result.push_back(RunKrige(fn, job.tuner, static_cast<std::uint64_t>(job.seed), budgets));
+          result.push_back(RunKrige(fn, job.tuner, static_cast<std::uint64_t>(job.seed), budgets,
+                                    job.pending, args.options));
         } else {
           const bool sk = job.tuner == "sklearn_gp_ei";
           std::vector<int> peer_budgets;
@@ -217,12 +239,14 @@ int Main(const Args& args) {
         }
         const double seconds = Seconds(t0);
         std::lock_guard<std::mutex> lock(mu);
-        auto& r = runs[fn.name][job.tuner];
+        auto& r = (job.pending > 0 ? pending_runs[job.pending] : runs)[fn.name][job.tuner];
         r.insert(r.end(), result.begin(), result.end());
-        tuner_seconds[job.tuner] += seconds;
+        const std::string label =
+            job.tuner + (job.pending > 0 ? "/p" + std::to_string(job.pending) : "");
+        tuner_seconds[label] += seconds;
         if (job.seed < 0 || job.seed == args.seeds)
-          std::cerr << "[" << static_cast<int>(Seconds(start)) << " s] " << fn.name << " "
-                    << job.tuner << (job.seed < 0 ? " (all seeds)" : " (last seed)") << ": "
+          std::cerr << "[" << static_cast<int>(Seconds(start)) << " s] " << fn.name << " " << label
+                    << (job.seed < 0 ? " (all seeds)" : " (last seed)") << ": "
                     << static_cast<int>(seconds) << " s\n";
       }
     });
@@ -305,7 +329,66 @@ int Main(const Args& args) {
         }
       }
     }
+  // With N pending: each tuner's median against its own sequential median, same function and
+  // budget (peers stay sequential: they are the reference of the other goals, not of this one).
+  Json batch = Json::array();
+  std::map<std::string, std::map<int, std::map<std::string, std::map<int, double>>>> batch_cells;
+  for (const auto& [pending, by_fn] : pending_runs)
+    for (const auto& sf : functions)
+      for (std::size_t b = 0; b < budgets.size(); ++b)
+        for (const auto& t : krige_tuners) {
+          const auto fit = by_fn.find(sf.fn.name);
+          if (fit == by_fn.end() || !fit->second.count(t)) continue;
+          std::vector<double> v;
+          for (const auto& r : fit->second.at(t))
+            if (b < r.size()) v.push_back(r[b]);
+          if (v.empty()) continue;
+          Cell c{Quantile(v, 0.5), Quantile(v, 0.25), Quantile(v, 0.75), v.size()};
+          batch_cells[sf.fn.name][budgets[b]][t][pending] = c.median;
+          const auto& seq = cells[sf.fn.name][budgets[b]];
+          const double sequential = seq.count(t) ? seq.at(t).median : std::nan("");
+          batch.push_back({{"function", sf.fn.name},
+                           {"dimensions", sf.fn.low.size()},
+                           {"budget", budgets[b]},
+                           {"tuner", t},
+                           {"pending", pending},
+                           {"median_regret", c.median},
+                           {"q25", c.q25},
+                           {"q75", c.q75},
+                           {"seeds", c.seeds},
+                           {"sequential_median_regret", sequential},
+                           {"ratio", c.median / sequential}});
+        }
   Json goals = Json::array();
+  for (const auto& [pending, by_fn] : pending_runs) {
+    if (std::find(budgets.begin(), budgets.end(), 100) == budgets.end()) break;
+    int ok = 0, n = 0;
+    Json missed = Json::array();
+    for (const auto& sf : functions)
+      for (const std::string t : {"gp", "auto"}) {
+        const auto& row = batch_cells[sf.fn.name][100];
+        const auto& seq = cells[sf.fn.name][100];
+        if (!row.count(t) || !row.at(t).count(pending) || !seq.count(t)) continue;
+        ++n;
+        const double with = row.at(t).at(pending), without = seq.at(t).median;
+        if (with <= 1.5 * without)
+          ++ok;
+        else {
+          char buf[96];
+          std::snprintf(buf, sizeof buf, "%.3g > 1.5 x %.3g", with, without);
+          missed.push_back(sf.fn.name + "@100 " + t + ": " + buf);
+        }
+      }
+    if (n == 0) continue;
+    goals.push_back({{"name", "gp and auto with " + std::to_string(pending) +
+                                  " pending: median regret at 100 within 1.5x of sequential on "
+                                  "every function"},
+                     {"target", 1.0},
+                     {"value", static_cast<double>(ok) / n},
+                     {"cells", n},
+                     {"missed", missed},
+                     {"met", ok == n}});
+  }
   auto fraction = [](int a, int n) { return n ? static_cast<double>(a) / n : 0.0; };
   goals.push_back({{"name", "gp or auto lowest median regret in >= 80% of cells with budget >= 50"},
                    {"target", 0.8},
@@ -362,6 +445,29 @@ int Main(const Args& args) {
       }
       std::printf("\n");
     }
+  if (!pending_runs.empty()) {
+    std::printf("\nMedian simple regret with N pending (ratio to sequential)\n%-18s %6s %7s %9s",
+                "function", "budget", "tuner", "seq");
+    for (const auto& [pending, unused] : pending_runs)
+      std::printf("   %6s%-3d %6s", "p", pending, "x");
+    std::printf("\n");
+    for (const auto& sf : functions)
+      for (int b : budgets)
+        for (const auto& t : krige_tuners) {
+          const auto& row = batch_cells[sf.fn.name][b];
+          if (!row.count(t) || !cells[sf.fn.name][b].count(t)) continue;
+          const double seq = cells[sf.fn.name][b].at(t).median;
+          std::printf("%-18s %6d %7s %9.2e", sf.fn.name.c_str(), b, t.c_str(), seq);
+          for (const auto& [pending, unused] : pending_runs) {
+            const auto it = row.at(t).find(pending);
+            if (it == row.at(t).end())
+              std::printf("   %9s %6s", "-", "-");
+            else
+              std::printf("   %9.2e %6.2f", it->second, it->second / seq);
+          }
+          std::printf("\n");
+        }
+  }
   std::printf("\nseconds per tuner (summed over its jobs):");
   for (const auto& [t, s] : tuner_seconds) std::printf(" %s %.0f", t.c_str(), s);
   std::printf("\n");
@@ -387,6 +493,9 @@ int Main(const Args& args) {
                    {"kind", sf.kind}});
   out["functions"] = fns;
   out["quality"] = quality;
+  out["pending"] = args.pending;
+  if (!batch.empty()) out["batch_quality"] = batch;
+  if (!args.options.empty()) out["options"] = args.options;
   out["tuner_seconds"] = tuner_seconds;
   out["total_seconds"] = Seconds(start);
   WriteGoals(out, goals, args.name);
@@ -422,6 +531,27 @@ int main(int argc, char** argv) {
       args.functions = argv[++i];
     } else if (a == "--tuners" && i + 1 < argc) {
       args.tuners = argv[++i];
+    } else if (a == "--pending" && i + 1 < argc) {
+      args.pending = {0};
+      const std::string list = std::string(argv[++i]) + ",";
+      for (std::size_t at = 0, comma; (comma = list.find(',', at)) != std::string::npos;
+           at = comma + 1) {
+        const int n = std::stoi(list.substr(at, comma - at));
+        if (n < 0 || n > 64) {
+          std::cerr << "--pending: each N must be in 0..64\n";
+          return 2;
+        }
+        if (std::find(args.pending.begin(), args.pending.end(), n) == args.pending.end())
+          args.pending.push_back(n);
+      }
+    } else if (a == "--option" && i + 1 < argc) {
+      const std::string kv = argv[++i];
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "--option: expected name=value\n";
+        return 2;
+      }
+      args.options[kv.substr(0, eq)] = std::stod(kv.substr(eq + 1));
     } else if (a == "--no-peers") {
       args.peers = false;
     } else if (a == "--name" && i + 1 < argc) {
@@ -430,7 +560,7 @@ int main(int argc, char** argv) {
       std::cerr << "usage: suite_bench [--quick] [--seeds N] [--threads N] [--max-budget N] "
                    "[--sklearn-seeds N] [--sklearn-budget N] [--sklearn-max-dims D] [--functions "
                    "A,B] [--tuners A,B] "
-                   "[--no-peers] [--name NAME]\n";
+                   "[--no-peers] [--pending 0,4,8] [--option NAME=VALUE] [--name NAME]\n";
       return 2;
     }
   }

@@ -242,7 +242,7 @@ void Posterior::PredictWithGradient(const Vector& z, double& mean, double& var, 
   }
 }
 
-void Posterior::AddFantasy(const Vector& z) {
+void Posterior::AddFantasy(const Vector& z, std::optional<double> value) {
   const Eigen::Index n = X_.rows(), d = X_.cols();
   const double s2 = std::exp(theta_[d]), noise = std::exp(theta_[d + 1]);
   const Vector ks = Matern52(z.transpose(), X_, theta_).transpose();
@@ -258,7 +258,7 @@ void Posterior::AddFantasy(const Vector& z) {
   X_.conservativeResize(n + 1, Eigen::NoChange);
   X_.row(n) = z.transpose();
   y_.conservativeResize(n + 1);
-  y_[n] = mean;
+  y_[n] = value ? *value : mean;
   alpha_ = L_.triangularView<Eigen::Lower>().transpose().solve(
       L_.triangularView<Eigen::Lower>().solve(y_));
 }

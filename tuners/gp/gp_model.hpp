@@ -53,8 +53,9 @@ class Posterior {
   // At one point, with gradients with respect to z.
   void PredictWithGradient(const Vector& z, double& mean, double& var, Vector& dmean,
                            Vector& dvar) const;
-  // Kriging believer: condition on y(z) = posterior mean at z (rank-one Cholesky update).
-  void AddFantasy(const Vector& z);
+  // Conditions on y(z) = value, or on the posterior mean at z when value is absent (kriging
+  // believer); a rank-one Cholesky update.
+  void AddFantasy(const Vector& z, std::optional<double> value = std::nullopt);
 
   int size() const { return static_cast<int>(X_.rows()); }
   double jitter() const { return jitter_; }

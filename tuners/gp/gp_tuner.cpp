@@ -79,9 +79,10 @@ Vector WarpedTargets(Vector y, bool warp, int half_rank) {
 
 struct Model {
   gp::Posterior posterior;
-  double best = 0;  // lowest standardized target among real observations
-  Matrix top;       // the best observed points, centres of local candidates
-  Vector lo, hi;    // where the acquisition looks: the whole cube, or the trust region
+  double best = 0;            // lowest standardized target among real observations
+  Matrix top;                 // the best observed points, centres of local candidates
+  Vector lo, hi;              // where the acquisition looks: the whole cube, or the trust region
+  std::optional<double> lie;  // the value a pending point is fantasized at; none: its mean
 };
 
 class GpTuner : public Tuner {
@@ -100,6 +101,7 @@ class GpTuner : public Tuner {
       numeric += encoder_.space().params()[b.param].type != ParamType::kCategorical;
     const int tr = static_cast<int>(context_.Option("trust_region", 2));
     trust_region_ = tr == 1 || (tr == 2 && numeric >= kTrustRegionDims);
+    batch_ = std::clamp(static_cast<int>(context_.Option("batch", 0)), 0, 4);
     // Clamped: beyond a few thousand points one Cholesky costs seconds.
     max_posterior_ =
         std::clamp(static_cast<Eigen::Index>(context_.Option("max_posterior_points", 2000)),
@@ -139,7 +141,7 @@ class GpTuner : public Tuner {
       if (!pick) pick = SobolPoint(k, taken);
       if (!pick) break;  // the space is exhausted
       taken.insert(*pick);
-      if (model) model->posterior.AddFantasy(Encode(*pick));  // kriging believer
+      if (model && batch_ != 4) model->posterior.AddFantasy(Encode(*pick), model->lie);
       out.push_back({std::move(*pick), std::move(note)});
     }
     return out;
@@ -284,8 +286,8 @@ class GpTuner : public Tuner {
   Model Finish(gp::Posterior posterior, const Matrix& X, const Vector& y,
                const std::vector<Eigen::Index>& order, const std::vector<const Observation*>& obs,
                const History& history) const {
-    Model model{std::move(posterior), y.minCoeff(), Matrix(), Vector::Zero(X.cols()),
-                Vector::Ones(X.cols())};
+    Model model{std::move(posterior),   y.minCoeff(),           Matrix(),
+                Vector::Zero(X.cols()), Vector::Ones(X.cols()), std::nullopt};
     const auto top = std::min<Eigen::Index>(5, X.rows());
     model.top.resize(top, X.cols());
     for (Eigen::Index i = 0; i < top; ++i) model.top.row(i) = X.row(order[i]);
@@ -307,7 +309,16 @@ class GpTuner : public Tuner {
         model.hi[c] = std::min(1.0, X(order[0], c) + half);
       }
     }
-    for (const auto& p : history.pending) model.posterior.AddFantasy(Encode(p));
+    // Pending trials: batch 0 (default), kriging believer, at the posterior mean; 1, constant
+    // liar at the worst observed value (Ginsbourger et al. 2010); 2, at the mean observed value;
+    // 3, at the best; 4, no fantasy (pending points are only kept from being suggested again).
+    // On the suite with 4 and 8 pending, 1-4 did worse than 0 (docs/tuners.md, batches).
+    // Without pending trials the model is the same whatever the strategy.
+    if (batch_ == 1) model.lie = y.maxCoeff();
+    if (batch_ == 2) model.lie = y.mean();
+    if (batch_ == 3) model.lie = y.minCoeff();
+    if (batch_ != 4)
+      for (const auto& p : history.pending) model.posterior.AddFantasy(Encode(p), model.lie);
     return model;
   }
 
@@ -484,6 +495,7 @@ class GpTuner : public Tuner {
   int candidates_ = 1024;
   int half_rank_ = 2;
   bool trust_region_ = false;
+  int batch_ = 0;
   static constexpr int kTrustRegionDims = 8;
   static constexpr int kMaxPosterior = 5000;
   Eigen::Index max_posterior_ = 2000;
