@@ -48,9 +48,11 @@ std::future<void> SchedulerLoop::PostControl(std::int64_t experiment_id, Experim
 void SchedulerLoop::Post(Event event) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    // Counted before the loop can take it: counted after, the loop's decrement could come
+    // first and the gauge wrapped below zero (a depth of 2^64 on /metrics).
+    ++depth_;
     inbox_.push_back(std::move(event));
   }
-  ++depth_;
   wake_.notify_one();
 }
 
