@@ -193,15 +193,6 @@ std::vector<double> Run(const krige::ExperimentSpec& spec, const std::string& tu
   return best;
 }
 
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t from = 0;
-  for (std::size_t p; (p = s.find(',', from)) != std::string::npos; from = p + 1)
-    out.push_back(s.substr(from, p - from));
-  out.push_back(s.substr(from));
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -216,7 +207,7 @@ int main(int argc, char** argv) {
     if (a == "--quick") seeds = 3;
     if (a == "--seeds" && i + 1 < argc) seeds = std::stoi(argv[++i]);
     if (a == "--trials" && i + 1 < argc) trials = std::stoi(argv[++i]);
-    if (a == "--tasks" && i + 1 < argc) task_names = Split(argv[++i]);
+    if (a == "--tasks" && i + 1 < argc) task_names = krige::bench::SplitCommas(argv[++i]);
     if (a == "--no-peers") peers = false;
   }
   std::vector<std::string> tuners = {"auto", "tpe", "random"};

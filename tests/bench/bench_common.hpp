@@ -39,6 +39,16 @@ inline double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// "a,b,c" -> {"a", "b", "c"} (a command line's list).
+inline std::vector<std::string> SplitCommas(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  for (std::size_t comma; (comma = list.find(',', from)) != std::string::npos; from = comma + 1)
+    out.push_back(list.substr(from, comma - from));
+  out.push_back(list.substr(from));
+  return out;
+}
+
 }  // namespace krige::bench
 
 #ifdef KRIGE_BENCH_STACK

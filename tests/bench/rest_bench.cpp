@@ -17,6 +17,7 @@
 
 #include "bench_common.hpp"
 #include "krige/codec.hpp"
+#include "krige/params.hpp"
 
 namespace {
 
@@ -57,12 +58,6 @@ WrkFigures Wrk(const std::string& url, int seconds, const std::string& script = 
     f.errors += std::stol(m[1]);
   if (f.rps == 0) throw std::runtime_error("cannot read wrk's output: " + out);
   return f;
-}
-
-std::string FormatG(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
 }
 
 Json Get(krige::Transport& http, const std::string& target) {
@@ -158,8 +153,8 @@ int main(int argc, char** argv) {
     const std::string script = dir.path() + "/random_cursor.lua";
     std::ofstream(script) << "math.randomseed(7)\n"
                           << "request = function()\n"
-                          << "  local v = " << FormatG(deep) << " + " << FormatG(best - deep)
-                          << " * math.random()\n"
+                          << "  local v = " << krige::ToString(krige::ParamValue{deep}) << " + "
+                          << krige::ToString(krige::ParamValue{best - deep}) << " * math.random()\n"
                           << "  return wrk.format(nil, '" << base
                           << "/trials?limit=100&sort=value&cursor=v%3A' .. "
                              "string.format('%.17g', v) .. '%3A0')\n"

@@ -533,10 +533,8 @@ int main(int argc, char** argv) {
       args.tuners = argv[++i];
     } else if (a == "--pending" && i + 1 < argc) {
       args.pending = {0};
-      const std::string list = std::string(argv[++i]) + ",";
-      for (std::size_t at = 0, comma; (comma = list.find(',', at)) != std::string::npos;
-           at = comma + 1) {
-        const int n = std::stoi(list.substr(at, comma - at));
+      for (const std::string& item : krige::bench::SplitCommas(argv[++i])) {
+        const int n = std::stoi(item);
         if (n < 0 || n > 64) {
           std::cerr << "--pending: each N must be in 0..64\n";
           return 2;

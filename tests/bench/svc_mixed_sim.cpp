@@ -38,11 +38,7 @@ int main(int argc, char** argv) {
     if (a == "--trials" && i + 1 < argc) trials = std::stoi(argv[++i]);
     if (a == "--parallelism" && i + 1 < argc) parallelism = std::stoi(argv[++i]);
     if (a == "--tuners" && i + 1 < argc) {
-      tuners.clear();
-      std::string s = argv[++i];
-      for (std::size_t p; (p = s.find(',')) != std::string::npos; s = s.substr(p + 1))
-        tuners.push_back(s.substr(0, p));
-      tuners.push_back(s);
+      tuners = krige::bench::SplitCommas(argv[++i]);
     }
     if (a == "--cache" && i + 1 < argc) cache_path = argv[++i];
     if (a == "--landscape") landscape = true;
